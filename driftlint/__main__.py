@@ -1,0 +1,5 @@
+"""Allow `python -m driftlint`."""
+
+from driftlint.cli import main
+
+main()

@@ -1,0 +1,259 @@
+"""The `driftlint` command line: check, rules, explain, and the lazily loaded verify/fix/graph."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import click
+
+import driftlint
+from driftlint.config import ConfigError
+
+FORMAT_CHOICE = click.Choice(["full", "concise", "json", "github", "sarif", "gitlab", "junit"])
+LAZY_COMMANDS = {
+    "verify": "driftlint.verify.command:verify",
+    "fix": "driftlint.fixes.command:fix",
+    "graph": "driftlint.pictures.command:graph",
+}
+
+
+class DriftlintGroup(click.Group):
+    """Loads heavy subcommands only when they are called, keeping `check` start-up light."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        available = [name for name, target in LAZY_COMMANDS.items() if _module_exists(target.split(":")[0])]
+        return sorted({*super().list_commands(ctx), *available})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in LAZY_COMMANDS and name not in self.commands:
+            module_name, _, attribute = LAZY_COMMANDS[name].partition(":")
+            if not _module_exists(module_name):
+                return None
+            return getattr(importlib.import_module(module_name), attribute)
+        return super().get_command(ctx, name)
+
+
+def _module_exists(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def fail(message: str) -> "click.exceptions.Exit":
+    click.echo(f"driftlint: error: {message}", err=True)
+    return click.exceptions.Exit(2)
+
+
+def split_codes(values: Sequence[str]) -> tuple[str, ...]:
+    return tuple(item.strip() for value in values for item in value.split(",") if item.strip())
+
+
+def default_format() -> str:
+    return "full" if sys.stdout.isatty() else "concise"
+
+
+def use_color(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def write_output(text: str, output_file: Path | None) -> None:
+    if output_file is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output_file.parent.mkdir(parents=True, exist_ok=True)
+        output_file.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise fail(f"{output_file}: cannot write output: {exc.strerror or exc}") from None
+
+
+@click.group(cls=DriftlintGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(driftlint.__version__, "--version", prog_name="driftlint")
+def cli() -> None:
+    """Catch Alembic migration and Celery task drift before it reaches a database.
+
+    Exit codes: 0 nothing found, 1 findings, 2 usage, configuration or internal error.
+    """
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-c", "--config", "alembic_config", multiple=True, type=click.Path(path_type=Path),
+              help="Alembic config file (like `alembic -c`); pyproject.toml is read as [tool.alembic]. May be given twice.")
+@click.option("-n", "--name", "alembic_section", help="Section of the Alembic ini file (like `alembic -n`).")
+@click.option("--settings", "settings_file", type=click.Path(path_type=Path),
+              help="driftlint settings file (default: nearest driftlint.toml or pyproject.toml with [tool.driftlint]).")
+@click.option("--select", multiple=True, help="Rules to check (codes, names or prefixes, comma separated).")
+@click.option("--ignore", multiple=True, help="Rules to skip.")
+@click.option("--extend-select", multiple=True, help="Rules to add to the selection.")
+@click.option("--output-format", type=FORMAT_CHOICE, envvar="DRIFTLINT_OUTPUT_FORMAT",
+              help="Output format [default: full on a terminal, else concise; env DRIFTLINT_OUTPUT_FORMAT].")
+@click.option("-o", "--output-file", type=click.Path(path_type=Path), help="Write the report to a file.")
+@click.option("--statistics", is_flag=True, help="Print a count per rule instead of the findings.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
+@click.option("--no-cache", is_flag=True, help="Read every file afresh and do not write the cache.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), envvar="DRIFTLINT_CACHE_DIR",
+              help="Cache folder [default: .driftlint_cache at the project root; env DRIFTLINT_CACHE_DIR].")
+@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes for reading files [default: CPU count].")
+@click.option("--show-unknown", is_flag=True, help="Also list SQL and Celery constructs driftlint could not resolve.")
+@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+def check(
+    paths: tuple[Path, ...],
+    alembic_config: tuple[Path, ...],
+    alembic_section: str | None,
+    settings_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    output_format: str | None,
+    output_file: Path | None,
+    statistics: bool,
+    exit_zero: bool,
+    quiet: bool,
+    color: str,
+    no_cache: bool,
+    cache_dir: Path | None,
+    jobs: int | None,
+    show_unknown: bool,
+    debug: bool,
+) -> None:
+    """Check Alembic histories and Celery modules under PATHS (default: the current directory)."""
+    from driftlint.engine import CheckOptions, InternalError, run_check, statistics as count_rules
+    from driftlint.output import RenderContext, render, rule_metadata
+
+    options = CheckOptions(
+        paths=list(paths) or [Path(".")],
+        cwd=Path.cwd(),
+        settings_file=settings_file,
+        alembic_config=list(alembic_config),
+        alembic_section=alembic_section,
+        select=split_codes(select),
+        ignore=split_codes(ignore),
+        extend_select=split_codes(extend_select),
+        cache_dir=cache_dir,
+        use_cache=not no_cache,
+        jobs=jobs,
+    )
+    try:
+        result = run_check(options)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    except (InternalError, Exception) as exc:  # noqa: BLE001 - one line unless --debug
+        if debug:
+            raise
+        raise fail(f"internal error: {exc} (run with --debug for a traceback)") from None
+    diagnostics = result.diagnostics
+    fmt = output_format or (result.settings.output_format if result.settings else None) or default_format()
+    if statistics:
+        rows = count_rules(diagnostics)
+        text = "".join(f"{n:>5}\t{code}\t{name}\n" for code, name, n in rows)
+        if fmt == "json":
+            text = json.dumps([{"code": c, "name": nm, "count": n} for c, nm, n in rows], indent=2) + "\n"
+    else:
+        context = RenderContext(
+            cwd=Path.cwd(),
+            color=use_color(color) and output_file is None,
+            tool_version=driftlint.__version__,
+            rules=rule_metadata(),
+            files_checked=result.files_read,
+        )
+        text = render(diagnostics, fmt, context)
+    write_output(text, output_file)
+    if show_unknown and result.project is not None:
+        for line in unknown_lines(result.project):
+            click.echo(line, err=True)
+    if not quiet and fmt in ("full", "concise") and not statistics:
+        summary = _summary(diagnostics, result.files_read)
+        click.echo(summary, err=output_file is None and fmt == "concise")
+    if diagnostics and not exit_zero:
+        raise click.exceptions.Exit(1)
+
+
+def _summary(diagnostics: Sequence[Any], files: int) -> str:
+    if not diagnostics:
+        return f"All checks passed! ({files} files)"
+    noun = "finding" if len(diagnostics) == 1 else "findings"
+    return f"Found {len(diagnostics)} {noun} in {files} files."
+
+
+def unknown_lines(project: Any) -> list[str]:
+    """What the schema and Celery analyses could not resolve (check --show-unknown)."""
+    lines: list[str] = []
+    for module_name, function in (("driftlint.schema.history", "unknowns"), ("driftlint.celery.index", "unknowns")):
+        if not _module_exists(module_name):
+            continue
+        module = importlib.import_module(module_name)
+        if hasattr(module, function):
+            for path, span, reason in getattr(module, function)(project):
+                lines.append(f"{project.relpath(path)}:{span[0]}:{span[1]}: unknown: {reason}")
+    return sorted(lines)
+
+
+@cli.command()
+@click.option("--output-format", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def rules(output_format: str) -> None:
+    """List every rule: code, name, default severity, fixable, summary."""
+    from driftlint.rule import all_rules
+
+    items = all_rules()
+    if output_format == "json":
+        data = [
+            {"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity.value, "fixable": r.fixable}
+            for r in items
+        ]
+        click.echo(json.dumps(data, indent=2))
+        return
+    width = max(len(r.name) for r in items)
+    click.echo(f"{'code':<6}  {'name':<{width}}  {'severity':<8}  fix  summary")
+    for r in items:
+        click.echo(f"{r.code:<6}  {r.name:<{width}}  {r.severity.value:<8}  {'yes' if r.fixable else '   '}  {r.summary}")
+
+
+def rule_doc_path(name: str) -> Path | None:
+    here = Path(__file__).resolve().parent
+    for folder in (here / "_rule_docs", here.parent / "rules"):
+        candidate = folder / f"{name}.md"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@cli.command()
+@click.argument("rule")
+def explain(rule: str) -> None:
+    """Print the documentation of RULE (a code such as DL101 or a name such as multiple-heads)."""
+    from driftlint.rule import rule_by_selector
+
+    found = rule_by_selector().get(rule) or rule_by_selector().get(rule.upper())
+    if found is None:
+        raise fail(f"unknown rule `{rule}` (see `driftlint rules`)")
+    path = rule_doc_path(found.name)
+    if path is None:
+        raise fail(f"documentation for {found.code} ({found.name}) is not installed")
+    click.echo(path.read_text(encoding="utf-8"), nl=False)
+
+
+def main() -> None:
+    try:
+        cli(prog_name="driftlint")
+    except KeyboardInterrupt:
+        click.echo("driftlint: interrupted", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

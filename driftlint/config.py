@@ -1,0 +1,286 @@
+"""Loading and validating driftlint's own settings (`[tool.driftlint]` or `driftlint.toml`)."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on old interpreters only
+    import tomli as tomllib
+
+from driftlint.diagnostics import Severity
+
+
+class ConfigError(Exception):
+    """A usage or configuration problem: reported as one line, exit code 2."""
+
+
+CORE_KEYS = {
+    "select",
+    "ignore",
+    "extend-select",
+    "extend-ignore",
+    "per-file-ignores",
+    "exclude",
+    "extend-exclude",
+    "severity",
+    "environments",
+    "verify",
+    "cache-dir",
+    "baseline",
+    "output-format",
+    "src",
+    "default-schema",
+}
+
+ENVIRONMENT_KEYS = {"name", "script-location", "version-locations", "recursive-version-locations", "sourceless"}
+
+DEFAULT_EXCLUDE = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    ".venv*",
+    "venv*",
+    "env",
+    "site-packages",
+    "node_modules",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".driftlint_cache",
+    "build",
+    "dist",
+    ".eggs",
+    "*.egg-info",
+)
+
+
+@dataclass(frozen=True)
+class DeclaredEnvironment:
+    """An Alembic environment whose locations only code sets, declared in driftlint config."""
+
+    name: str
+    script_location: str
+    version_locations: tuple[str, ...] = ()
+    recursive_version_locations: bool = False
+    sourceless: bool = False
+
+
+@dataclass
+class Settings:
+    root: Path
+    source: Path | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    per_file_ignores: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    extend_exclude: tuple[str, ...] = ()
+    severity: dict[str, Severity] = field(default_factory=dict)
+    environments: tuple[DeclaredEnvironment, ...] = ()
+    verify: dict[str, Any] = field(default_factory=dict)
+    cache_dir: str | None = None
+    baseline: str | None = None
+    output_format: str | None = None
+    src: tuple[str, ...] = ()
+    default_schema: str = "public"
+    rule_options: dict[str, Any] = field(default_factory=dict)
+
+    def is_excluded(self, relpath: str) -> bool:
+        """`relpath` is POSIX and relative to the root; any component or the whole path may match."""
+        patterns = (*self.exclude, *self.extend_exclude)
+        parts = relpath.split("/")
+        for pattern in patterns:
+            if "/" in pattern.strip("/"):
+                if fnmatch.fnmatchcase(relpath, pattern.strip("/")) or fnmatch.fnmatchcase(
+                    relpath, pattern.strip("/") + "/*"
+                ):
+                    return True
+            elif any(fnmatch.fnmatchcase(part, pattern.strip("/")) for part in parts):
+                return True
+        return False
+
+    def option(self, key: str, default: Any) -> Any:
+        return self.rule_options.get(key, default)
+
+    def fingerprint(self) -> str:
+        """What about these settings can change a file's extracted facts or the findings."""
+        payload = {
+            "root": str(self.root),
+            "src": self.src,
+            "default_schema": self.default_schema,
+            "environments": [e.__dict__ for e in self.environments],
+            "rule_options": self.rule_options,
+            "select": self.select,
+            "ignore": self.ignore,
+            "extend_select": self.extend_select,
+            "per_file_ignores": self.per_file_ignores,
+            "exclude": self.exclude + self.extend_exclude,
+            "severity": {k: v.value for k, v in self.severity.items()},
+        }
+        return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def find_settings_file(start: Path) -> Path | None:
+    """The nearest `driftlint.toml`, or `pyproject.toml` with `[tool.driftlint]`, at or above start."""
+    start = start if start.is_dir() else start.parent
+    for directory in (start, *start.parents):
+        candidate = directory / "driftlint.toml"
+        if candidate.is_file():
+            return candidate
+        candidate = directory / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                # A broken pyproject.toml is only an error when it is ours to read.
+                if b"[tool.driftlint" in candidate.read_bytes():
+                    return candidate
+                continue
+            if "driftlint" in data.get("tool", {}):
+                return candidate
+        if (directory / ".git").exists():
+            break
+    return None
+
+
+def _str_list(value: Any, key: str, where: Path) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"{where}: `{key}` must be a list of strings")
+
+
+def load_settings(
+    root: Path,
+    explicit: Path | None = None,
+    known_option_keys: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read settings for a project rooted at `root`; `known_option_keys` are rule option defaults."""
+    path = explicit if explicit is not None else find_settings_file(root)
+    if path is None:
+        return Settings(root=root)
+    if not path.is_file():
+        raise ConfigError(f"{path}: settings file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read settings: {exc}") from None
+    if path.name == "pyproject.toml" or "tool" in data:
+        data = data.get("tool", {}).get("driftlint", {})
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: [tool.driftlint] must be a table")
+    return settings_from_mapping(data, path, known_option_keys or {})
+
+
+def settings_from_mapping(data: Mapping[str, Any], path: Path, option_defaults: Mapping[str, Any]) -> Settings:
+    settings = Settings(root=path.parent.resolve(), source=path)
+    for key, value in data.items():
+        if key not in CORE_KEYS and key not in option_defaults:
+            raise ConfigError(f"{path}: unknown setting `{key}` in [tool.driftlint]")
+        if key in ("select", "ignore", "extend-select", "extend-ignore"):
+            values = _str_list(value, key, path)
+            if key == "extend-ignore":
+                settings.ignore = settings.ignore + values
+            else:
+                setattr(settings, key.replace("-", "_"), getattr(settings, key.replace("-", "_")) + values)
+        elif key == "per-file-ignores":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: `per-file-ignores` must be a table of glob = [codes]")
+            settings.per_file_ignores = {glob: _str_list(codes, key, path) for glob, codes in value.items()}
+        elif key == "exclude":
+            settings.exclude = _str_list(value, key, path)
+        elif key == "extend-exclude":
+            settings.extend_exclude = _str_list(value, key, path)
+        elif key == "src":
+            settings.src = _str_list(value, key, path)
+        elif key == "severity":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: `severity` must be a table of code = level")
+            try:
+                settings.severity = {code: Severity.parse(str(level)) for code, level in value.items()}
+            except ValueError as exc:
+                raise ConfigError(f"{path}: `severity`: {exc}") from None
+        elif key == "environments":
+            settings.environments = _environments(value, path)
+        elif key == "verify":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{path}: [tool.driftlint.verify] must be a table")
+            settings.verify = dict(value)
+        elif key in ("cache-dir", "baseline", "output-format", "default-schema"):
+            if not isinstance(value, str):
+                raise ConfigError(f"{path}: `{key}` must be a string")
+            setattr(settings, key.replace("-", "_"), value)
+        else:
+            expected = option_defaults[key]
+            if expected is not None and not _same_kind(value, expected):
+                raise ConfigError(f"{path}: `{key}` must be {_kind_name(expected)}")
+            settings.rule_options[key] = value
+    return settings
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    if isinstance(default, bool):
+        return isinstance(value, bool)
+    if isinstance(default, (list, tuple)):
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if isinstance(default, str):
+        return isinstance(value, str)
+    if isinstance(default, int):
+        return isinstance(value, int) and not isinstance(value, bool)
+    return True
+
+
+def _kind_name(default: Any) -> str:
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, (list, tuple)):
+        return "a list of strings"
+    if isinstance(default, str):
+        return "a string"
+    if isinstance(default, int):
+        return "an integer"
+    return "a value"
+
+
+def _environments(value: Any, path: Path) -> tuple[DeclaredEnvironment, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{path}: `environments` must be an array of tables ([[tool.driftlint.environments]])")
+    result = []
+    for index, table in enumerate(value):
+        unknown = set(table) - ENVIRONMENT_KEYS
+        if unknown:
+            raise ConfigError(f"{path}: unknown key `{sorted(unknown)[0]}` in environments[{index}]")
+        location = table.get("script-location")
+        if not isinstance(location, str):
+            raise ConfigError(f"{path}: environments[{index}] needs `script-location` (a string)")
+        versions = table.get("version-locations", [])
+        result.append(
+            DeclaredEnvironment(
+                name=str(table.get("name", location)),
+                script_location=location,
+                version_locations=_str_list(versions, "version-locations", path) if versions else (),
+                recursive_version_locations=bool(table.get("recursive-version-locations", False)),
+                sourceless=bool(table.get("sourceless", False)),
+            )
+        )
+    return tuple(result)
+
+
+def matches_any(relpath: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(relpath, p) or fnmatch.fnmatchcase(relpath, p.rstrip("/") + "/*") for p in patterns)

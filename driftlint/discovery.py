@@ -1,0 +1,629 @@
+"""Finding Alembic environments and their revision files exactly as Alembic would, without running env.py."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from driftlint.config import ConfigError, DeclaredEnvironment, Settings
+
+# Alembic script/base.py: _only_source_rev_file / _sourceless_rev_file (anchored with re.match).
+SOURCE_REV_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
+SOURCELESS_REV_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)(c|o)?$")
+SEPARATORS = {"space": " ", "newline": "\n", ":": ":", ";": ";"}
+LEGACY_SPLIT = re.compile(r", *|(?: +)")
+NON_ENV_SECTIONS = re.compile(r"^(loggers|handlers|formatters|logger_.*|handler_.*|formatter_.*|post_write_hooks)$")
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """A problem in an Alembic configuration, reported by a rule at the config line."""
+
+    kind: str  # "cwd-relative", "boolean", "deprecated-separator", "invalid", "missing-location", "parse"
+    message: str
+    path: Path
+    line: int
+    column: int = 1
+    subject: tuple[str, ...] = ()
+
+
+@dataclass
+class Environment:
+    """One Alembic environment: its config source and where its revision files live."""
+
+    name: str
+    config_path: Path | None
+    section: str | None
+    script_location: Path | None
+    version_locations: list[Path] = field(default_factory=list)
+    recursive: bool = False
+    sourceless: bool = False
+    issues: list[ConfigIssue] = field(default_factory=list)
+    # Where the environment is declared (the line of script_location, or the config file).
+    anchor: tuple[Path, int] | None = None
+    flask_migrate: bool = False
+
+    def revision_files(self) -> list[Path]:
+        """Files Alembic loads, in load order (script/base.py _load_revisions, _list_py_dir)."""
+        seen: set[Path] = set()
+        result: list[Path] = []
+        pattern = SOURCELESS_REV_FILE if self.sourceless else SOURCE_REV_FILE
+        for location in self.version_locations:
+            if not location.is_dir():
+                continue
+            for path in _list_py_dir(location, self.recursive):
+                try:
+                    real = path.resolve()
+                except (OSError, RuntimeError):
+                    continue
+                if real in seen:
+                    continue
+                seen.add(real)
+                if not pattern.match(path.name):
+                    continue
+                if path.suffix in (".pyc", ".pyo"):
+                    # Alembic prefers the source next to a compiled file; driftlint never reads bytecode.
+                    continue
+                if path.is_file():
+                    result.append(path)
+        return result
+
+    def candidate_folders(self) -> list[Path]:
+        """Folders where revision files may sit unscanned: the script dir and the version locations' parents."""
+        folders: list[Path] = []
+        if self.script_location is not None:
+            folders.append(self.script_location)
+        for location in self.version_locations:
+            folders.append(location)
+            folders.append(location.parent)
+        return folders
+
+
+def _list_py_dir(location: Path, recursive: bool) -> list[Path]:
+    paths: list[Path] = []
+    visited: set[tuple[int, int]] = set()
+    for root, dirs, files in os.walk(location, topdown=True, followlinks=True):
+        root_path = Path(root)
+        try:
+            stat = root_path.stat()
+        except OSError:
+            dirs[:] = []
+            continue
+        key = (stat.st_dev, stat.st_ino)
+        if key in visited:  # a symlink loop: Alembic would walk forever, we stop
+            dirs[:] = []
+            continue
+        visited.add(key)
+        if root_path.name.endswith("__pycache__"):
+            continue
+        for filename in sorted(files):
+            paths.append(root_path / filename)
+        if not recursive:
+            break
+        dirs.sort()
+    return paths
+
+
+def _line_of(text: str, section: str | None, key: str) -> int:
+    """1-based line of `key` in `[section]` of an ini or TOML text (1 when not found)."""
+    current: str | None = None
+    key_re = re.compile(rf"^\s*{re.escape(key)}\s*[=:]")
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            current = stripped[1:-1].strip()
+            continue
+        if (section is None or current == section) and key_re.match(line):
+            return number
+    return 1
+
+
+class _Values:
+    """get_alembic_option semantics: the ini section first, then [tool.alembic]."""
+
+    def __init__(self, parser: configparser.ConfigParser | None, section: str | None, toml: dict[str, Any], toml_path: Path | None):
+        self.parser = parser
+        self.section = section
+        self.toml = toml
+        self.toml_path = toml_path
+
+    def ini(self, key: str) -> str | None:
+        if self.parser is None or self.section is None or not self.parser.has_section(self.section):
+            return None
+        if not self.parser.has_option(self.section, key):
+            return None
+        return self.parser.get(self.section, key)
+
+    def raw_ini(self, key: str) -> str | None:
+        if self.parser is None or self.section is None or not self.parser.has_section(self.section):
+            return None
+        if not self.parser.has_option(self.section, key):
+            return None
+        return self.parser.get(self.section, key, raw=True)
+
+
+def _toml_format(value: Any, here: Path, key: str) -> Any:
+    args = {"here": here.as_posix()}
+    if isinstance(value, str):
+        return value % args
+    if isinstance(value, list):
+        return [_toml_format(v, here, key) for v in value]
+    return value
+
+
+def discover(paths: list[Path], settings: Settings, alembic_config: list[Path] | None = None, section: str | None = None) -> list[Environment]:
+    """Every Alembic environment under `paths` (or the one(s) `--config`/`--name` choose)."""
+    environments: list[Environment] = []
+    claimed: set[Path] = set()
+    if alembic_config:
+        ini_files = [p for p in alembic_config if p.name != "pyproject.toml"]
+        toml_files = [p for p in alembic_config if p.name == "pyproject.toml"]
+        if len(ini_files) > 1:
+            raise ConfigError("only one ini file may be indicated with --config")
+        if len(toml_files) > 1:
+            raise ConfigError("pyproject.toml indicated more than once with --config")
+        for path in alembic_config:
+            if not path.is_file():
+                raise ConfigError(f"{path}: Alembic config file not found")
+        ini = ini_files[0] if ini_files else None
+        toml = toml_files[0] if toml_files else (ini.parent / "pyproject.toml" if ini else None)
+        environments.extend(_environments_from(ini, toml, section, explicit=True))
+    else:
+        seen_dirs: set[Path] = set()
+        for config_dir, ini_names, has_toml in _config_dirs(paths, settings):
+            if config_dir in seen_dirs:
+                continue
+            seen_dirs.add(config_dir)
+            toml = config_dir / "pyproject.toml" if has_toml else None
+            if not ini_names:
+                environments.extend(_environments_from(None, toml, section, explicit=False))
+            for ini_name in ini_names:
+                environments.extend(_environments_from(config_dir / ini_name, toml, section, explicit=False))
+    for env in environments:
+        if env.script_location is not None:
+            claimed.add(_safe_resolve(env.script_location))
+    for declared in settings.environments:
+        env = _declared_environment(declared, settings)
+        environments.append(env)
+        if env.script_location is not None:
+            claimed.add(_safe_resolve(env.script_location))
+    if not alembic_config:
+        for script_dir in _orphan_script_dirs(paths, settings, claimed):
+            environments.append(
+                Environment(
+                    name=f"{script_dir.name} (env.py without config)",
+                    config_path=None,
+                    section=None,
+                    script_location=script_dir,
+                    version_locations=[script_dir / "versions"],
+                    anchor=(script_dir / "env.py", 1),
+                )
+            )
+    environments.sort(key=lambda e: (str(e.config_path or e.script_location), e.section or ""))
+    return environments
+
+
+def _safe_resolve(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path
+
+
+def walk_project(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, list[str], list[str]]]:
+    """os.walk over every path, pruning excluded folders and symlink loops."""
+    visited: set[tuple[int, int]] = set()
+    for top in paths:
+        if top.is_file():
+            continue
+        for root, dirs, files in os.walk(top, topdown=True, followlinks=True):
+            root_path = Path(root)
+            try:
+                stat = root_path.stat()
+            except OSError:
+                dirs[:] = []
+                continue
+            key = (stat.st_dev, stat.st_ino)
+            if key in visited:
+                dirs[:] = []
+                continue
+            visited.add(key)
+            kept = []
+            for name in sorted(dirs):
+                rel = _rel_to_root(root_path / name, settings.root)
+                if not settings.is_excluded(rel) and not (root_path / name / "pyvenv.cfg").exists():
+                    kept.append(name)
+            dirs[:] = kept
+            yield root_path, dirs, sorted(files)
+
+
+def _rel_to_root(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _config_dirs(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, list[str], bool]]:
+    for root, _dirs, files in walk_project(paths, settings):
+        inis = [f for f in files if f == "alembic.ini" or (f.endswith(".ini") and _ini_mentions_alembic(root / f))]
+        has_toml = "pyproject.toml" in files and _toml_has_alembic(root / "pyproject.toml")
+        if inis or has_toml:
+            yield root, inis, has_toml
+    for top in paths:
+        if top.is_file() and (top.name.endswith(".ini") or top.name == "pyproject.toml"):
+            if top.name == "pyproject.toml":
+                yield top.parent, [], _toml_has_alembic(top)
+            else:
+                yield top.parent, [top.name], (top.parent / "pyproject.toml").is_file() and _toml_has_alembic(top.parent / "pyproject.toml")
+
+
+def _ini_mentions_alembic(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "script_location" in text and ("alembic" in text.lower() or "versions" in text)
+
+
+def _toml_has_alembic(path: Path) -> bool:
+    try:
+        return b"[tool.alembic" in path.read_bytes()
+    except OSError:
+        return False
+
+
+def _read_toml(path: Path | None) -> tuple[dict[str, Any], ConfigIssue | None, str]:
+    if path is None or not path.is_file():
+        return {}, None, ""
+    try:
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, ConfigIssue("parse", f"cannot read {path.name}: {exc}", path, 1), ""
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+        return {}, ConfigIssue("parse", f"{path.name} is not valid TOML: {exc}", path, line), ""
+    section = data.get("tool", {}).get("alembic")
+    if section is None:
+        return {}, None, text
+    if not isinstance(section, dict):
+        return {}, ConfigIssue("invalid", "`[tool.alembic]` is not a table: Alembic raises \"Incorrect TOML format\"", path, 1), text
+    return section, None, text
+
+
+def _line_from_message(message: str) -> int:
+    match = re.search(r"line (\d+)", message)
+    return int(match.group(1)) if match else 1
+
+
+def _environments_from(ini: Path | None, toml: Path | None, section: str | None, explicit: bool) -> list[Environment]:
+    toml_data, toml_issue, toml_text = _read_toml(toml)
+    parser: configparser.ConfigParser | None = None
+    ini_text = ""
+    parse_issue: ConfigIssue | None = None
+    if ini is not None:
+        parser = configparser.ConfigParser(defaults={"here": ini.parent.absolute().as_posix()})
+        try:
+            ini_text = ini.read_text(encoding="utf-8", errors="replace")
+            parser.read_string(ini_text, source=str(ini))
+        except configparser.Error as exc:
+            line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
+            parse_issue = ConfigIssue("parse", f"{ini.name} does not parse: {' '.join(str(exc).split())}", ini, line)
+            parser = None
+        except OSError as exc:
+            parse_issue = ConfigIssue("parse", f"cannot read {ini.name}: {exc}", ini, 1)
+            parser = None
+    base_dir = (ini or toml or Path(".")).parent
+
+    if parser is None:
+        sections: list[str | None] = [section or "alembic"] if ini is not None else [None]
+    elif section is not None:
+        if not parser.has_section(section) and explicit:
+            raise ConfigError(f"{ini}: no [{section}] section")
+        sections = [section]
+    else:
+        sections = []
+        for name in parser.sections():
+            if NON_ENV_SECTIONS.match(name):
+                continue
+            own_keys = set(parser._sections.get(name, {}))  # type: ignore[attr-defined]
+            if name == "alembic" or "script_location" in own_keys:
+                sections.append(name)
+        if not sections:
+            sections = ["alembic"]
+
+    result = []
+    for name in sections:
+        env = _environment(ini, ini_text, parser, name, toml, toml_data, toml_text, base_dir)
+        if env is None:
+            continue
+        if parse_issue is not None:
+            env.issues.append(parse_issue)
+        if toml_issue is not None:
+            env.issues.append(toml_issue)
+        result.append(env)
+    if not result and (parse_issue or toml_issue):
+        issue = parse_issue or toml_issue
+        assert issue is not None
+        result.append(
+            Environment(
+                name=issue.path.name, config_path=issue.path, section=None, script_location=None,
+                issues=[issue], anchor=(issue.path, issue.line),
+            )
+        )
+    return result
+
+
+def _environment(
+    ini: Path | None,
+    ini_text: str,
+    parser: configparser.ConfigParser | None,
+    section: str | None,
+    toml: Path | None,
+    toml_data: dict[str, Any],
+    toml_text: str,
+    base_dir: Path,
+) -> Environment | None:
+    values = _Values(parser, section, toml_data, toml)
+    issues: list[ConfigIssue] = []
+    config_path = ini if ini is not None else toml
+    label = config_path.name if config_path else "?"
+    name = f"{label} [{section}]" if section and section != "alembic" else label
+
+    def ini_value(key: str) -> tuple[str | None, int]:
+        try:
+            return values.ini(key), _line_of(ini_text, section, key)
+        except configparser.Error as exc:
+            line = _line_of(ini_text, section, key)
+            issues.append(ConfigIssue("invalid", f"`{key}` cannot be interpolated: {' '.join(str(exc).split())}", ini or base_dir, line))  # type: ignore[arg-type]
+            return None, line
+
+    script_value, script_line = ini_value("script_location")
+    script_source = ini
+    flask_migrate = False
+    if script_value is None and "script_location" in toml_data:
+        raw = toml_data["script_location"]
+        if not isinstance(raw, str):
+            issues.append(ConfigIssue("invalid", "`script_location` in [tool.alembic] must be a string", toml, _line_of(toml_text, "tool.alembic", "script_location")))  # type: ignore[arg-type]
+        else:
+            try:
+                script_value = _toml_format(raw, toml.parent, "script_location")  # type: ignore[union-attr]
+            except (KeyError, ValueError, TypeError) as exc:
+                issues.append(ConfigIssue("invalid", f"`script_location` cannot be formatted: {exc}", toml, 1))  # type: ignore[arg-type]
+            script_line = _line_of(toml_text, "tool.alembic", "script_location")
+            script_source = toml
+    if script_value is None:
+        if ini is not None and (ini.parent / "env.py").is_file():
+            # Flask-Migrate: migrations/alembic.ini has no script_location; the app sets it to the folder.
+            flask_migrate = True
+            script_path: Path | None = ini.parent
+            name = f"{ini.parent.name}/{ini.name} (Flask-Migrate)"
+        elif section not in (None, "alembic") or (ini is None and not toml_data):
+            return None
+        elif ini is not None and parser is not None and not parser.has_section(section or "alembic"):
+            return None
+        else:
+            issues.append(ConfigIssue("invalid", "no `script_location` in the configuration: every Alembic command fails with \"No 'script_location' key found in configuration.\"", config_path or base_dir, 1))
+            return Environment(name, config_path, section, None, issues=issues, anchor=(config_path or base_dir, 1))
+    else:
+        script_path = _resolve_location(script_value, base_dir, "script_location", script_source or base_dir, script_line, issues, values)
+        if script_path is not None and not script_path.is_dir():
+            issues.append(ConfigIssue("invalid", f"script_location `{script_value}` does not exist (resolved to {script_path}): Alembic fails with \"Path doesn't exist\"", script_source or base_dir, script_line, subject=(script_value,)))
+
+    env = Environment(name, config_path, section, script_path, issues=issues, flask_migrate=flask_migrate)
+    env.anchor = (script_source or config_path or base_dir, script_line if script_value is not None else 1)
+
+    env.recursive = _boolean(values, "recursive_version_locations", ini, ini_text, toml, toml_text, issues)
+    env.sourceless = _boolean(values, "sourceless", ini, ini_text, toml, toml_text, issues)
+    env.version_locations = _version_locations(values, env, ini, ini_text, toml, toml_text, base_dir, issues)
+    return env
+
+
+def _boolean(values: _Values, key: str, ini: Path | None, ini_text: str, toml: Path | None, toml_text: str, issues: list[ConfigIssue]) -> bool:
+    """Alembic's get_alembic_boolean_option: exactly `true` in the ini, a real bool in TOML."""
+    raw = values.raw_ini(key)
+    if raw is not None:
+        stripped = raw.strip()
+        if stripped not in ("true", "false"):
+            line = _line_of(ini_text, values.section, key)
+            issues.append(
+                ConfigIssue(
+                    "boolean",
+                    f"`{key} = {stripped}` is read as false: Alembic treats only the exact string `true` as true",
+                    ini,  # type: ignore[arg-type]
+                    line,
+                    subject=(key, stripped),
+                )
+            )
+        return stripped == "true"
+    if key in values.toml:
+        value = values.toml[key]
+        if not isinstance(value, bool):
+            issues.append(ConfigIssue("invalid", f"`{key}` in [tool.alembic] must be true or false: Alembic raises \"boolean value expected for TOML parameter\"", toml, _line_of(toml_text, "tool.alembic", key)))  # type: ignore[arg-type]
+            return False
+        return value
+    return False
+
+
+def _resolve_location(
+    value: str, base_dir: Path, key: str, source: Path, line: int, issues: list[ConfigIssue], values: _Values
+) -> Path | None:
+    """coerce_resource_to_filename, statically: `pkg:dir` is looked up, plain paths are CWD-relative."""
+    value = value.strip()
+    if not os.path.isabs(value) and ":" in value:
+        package, *parts = value.split(":")
+        for root in _sys_path_roots(values, base_dir):
+            package_dir = root.joinpath(*package.split("."))
+            if package_dir.is_dir():
+                return package_dir.joinpath(*parts)
+        issues.append(ConfigIssue("invalid", f"`{key} = {value}` names package `{package}`, which is not found under the project", source, line, subject=(value,)))
+        return None
+    if not os.path.isabs(value):
+        issues.append(
+            ConfigIssue(
+                "cwd-relative",
+                f"`{key} = {value}` is relative to the working directory Alembic runs in, not to {source.name}: it only works from {_display_dir(base_dir)}",
+                source,
+                line,
+                subject=(key, value),
+            )
+        )
+        return (base_dir / value).absolute()
+    return Path(value)
+
+
+def _display_dir(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        rel = str(path)
+    return "this directory" if rel == "." else f"`{rel}`"
+
+
+def _sys_path_roots(values: _Values, base_dir: Path) -> list[Path]:
+    roots = [base_dir]
+    raw = values.ini("prepend_sys_path")
+    entries: list[str] = []
+    if raw:
+        entries = [e for e in re.split(r"[ ,:;\n]+", raw) if e]
+    elif isinstance(values.toml.get("prepend_sys_path"), list):
+        entries = [str(e) for e in values.toml["prepend_sys_path"]]
+    for entry in entries:
+        entry = entry.replace("%(here)s", base_dir.as_posix())
+        roots.insert(0, Path(entry) if os.path.isabs(entry) else base_dir / entry)
+    return roots
+
+
+def _version_locations(
+    values: _Values, env: Environment, ini: Path | None, ini_text: str, toml: Path | None, toml_text: str, base_dir: Path, issues: list[ConfigIssue]
+) -> list[Path]:
+    default = [env.script_location / "versions"] if env.script_location is not None else []
+    try:
+        raw = values.ini("version_locations")
+    except configparser.Error as exc:
+        issues.append(ConfigIssue("invalid", f"`version_locations` cannot be interpolated: {' '.join(str(exc).split())}", ini, _line_of(ini_text, values.section, "version_locations")))  # type: ignore[arg-type]
+        return default
+    line = _line_of(ini_text, values.section, "version_locations")
+    items: list[str]
+    source: Path
+    if raw:
+        source = ini  # type: ignore[assignment]
+        items = _split_locations(values, raw, ini, ini_text, line, issues)  # type: ignore[arg-type]
+        if items is None:
+            return []
+    elif isinstance(values.toml.get("version_locations"), list):
+        source = toml  # type: ignore[assignment]
+        line = _line_of(toml_text, "tool.alembic", "version_locations")
+        items = [str(v) for v in _toml_format(values.toml["version_locations"], toml.parent, "version_locations")]  # type: ignore[union-attr]
+    else:
+        return default
+    result = []
+    for item in items:
+        path = _resolve_location(item, base_dir, "version_locations", source, line, issues, values)
+        if path is None:
+            continue
+        if not path.is_dir():
+            issues.append(ConfigIssue("missing-location", f"version location `{item}` does not exist (resolved to {_display(path)}): Alembic skips it silently", source, line, subject=(item,)))
+        result.append(path)
+    return result
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path).replace(os.sep, "/")
+    except ValueError:
+        return str(path)
+
+
+def _split_locations(values: _Values, raw: str, ini: Path, ini_text: str, line: int, issues: list[ConfigIssue]) -> list[str] | None:
+    """config.py get_version_locations_list / _get_file_separator_char, warnings included."""
+    key = None
+    for candidate in ("path_separator", "version_path_separator"):
+        if values.ini(candidate) is not None:
+            key = candidate
+            break
+    if key is None:
+        issues.append(
+            ConfigIssue(
+                "deprecated-separator",
+                "no `path_separator` is set, so Alembic falls back to the deprecated split of `version_locations` on spaces and commas (and warns); add `path_separator = os`",
+                ini,
+                line,
+                subject=("legacy-split",),
+            )
+        )
+        return LEGACY_SPLIT.split(raw)
+    separator_value = values.ini(key) or ""
+    sep_line = _line_of(ini_text, values.section, key)
+    if key == "version_path_separator":
+        issues.append(
+            ConfigIssue("deprecated-separator", "`version_path_separator` is deprecated since Alembic 1.16; use `path_separator`", ini, sep_line, subject=(key,))
+        )
+    if separator_value == "os":
+        separator = os.pathsep
+        other = ";" if separator == ":" else ":"
+        if other in raw and separator not in raw.replace("%(here)s", ""):
+            issues.append(
+                ConfigIssue(
+                    "cwd-relative",
+                    f"`{key} = os` splits on `{separator}` on this system but the locations are separated by `{other}`: the list only works on {'Windows' if other == ';' else 'POSIX'}",
+                    ini,
+                    sep_line,
+                    subject=(key, "os"),
+                )
+            )
+    elif separator_value in SEPARATORS:
+        separator = SEPARATORS[separator_value]
+    else:
+        issues.append(
+            ConfigIssue(
+                "invalid",
+                f"{separator_value!r} is not a valid value for {key}; expected 'space', 'newline', 'os', ':', ';' (Alembic raises ValueError; an inline `#` comment is part of the value in .ini files)",
+                ini,
+                sep_line,
+                subject=(key, separator_value),
+            )
+        )
+        return None
+    return [item.strip() for item in raw.split(separator) if item.strip()]
+
+
+def _declared_environment(declared: DeclaredEnvironment, settings: Settings) -> Environment:
+    base = settings.root
+    source = settings.source or base
+    script = Path(declared.script_location)
+    script = script if script.is_absolute() else base / script
+    versions = [Path(v) if Path(v).is_absolute() else base / v for v in declared.version_locations] or [script / "versions"]
+    env = Environment(
+        name=declared.name,
+        config_path=settings.source,
+        section=None,
+        script_location=script,
+        version_locations=versions,
+        recursive=declared.recursive_version_locations,
+        sourceless=declared.sourceless,
+        anchor=(source, 1),
+    )
+    for path in [script, *versions]:
+        if not path.is_dir():
+            env.issues.append(ConfigIssue("missing-location", f"declared location `{_display(path)}` does not exist", source, 1, subject=(str(path),)))
+    return env
+
+
+def _orphan_script_dirs(paths: list[Path], settings: Settings, claimed: set[Path]) -> Iterator[Path]:
+    """Folders that look like an Alembic script directory (env.py + script.py.mako + versions/) no config names."""
+    for root, dirs, files in walk_project(paths, settings):
+        if "env.py" in files and "script.py.mako" in files and "versions" in dirs:
+            if _safe_resolve(root) not in claimed:
+                yield root

@@ -1,0 +1,422 @@
+"""The check pipeline: discover, read every file once (cached, in parallel), run rules, suppress, sort."""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import pickle
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import driftlint
+from driftlint.config import ConfigError, Settings, load_settings
+from driftlint.diagnostics import Diagnostic
+from driftlint.discovery import Environment, discover, walk_project
+from driftlint.project import MODULE, REVISION, UNSCANNED, EnvironmentAnalysis, FileFacts, Project
+from driftlint.rule import Rule, all_rules, option_defaults, rule_by_selector
+from driftlint.source import SourceFile
+
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 300
+CACHE_FORMAT = "1"
+
+
+class InternalError(Exception):
+    """A bug in driftlint or a rule: exit 2 with one line (traceback only with --debug)."""
+
+
+@dataclass
+class CheckOptions:
+    paths: list[Path]
+    cwd: Path
+    settings_file: Path | None = None
+    alembic_config: list[Path] = field(default_factory=list)
+    alembic_section: str | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    cache_dir: Path | None = None
+    use_cache: bool = True
+    jobs: int | None = None
+    overlay: dict[Path, bytes] | None = None  # file contents that replace the disk (check --base)
+
+
+@dataclass
+class CheckResult:
+    diagnostics: list[Diagnostic]
+    project: Project | None
+    files_read: int = 0
+    environments: int = 0
+    settings: Settings | None = None
+
+
+def load_project_settings(options: CheckOptions) -> Settings:
+    start = options.paths[0] if options.paths else options.cwd
+    settings = load_settings(start.resolve(), options.settings_file, option_defaults())
+    if settings.source is None:
+        settings.root = (start if start.is_dir() else start.parent).resolve()
+    settings.select = options.select or settings.select
+    settings.ignore = settings.ignore + options.ignore
+    settings.extend_select = settings.extend_select + options.extend_select
+    return settings
+
+
+def selected_rules(settings: Settings) -> list[type[Rule]]:
+    """select (default: all), plus extend-select, minus ignore; codes, names and code prefixes accepted."""
+    rules = all_rules()
+
+    def resolve(selector: str, key: str) -> list[type[Rule]]:
+        if selector.upper() == "ALL":
+            return list(rules)
+        by = rule_by_selector()
+        if selector in by:
+            return [by[selector]]
+        matched = [r for r in rules if r.code.startswith(selector.upper()) and selector.upper().startswith("DL")]
+        if not matched:
+            raise ConfigError(f"unknown rule `{selector}` in `{key}` (see `driftlint rules`)")
+        return matched
+
+    chosen: dict[str, type[Rule]] = {}
+    for selector in settings.select or ("ALL",):
+        for rule in resolve(selector, "select"):
+            chosen[rule.code] = rule
+    for selector in settings.extend_select:
+        for rule in resolve(selector, "extend-select"):
+            chosen[rule.code] = rule
+    for selector in settings.ignore:
+        for rule in resolve(selector, "ignore"):
+            chosen.pop(rule.code, None)
+    for selectors in settings.per_file_ignores.values():
+        for selector in selectors:
+            resolve(selector, "per-file-ignores")
+    for selector in settings.severity:
+        resolve(selector, "severity")
+    return [chosen[code] for code in sorted(chosen)]
+
+
+def run_check(options: CheckOptions) -> CheckResult:
+    for path in options.paths:
+        if not path.exists():
+            raise ConfigError(f"{path}: no such file or directory")
+    settings = load_project_settings(options)
+    rules = selected_rules(settings)
+    dirs = [p.resolve() for p in options.paths if p.is_dir()] or [settings.root]
+    environments = discover(dirs, settings, [p.resolve() for p in options.alembic_config] or None, options.alembic_section)
+
+    kinds = _classify_files(dirs, settings, environments)
+    cache = FactCache(_cache_dir(options, settings), settings) if options.use_cache else None
+    facts = read_all(kinds, settings, cache, options.jobs, options.overlay)
+
+    project = Project(cwd=options.cwd.resolve(), root=settings.root, settings=settings, files=facts)
+    from driftlint.graph import RevisionGraph
+
+    for env in environments:
+        scripts = [facts[p] for p in env.revision_files() if p in facts]
+        project.environments.append(EnvironmentAnalysis(env, scripts, RevisionGraph(scripts)))
+
+    diagnostics: list[Diagnostic] = []
+    for rule_class in rules:
+        rule = rule_class()
+        try:
+            diagnostics.extend(rule.check(project))
+        except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+            raise InternalError(f"rule {rule.code} ({rule.name}) failed: {type(exc).__name__}: {exc}") from exc
+
+    diagnostics = apply_suppressions(diagnostics, project, {r.code for r in rules})
+    diagnostics = _apply_per_file_ignores(diagnostics, settings, project)
+    diagnostics = _apply_severity(diagnostics, settings)
+    file_args = [p.resolve() for p in options.paths if p.is_file()]
+    if file_args:
+        wanted = {project.relpath(p) for p in file_args}
+        diagnostics = [d for d in diagnostics if d.path in wanted]
+    unique = {(d.sort_key(), d.end, d.related): d for d in diagnostics}
+    ordered = sorted(unique.values(), key=Diagnostic.sort_key)
+    return CheckResult(ordered, project, len(facts), len(environments), settings)
+
+
+def _cache_dir(options: CheckOptions, settings: Settings) -> Path:
+    if options.cache_dir is not None:
+        return options.cache_dir
+    env = os.environ.get("DRIFTLINT_CACHE_DIR")
+    if env:
+        return Path(env)
+    if settings.cache_dir:
+        return settings.root / settings.cache_dir
+    return settings.root / ".driftlint_cache"
+
+
+def _classify_files(dirs: list[Path], settings: Settings, environments: list[Environment]) -> dict[Path, str]:
+    """Every file to read, with its kind: revision files, unscanned candidates, other modules."""
+    kinds: dict[Path, str] = {}
+    for env in environments:
+        for path in env.revision_files():
+            kinds[path] = REVISION
+    revision_real = {_real(p) for p in kinds}
+    for env in environments:
+        for folder in env.candidate_folders():
+            if not folder.is_dir():
+                continue
+            for root, _dirs, files in walk_project([folder], settings):
+                for name in files:
+                    path = root / name
+                    if (
+                        name.endswith(".py")
+                        and not name.startswith("__init__")
+                        and name != "env.py"
+                        and path not in kinds
+                        and _real(path) not in revision_real
+                    ):
+                        kinds[path] = UNSCANNED
+    for root, _dirs, files in walk_project(dirs, settings):
+        for name in files:
+            if name.endswith(".py"):
+                path = root / name
+                if path not in kinds and _real(path) not in revision_real:
+                    rel = _relative(path, settings.root)
+                    if not settings.is_excluded(rel):
+                        kinds[path] = MODULE
+    return kinds
+
+
+def _real(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+# -- reading files ---------------------------------------------------------------------------------
+
+
+def extract_facts(path: Path, kind: str, data: bytes, settings: Settings) -> FileFacts:
+    """Everything driftlint needs from one file. Runs in worker processes; never imports the file."""
+    from driftlint.extractors import extractors_for
+    from driftlint.revisions import looks_like_revision, read_header
+
+    source = SourceFile.from_bytes(path, data)
+    facts = FileFacts(path=path, kind=kind, parse_error=source.error, suppressions=source.suppressions)
+    tree = source.tree
+    if tree is None:
+        return facts
+    if kind in (REVISION, UNSCANNED):
+        facts.header = read_header(tree, path.name)
+        facts.looks_like_revision = looks_like_revision(tree)
+    for key, function in extractors_for(kind):
+        facts.extra[key] = function(tree, source, settings)
+    return facts
+
+
+def _extract_batch(batch: list[tuple[Path, str, bytes]], settings: Settings) -> list[FileFacts]:
+    return [extract_facts(path, kind, data, settings) for path, kind, data in batch]
+
+
+def read_all(
+    kinds: dict[Path, str],
+    settings: Settings,
+    cache: "FactCache | None",
+    jobs: int | None,
+    overlay: dict[Path, bytes] | None = None,
+) -> dict[Path, FileFacts]:
+    facts: dict[Path, FileFacts] = {}
+    todo: list[tuple[Path, str, bytes, str]] = []
+    for path in sorted(kinds):
+        kind = kinds[path]
+        try:
+            data = overlay[path] if overlay and path in overlay else path.read_bytes()
+        except OSError as exc:
+            facts[path] = FileFacts(path=path, kind=kind, parse_error=_unreadable(exc))
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        cached = cache.get(digest, kind) if cache else None
+        if cached is not None:
+            cached.path = path
+            facts[path] = cached
+        else:
+            todo.append((path, kind, data, digest))
+    if todo:
+        for (path, kind, _data, digest), result in zip(todo, _extract_many(todo, settings, jobs)):
+            result.digest = digest
+            facts[path] = result
+            if cache:
+                cache.put(digest, kind, result)
+    return facts
+
+
+def _unreadable(exc: OSError) -> Any:
+    from driftlint.source import ParseError
+
+    return ParseError(f"cannot read file: {exc.strerror or exc}", 1, 1)
+
+
+def _extract_many(todo: list[tuple[Path, str, bytes, str]], settings: Settings, jobs: int | None) -> list[FileFacts]:
+    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
+    items = [(path, kind, data) for path, kind, data, _ in todo]
+    if workers <= 1 or len(items) < PARALLEL_THRESHOLD:
+        return _extract_batch(items, settings)
+    size = max(1, len(items) // (workers * 4))
+    batches = [items[i : i + size] for i in range(0, len(items), size)]
+    try:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            results = list(pool.map(_extract_batch, batches, [settings] * len(batches)))
+    except (OSError, RuntimeError):
+        # No processes available (sandboxes, some CI runners): the serial path gives the same answer.
+        return _extract_batch(items, settings)
+    return [facts for batch in results for facts in batch]
+
+
+class FactCache:
+    """Per-file facts keyed by content hash, driftlint version and the settings that matter.
+
+    Writes go to a temporary file renamed into place, so two runs at once never see half a file;
+    an entry that cannot be read is ignored and rewritten.
+    """
+
+    def __init__(self, directory: Path, settings: Settings):
+        self.directory = directory
+        self.salt = f"{CACHE_FORMAT}:{driftlint.__version__}:{settings.fingerprint()}"
+        self.writable = True
+
+    def _path(self, digest: str, kind: str) -> Path:
+        key = hashlib.sha256(f"{self.salt}:{kind}:{digest}".encode()).hexdigest()
+        return self.directory / "facts" / key[:2] / f"{key}.pickle"
+
+    def get(self, digest: str, kind: str) -> FileFacts | None:
+        path = self._path(digest, kind)
+        try:
+            with open(path, "rb") as handle:
+                value = pickle.load(handle)
+        except FileNotFoundError:
+            return None
+        except Exception:  # noqa: BLE001 - a corrupt entry is a miss, never a crash
+            return None
+        return value if isinstance(value, FileFacts) else None
+
+    def put(self, digest: str, kind: str, facts: FileFacts) -> None:
+        if not self.writable:
+            return
+        path = self._path(digest, kind)
+        try:
+            self._ensure_root()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(facts, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temp, path)
+        except OSError:
+            self.writable = False
+
+    def _ensure_root(self) -> None:
+        if not self.directory.exists():
+            self.directory.mkdir(parents=True, exist_ok=True)
+            (self.directory / ".gitignore").write_text("# Created by driftlint.\n*\n", encoding="utf-8")
+            (self.directory / "CACHEDIR.TAG").write_text(
+                "Signature: 8a477f597d28d172789f06886806bc55\n# driftlint cache\n", encoding="utf-8"
+            )
+
+
+# -- suppressions, per-file ignores, severities ----------------------------------------------------
+
+
+def apply_suppressions(diagnostics: list[Diagnostic], project: Project, enabled: set[str]) -> list[Diagnostic]:
+    by_selector = rule_by_selector()
+    facts_by_rel = {project.relpath(path): facts for path, facts in project.files.items()}
+    used: set[tuple[str, int, str]] = set()
+    kept: list[Diagnostic] = []
+    for diagnostic in diagnostics:
+        facts = facts_by_rel.get(diagnostic.path)
+        suppressed = False
+        if facts is not None:
+            for suppression in facts.suppressions:
+                rule = by_selector.get(suppression.rule) or by_selector.get(suppression.rule.upper())
+                if rule is None or rule.code != diagnostic.code:
+                    continue
+                if suppression.whole_file or suppression.line in (diagnostic.location.row, diagnostic.location.row - 1):
+                    used.add((diagnostic.path, suppression.line, suppression.rule))
+                    suppressed = True
+        if not suppressed:
+            kept.append(diagnostic)
+    if "DL002" in enabled:
+        unused_rule = by_selector["DL002"]()
+        for rel, facts in facts_by_rel.items():
+            for suppression in facts.suppressions:
+                rule = by_selector.get(suppression.rule) or by_selector.get(suppression.rule.upper())
+                span = (suppression.line, suppression.column, suppression.line, suppression.column)
+                if rule is None:
+                    kept.append(
+                        unused_rule.diagnostic(
+                            f"Suppression names unknown rule `{suppression.rule}`",
+                            rel,
+                            span,
+                            fix_title="Remove it or name a rule listed by `driftlint rules`",
+                            subject=(suppression.rule, "unknown"),
+                        )
+                    )
+                elif rule.code in enabled and (rel, suppression.line, suppression.rule) not in used:
+                    kept.append(
+                        unused_rule.diagnostic(
+                            f"Suppression of {rule.code} ({rule.name}) suppresses nothing",
+                            rel,
+                            span,
+                            fix_title="Remove the unused suppression",
+                            subject=(rule.code, "unused"),
+                        )
+                    )
+    return kept
+
+
+def _apply_per_file_ignores(diagnostics: list[Diagnostic], settings: Settings, project: Project) -> list[Diagnostic]:
+    if not settings.per_file_ignores:
+        return diagnostics
+    by_selector = rule_by_selector()
+    kept = []
+    for diagnostic in diagnostics:
+        rel = _relative(project.cwd / diagnostic.path, settings.root)
+        ignored = False
+        for pattern, selectors in settings.per_file_ignores.items():
+            if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel, pattern.rstrip("/") + "/*"):
+                codes = {by_selector[s].code if s in by_selector else s.upper() for s in selectors}
+                if diagnostic.code in codes or any(diagnostic.code.startswith(c) for c in codes if c.startswith("DL")):
+                    ignored = True
+        if not ignored:
+            kept.append(diagnostic)
+    return kept
+
+
+def _apply_severity(diagnostics: list[Diagnostic], settings: Settings) -> list[Diagnostic]:
+    if not settings.severity:
+        return diagnostics
+    by_selector = rule_by_selector()
+    overrides = {by_selector[s].code: level for s, level in settings.severity.items() if s in by_selector}
+    return [d.with_severity(overrides[d.code]) if d.code in overrides else d for d in diagnostics]
+
+
+def statistics(diagnostics: Iterable[Diagnostic]) -> list[tuple[str, str, int]]:
+    counts: dict[tuple[str, str], int] = {}
+    for d in diagnostics:
+        counts[(d.code, d.name)] = counts.get((d.code, d.name), 0) + 1
+    return sorted(((code, name, n) for (code, name), n in counts.items()), key=lambda t: (-t[2], t[0]))
+
+
+__all__ = [
+    "CheckOptions",
+    "CheckResult",
+    "ConfigError",
+    "InternalError",
+    "run_check",
+    "selected_rules",
+    "statistics",
+]

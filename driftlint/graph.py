@@ -1,0 +1,241 @@
+"""The revision DAG, built exactly as `alembic/script/revision.py` builds its RevisionMap."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import networkx as nx
+
+from driftlint.project import FileFacts
+
+
+@dataclass
+class Node:
+    """One loaded revision (a duplicate id yields two Nodes: Alembic keeps both as heads)."""
+
+    revision: str
+    down_revisions: tuple[str, ...]
+    depends_on: tuple[str, ...]
+    branch_labels: tuple[str, ...]
+    facts: FileFacts
+    order: int  # load order: location, then sorted file name, then sorted sub-folder
+    nextrev: set[str] = field(default_factory=set)
+    all_nextrev: set[str] = field(default_factory=set)
+    resolved_dependencies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MissingReference:
+    node: Node
+    target: str
+    via: str  # "down_revision" or "depends_on"
+
+
+@dataclass(frozen=True)
+class LabelClash:
+    label: str
+    node: Node
+    other: str  # the revision that already uses the label (or the id it equals)
+
+
+class RevisionGraph:
+    """Heads, real heads, bases, labels and cycles with Alembic's exact semantics.
+
+    `self.dag` (networkx) has an edge parent -> child for every down_revision and every
+    resolved depends_on; attribute `kind` is "down_revision" or "depends_on".
+    """
+
+    def __init__(self, scripts: Iterable[FileFacts]):
+        self.nodes: list[Node] = []
+        self.by_id: dict[str, Node] = {}
+        self.labels: dict[str, Node] = {}
+        self.duplicates: dict[str, list[Node]] = {}
+        self.missing: list[MissingReference] = []
+        self.label_clashes: list[LabelClash] = []
+        self.self_loops: list[tuple[Node, str]] = []
+        for order, facts in enumerate(scripts):
+            header = facts.header
+            if header is None or header.revision is None or header.is_dynamic and not _placeable(facts):
+                continue
+            node = Node(
+                revision=header.revision,
+                down_revisions=header.down_revision or (),
+                depends_on=header.depends_on,
+                branch_labels=header.branch_labels,
+                facts=facts,
+                order=order,
+            )
+            self.nodes.append(node)
+            if node.revision in self.by_id:
+                self.duplicates.setdefault(node.revision, [self.by_id[node.revision]]).append(node)
+            self.by_id[node.revision] = node
+        self._heads: list[Node] = list(self.nodes)
+        self._real_heads: list[Node] = list(self.nodes)
+        self._link()
+        self.dag = self._to_networkx()
+
+    # -- construction, mirroring RevisionMap._revision_map -------------------------------------
+
+    def _link(self) -> None:
+        final = list(self.by_id.values())
+        # Labels map to the revision that declares them (revision.py _map_branch_labels).
+        for node in final:
+            for label in node.branch_labels:
+                if label in self.by_id and label != node.revision:
+                    self.label_clashes.append(LabelClash(label, node, label))
+                elif label in self.labels and self.labels[label] is not node:
+                    self.label_clashes.append(LabelClash(label, node, self.labels[label].revision))
+                else:
+                    self.labels[label] = node
+        heads = {id(n) for n in self.nodes}
+        real_heads = {id(n) for n in self.nodes}
+        for node in final:
+            resolved = []
+            for dep in node.depends_on:
+                target = self.by_id.get(dep) or self.labels.get(dep)
+                if target is None:
+                    self.missing.append(MissingReference(node, dep, "depends_on"))
+                    continue
+                if target.revision == node.revision:
+                    self.self_loops.append((node, "depends_on"))
+                    continue
+                resolved.append(target.revision)
+            node.resolved_dependencies = tuple(dict.fromkeys(resolved))
+        for node in final:
+            for down in node.down_revisions:
+                if down == node.revision:
+                    self.self_loops.append((node, "down_revision"))
+                    continue
+                parent = self.by_id.get(down)
+                if parent is None:
+                    self.missing.append(MissingReference(node, down, "down_revision"))
+                    continue
+                parent.nextrev.add(node.revision)
+                parent.all_nextrev.add(node.revision)
+                heads.discard(id(parent))
+                real_heads.discard(id(parent))
+            for dep in node.resolved_dependencies:
+                parent = self.by_id[dep]
+                parent.all_nextrev.add(node.revision)
+                real_heads.discard(id(parent))
+        self._heads = [n for n in self.nodes if id(n) in heads]
+        self._real_heads = [n for n in self.nodes if id(n) in real_heads]
+
+    def _to_networkx(self) -> "nx.DiGraph":
+        dag = nx.DiGraph()
+        for node in self.by_id.values():
+            dag.add_node(node.revision)
+        for node in self.by_id.values():
+            for down in node.down_revisions:
+                if down in self.by_id and down != node.revision:
+                    dag.add_edge(down, node.revision, kind="down_revision")
+            for dep in node.resolved_dependencies:
+                if not dag.has_edge(dep, node.revision):
+                    dag.add_edge(dep, node.revision, kind="depends_on")
+        return dag
+
+    # -- vocabulary of revision.py -------------------------------------------------------------
+
+    @property
+    def heads(self) -> list[Node]:
+        """`get_heads()`: no child through down_revision (depends_on children do not count)."""
+        return self._heads
+
+    @property
+    def real_heads(self) -> list[Node]:
+        """`get_heads(consider_depends_on=True)`: what `upgrade heads` targets."""
+        return self._real_heads
+
+    @property
+    def effective_heads(self) -> list[Node]:
+        """Heads that only a depends_on points at: `alembic heads` marks them (effective head)."""
+        real = {id(n) for n in self._real_heads}
+        return [n for n in self._heads if id(n) not in real]
+
+    @property
+    def bases(self) -> list[Node]:
+        return [n for n in self.by_id.values() if not n.down_revisions]
+
+    @property
+    def real_bases(self) -> list[Node]:
+        return [n for n in self.by_id.values() if not n.down_revisions and not n.depends_on]
+
+    def ancestors(self, revision: str) -> set[str]:
+        """Everything that `upgrade` guarantees has run before `revision` (down_revision + depends_on)."""
+        if revision not in self.dag:
+            return set()
+        return nx.ancestors(self.dag, revision)
+
+    def versioned_ancestors(self, revision: str) -> set[str]:
+        edges = [(u, v) for u, v, kind in self.dag.edges(data="kind") if kind == "down_revision"]
+        versioned = nx.DiGraph(edges)
+        versioned.add_nodes_from(self.dag.nodes)
+        return nx.ancestors(versioned, revision)
+
+    def is_ordered(self, first: str, second: str) -> bool:
+        """Whether one of the two revisions is guaranteed to run before the other."""
+        return first in self.ancestors(second) or second in self.ancestors(first)
+
+    def cycles(self) -> list[tuple[list[str], bool]]:
+        """Each cycle as (sorted ids, needs_depends_on), as CycleDetected/DependencyCycleDetected."""
+        found: list[tuple[list[str], bool]] = []
+        versioned = nx.DiGraph(
+            [(u, v) for u, v, kind in self.dag.edges(data="kind") if kind == "down_revision"]
+        )
+        seen: set[frozenset[str]] = set()
+        for component in nx.strongly_connected_components(versioned):
+            if len(component) > 1:
+                seen.add(frozenset(component))
+                found.append((sorted(component), False))
+        for component in nx.strongly_connected_components(self.dag):
+            if len(component) > 1 and frozenset(component) not in seen:
+                found.append((sorted(component), True))
+        return sorted(found)
+
+    def alembic_cycle(self) -> tuple[str, list[str]] | None:
+        """What RevisionMap._detect_cycles raises: ("CycleDetected" | "DependencyCycleDetected", ids)."""
+        if not self.by_id:
+            return None
+        ids = set(self.by_id)
+
+        def walk(starts: Iterable[Node], step: Any) -> set[str]:
+            seen: set[str] = set()
+            stack = [n.revision for n in starts]
+            while stack:
+                current = stack.pop()
+                if current in seen or current not in self.by_id:
+                    continue
+                seen.add(current)
+                stack.extend(step(self.by_id[current]))
+            return seen
+
+        heads = [n for n in self._heads if self.by_id.get(n.revision) is n]
+        bases = self.bases
+        if not heads or not bases:
+            return ("CycleDetected", sorted(ids))
+        space = walk(heads, lambda n: n.down_revisions) & walk(bases, lambda n: n.nextrev)
+        if ids - space:
+            return ("CycleDetected", sorted(ids - space))
+        real_heads = [n for n in self._real_heads if self.by_id.get(n.revision) is n]
+        real_bases = self.real_bases
+        if not real_heads or not real_bases:
+            return ("DependencyCycleDetected", sorted(ids))
+        space = walk(real_heads, lambda n: (*n.down_revisions, *n.resolved_dependencies)) & walk(
+            real_bases, lambda n: n.all_nextrev
+        )
+        if ids - space:
+            return ("DependencyCycleDetected", sorted(ids - space))
+        return None
+
+    def load_order(self) -> list[Node]:
+        return sorted(self.by_id.values(), key=lambda n: n.order)
+
+
+def _placeable(facts: FileFacts) -> bool:
+    """A file with a dynamic header still joins the graph when `revision` itself is known
+    and only optional attributes are dynamic: the rest of the graph stays checkable."""
+    header = facts.header
+    assert header is not None
+    dynamic = {p.attribute for p in header.problems}
+    return "revision" not in dynamic and "down_revision" not in dynamic

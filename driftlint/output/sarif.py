@@ -1,0 +1,80 @@
+"""SARIF 2.1.0, as GitHub code scanning accepts it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Sequence
+
+from driftlint.diagnostics import DOCS_URL, Diagnostic, Location, Severity
+from driftlint.output import RenderContext
+
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _location(path: str, start: Location, end: Location, message: str | None = None) -> dict[str, Any]:
+    location: dict[str, Any] = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"},
+            "region": {
+                "startLine": start.row,
+                "startColumn": start.column,
+                "endLine": max(end.row, start.row),
+                "endColumn": end.column if end.row > start.row else max(end.column, start.column),
+            },
+        }
+    }
+    if message is not None:
+        location["message"] = {"text": message}
+    return location
+
+
+def render(diagnostics: Sequence[Diagnostic], context: RenderContext) -> str:
+    codes = sorted(set(context.rules) | {d.code for d in diagnostics})
+    index = {code: i for i, code in enumerate(codes)}
+    rules = []
+    for code in codes:
+        name, summary, severity = context.rules.get(code, (code, code, "error"))
+        rules.append(
+            {
+                "id": code,
+                "name": name,
+                "shortDescription": {"text": summary},
+                "helpUri": DOCS_URL.format(name=name),
+                "defaultConfiguration": {"level": LEVELS[Severity(severity)]},
+            }
+        )
+    results = []
+    for d in diagnostics:
+        result: dict[str, Any] = {
+            "ruleId": d.code,
+            "ruleIndex": index[d.code],
+            "level": LEVELS[d.severity],
+            "message": {"text": d.message},
+            "locations": [_location(d.path, d.location, d.end)],
+            "partialFingerprints": {"driftlint/v1": d.fingerprint()},
+        }
+        if d.related:
+            result["relatedLocations"] = [
+                {"id": i, **_location(r.path, r.location, r.location, r.note)} for i, r in enumerate(d.related, start=1)
+            ]
+        if d.fix_title:
+            result["properties"] = {"fixTitle": d.fix_title}
+        results.append(result)
+    sarif = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "driftlint",
+                        "version": context.tool_version,
+                        "informationUri": "https://github.com/driftlint/driftlint",
+                        "rules": rules,
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"

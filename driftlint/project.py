@@ -1,0 +1,73 @@
+"""What project rules see: every file's extracted facts, each Alembic environment and its graph."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from driftlint.config import Settings
+from driftlint.revisions import RevisionHeader
+from driftlint.source import ParseError, Suppression
+
+if TYPE_CHECKING:
+    from driftlint.discovery import Environment
+    from driftlint.graph import RevisionGraph
+
+REVISION = "revision"  # a file Alembic loads as a revision
+MODULE = "module"  # any other project Python module (task modules, registries...)
+UNSCANNED = "unscanned"  # looks like a revision, in a folder Alembic never scans
+
+
+@dataclass
+class FileFacts:
+    """Everything driftlint derives from one file; picklable, cached by content hash."""
+
+    path: Path
+    kind: str
+    digest: str = ""
+    parse_error: ParseError | None = None
+    suppressions: tuple[Suppression, ...] = ()
+    header: RevisionHeader | None = None
+    looks_like_revision: bool = False
+    # Results of the registered extractors (driftlint.extractors), by extractor key.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class EnvironmentAnalysis:
+    environment: "Environment"
+    scripts: list[FileFacts]
+    graph: "RevisionGraph"
+
+
+@dataclass
+class Project:
+    cwd: Path
+    root: Path
+    settings: Settings
+    environments: list[EnvironmentAnalysis] = field(default_factory=list)
+    files: dict[Path, FileFacts] = field(default_factory=dict)
+    # Derived indexes (task index, schema history...) computed once and shared between rules.
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    def relpath(self, path: Path | str) -> str:
+        """Paths in output are relative to the working directory, with forward slashes."""
+        path = Path(path)
+        try:
+            rel = os.path.relpath(path, self.cwd)
+        except ValueError:
+            rel = str(path)
+        return rel.replace(os.sep, "/")
+
+    def modules(self) -> Iterator[FileFacts]:
+        for facts in self.files.values():
+            if facts.kind == MODULE:
+                yield facts
+
+    def memo(self, key: str, compute: Any) -> Any:
+        """Compute a project-wide index once per run (e.g. the Celery task index)."""
+        if key not in self._memo:
+            self._memo[key] = compute(self)
+        return self._memo[key]

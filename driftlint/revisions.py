@@ -1,0 +1,217 @@
+"""Static reading of an Alembic revision file's header (`revision`, `down_revision`, ...)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+
+from driftlint.source import node_location
+
+HEADER_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
+LEGACY_FILENAME = re.compile(r"^([a-f0-9]+)\.py$")
+ILLEGAL_ID_CHARS = "@-+:"
+
+Span = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class HeaderProblem:
+    attribute: str
+    message: str
+    span: Span
+
+
+@dataclass
+class RevisionHeader:
+    """What Alembic would read from the module's attributes, derived without running it."""
+
+    revision: str | None = None
+    revision_from_filename: bool = False
+    has_revision: bool = False
+    # None: base. A tuple of parent ids otherwise (the empty string is kept: it is a bug to report).
+    down_revision: tuple[str, ...] | None = None
+    has_down_revision: bool = False
+    down_revision_is_set: bool = False
+    branch_labels: tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    spans: dict[str, Span] = field(default_factory=dict)
+    problems: list[HeaderProblem] = field(default_factory=list)
+    doc: str = ""
+    # `upgrade` function line, for reporting and for later analyses.
+    upgrade_span: Span | None = None
+
+    @property
+    def is_dynamic(self) -> bool:
+        return bool(self.problems)
+
+    def span(self, attribute: str) -> Span:
+        return self.spans.get(attribute) or self.spans.get("revision") or (1, 1, 1, 1)
+
+
+class _Unresolved(Exception):
+    def __init__(self, reason: str, node: ast.AST):
+        super().__init__(reason)
+        self.reason = reason
+        self.node = node
+
+
+def _literal(node: ast.expr, constants: dict[str, ast.expr], depth: int = 0) -> object:
+    """A str, None, or tuple of str; raises _Unresolved for anything else."""
+    if isinstance(node, ast.Constant):
+        if node.value is None or isinstance(node.value, str):
+            return node.value
+        raise _Unresolved(f"a {type(node.value).__name__} literal is not a revision identifier", node)
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        items = []
+        for element in node.elts:
+            value = _literal(element, constants, depth + 1)
+            if not isinstance(value, str):
+                raise _Unresolved("every item must be a string literal", element)
+            items.append(value)
+        if isinstance(node, ast.Set) and len(items) > 1:
+            raise _Unresolved("a set has no order, so Alembic would see the parents in hash order", node)
+        return tuple(items)
+    if isinstance(node, ast.Name) and node.id in constants and depth < 5:
+        return _literal(constants[node.id], constants, depth + 1)
+    if isinstance(node, ast.JoinedStr):
+        raise _Unresolved("an f-string is only known at run time", node)
+    if isinstance(node, ast.Call):
+        raise _Unresolved("a function call is only known at run time", node)
+    if isinstance(node, ast.Name):
+        raise _Unresolved(f"`{node.id}` is not a module-level literal", node)
+    raise _Unresolved(f"a {type(node).__name__} expression is only known at run time", node)
+
+
+def _assigned_names(node: ast.AST) -> set[str]:
+    """Header names bound anywhere inside a compound statement (not inside nested scopes)."""
+    names: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        for child in ast.iter_child_nodes(current):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+                if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and child.name in HEADER_NAMES:
+                    names.add(child.name)
+                continue
+            if isinstance(child, ast.Name) and isinstance(child.ctx, ast.Store) and child.id in HEADER_NAMES:
+                names.add(child.id)
+            elif isinstance(child, (ast.Import, ast.ImportFrom)):
+                for alias in child.names:
+                    bound = (alias.asname or alias.name).split(".")[0]
+                    if bound in HEADER_NAMES:
+                        names.add(bound)
+            stack.append(child)
+    return names
+
+
+def _as_tuple(value: object) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return (value,)
+    assert isinstance(value, tuple)
+    return value or None
+
+
+def read_header(tree: ast.Module, filename: str) -> RevisionHeader:
+    header = RevisionHeader()
+    doc = ast.get_docstring(tree, clean=True)
+    if doc:
+        header.doc = doc.strip().splitlines()[0].strip() if doc.strip() else ""
+    constants: dict[str, ast.expr] = {}
+    values: dict[str, tuple[ast.expr | None, ast.AST, str | None]] = {}
+
+    def bind(name: str, value: ast.expr | None, where: ast.AST, reason: str | None = None) -> None:
+        values[name] = (value, where, reason)
+        if name in header.spans:
+            del header.spans[name]
+        header.spans[name] = node_location(where)
+
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                if isinstance(target, ast.Name):
+                    constants[target.id] = statement.value
+                    if target.id in HEADER_NAMES:
+                        bind(target.id, statement.value, statement)
+                elif isinstance(target, (ast.Tuple, ast.List)):
+                    value = statement.value
+                    paired = isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts)
+                    for index, element in enumerate(target.elts):
+                        if isinstance(element, ast.Name) and element.id in HEADER_NAMES:
+                            if paired:
+                                bind(element.id, value.elts[index], statement)  # type: ignore[union-attr]
+                            else:
+                                bind(element.id, None, statement, "tuple unpacking of a non-literal")
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            if statement.value is not None:
+                constants[statement.target.id] = statement.value
+                if statement.target.id in HEADER_NAMES:
+                    bind(statement.target.id, statement.value, statement)
+        elif isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
+            if statement.target.id in HEADER_NAMES:
+                bind(statement.target.id, None, statement.target, "augmented assignment is only known at run time")
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            if statement.name == "upgrade":
+                header.upgrade_span = node_location(statement)
+            if statement.name in HEADER_NAMES:
+                bind(statement.name, None, statement, "a function is not a revision identifier")
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            for alias in statement.names:
+                bound = (alias.asname or alias.name).split(".")[0]
+                if bound in HEADER_NAMES:
+                    bind(bound, None, statement, "an imported value is only known at run time")
+        else:
+            for name in sorted(_assigned_names(statement)):
+                kind = type(statement).__name__.lower()
+                bind(name, None, statement, f"it is assigned inside a module-level `{kind}` block")
+
+    for name, (value, where, reason) in values.items():
+        resolved: object = None
+        try:
+            if reason is not None:
+                raise _Unresolved(reason, where)
+            assert value is not None
+            resolved = _literal(value, constants)
+        except _Unresolved as exc:
+            header.problems.append(HeaderProblem(name, exc.reason, node_location(where)))
+            if name == "revision":
+                header.has_revision = True
+            if name == "down_revision":
+                header.has_down_revision = True
+            continue
+        if name == "revision":
+            header.has_revision = True
+            if isinstance(resolved, str):
+                header.revision = resolved
+            else:
+                header.problems.append(
+                    HeaderProblem(name, "`revision` must be a single string", node_location(where))
+                )
+        elif name == "down_revision":
+            header.has_down_revision = True
+            header.down_revision_is_set = True
+            header.down_revision = _as_tuple(resolved)
+        elif name == "branch_labels":
+            header.branch_labels = _as_tuple(resolved) or ()
+        elif name == "depends_on":
+            header.depends_on = _as_tuple(resolved) or ()
+
+    if not header.has_revision:
+        match = LEGACY_FILENAME.match(filename)
+        if match:
+            header.revision = match.group(1)
+            header.revision_from_filename = True
+    return header
+
+
+def looks_like_revision(tree: ast.Module) -> bool:
+    """Whether a module defines any header name or an `upgrade` function (for unscanned files)."""
+    for statement in tree.body:
+        if isinstance(statement, (ast.Assign, ast.AnnAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+                    return True
+    return False

@@ -1,0 +1,35 @@
+"""DL102 multiple-bases: several roots, so independent branches have no order between them."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from driftlint.diagnostics import Diagnostic, Severity
+from driftlint.project import Project
+from driftlint.rule import Rule
+from driftlint.rules._alembic import describe, node_related, node_span
+
+
+class MultipleBases(Rule):
+    code = "DL102"
+    name = "multiple-bases"
+    summary = "The revision history has more than one base (down_revision = None)"
+    severity = Severity.WARNING
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        for analysis in project.environments:
+            bases = sorted(analysis.graph.real_bases, key=lambda n: (str(n.facts.path), n.revision))
+            if len(bases) < 2:
+                continue
+            first, *others = bases
+            for node in others:
+                yield self.diagnostic(
+                    f"Revision {node.revision} is a second base (down_revision = None) beside {first.revision}: "
+                    f"its branch has no order relative to the rest of the history",
+                    project.relpath(node.facts.path),
+                    node_span(node, "down_revision"),
+                    fix_title=f"Set `down_revision` to the revision this branch builds on, or add `depends_on`",
+                    related=[node_related(project, first, f"first base {first.revision}")],
+                    context=[("Bases", [describe(project, n) for n in bases])],
+                    subject=(node.revision,),
+                )

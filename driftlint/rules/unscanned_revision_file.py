@@ -1,0 +1,61 @@
+"""DL106 unscanned-revision-file: a revision file in a folder Alembic never scans."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+from driftlint.diagnostics import Diagnostic
+from driftlint.project import UNSCANNED, Project
+from driftlint.rule import Rule
+from driftlint.rules._alembic import env_anchor
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder)
+    except ValueError:
+        return False
+    return True
+
+
+class UnscannedRevisionFile(Rule):
+    code = "DL106"
+    name = "unscanned-revision-file"
+    summary = "A revision file sits in a folder Alembic does not scan, or a version location does not exist"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        for facts in project.files.values():
+            if facts.kind != UNSCANNED or not facts.looks_like_revision:
+                continue
+            header = facts.header
+            revision = header.revision if header and header.revision else facts.path.stem
+            reason = "it is not in any version location"
+            for analysis in project.environments:
+                env = analysis.environment
+                for location in env.version_locations:
+                    if _inside(facts.path, location) and not env.recursive:
+                        reason = (
+                            f"it is nested below version location {project.relpath(location)} "
+                            f"and recursive_version_locations is not true"
+                        )
+                        break
+            yield self.diagnostic(
+                f"Revision {revision} is never loaded: {reason}, so Alembic does not see it",
+                project.relpath(facts.path),
+                header.span("revision") if header else None,
+                fix_title="Move the file into a version location, add its folder to version_locations, or set recursive_version_locations = true",
+                subject=(revision,),
+            )
+        reported = set()
+        for analysis in project.environments:
+            for issue in analysis.environment.issues:
+                if issue.kind == "missing-location" and (issue.path, issue.message) not in reported:
+                    reported.add((issue.path, issue.message))
+                    yield self.diagnostic(
+                        issue.message[:1].upper() + issue.message[1:],
+                        project.relpath(issue.path),
+                        (issue.line, issue.column, issue.line, issue.column),
+                        fix_title="Create the folder or remove it from version_locations",
+                        subject=issue.subject,
+                    )

@@ -1,0 +1,130 @@
+"""Reading one Python file once: bytes, decoded text, AST (never executed) and suppression comments."""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# `# driftlint: ignore[DL101, multiple-heads]`, `# driftlint: ignore-file[...]`, `# noqa: DL101`.
+_SUPPRESS = re.compile(r"#\s*driftlint:\s*(ignore-file|ignore)\s*\[([^\]]*)\]", re.IGNORECASE)
+_NOQA = re.compile(r"#\s*noqa:\s*((?:DL\d{3})(?:\s*,\s*DL\d{3})*)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """One code (or name) named by an ignore comment."""
+
+    line: int
+    column: int
+    rule: str
+    whole_file: bool
+
+
+@dataclass(frozen=True)
+class ParseError:
+    message: str
+    row: int
+    column: int
+
+
+@dataclass
+class SourceFile:
+    """A file's content and what can be derived from it without running it."""
+
+    path: Path  # absolute
+    data: bytes
+    text: str = ""
+    tree: ast.Module | None = None
+    error: ParseError | None = None
+    suppressions: tuple[Suppression, ...] = ()
+    lines: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_bytes(cls, path: Path, data: bytes, parse: bool = True) -> "SourceFile":
+        source = cls(path=path, data=data)
+        source.text = decode(data)
+        source.lines = source.text.splitlines()
+        source.suppressions = tuple(find_suppressions(source.text))
+        if parse:
+            source.tree, source.error = parse_python(data)
+        return source
+
+
+def decode(data: bytes) -> str:
+    """Decode like Python does (PEP 263 cookie, BOM), replacing what cannot be decoded."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        encoding = "utf-8"
+    if encoding == "utf-8-sig" or data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        encoding = "utf-8"
+    try:
+        return data.decode(encoding, errors="replace")
+    except LookupError:
+        return data.decode("utf-8", errors="replace")
+
+
+def parse_python(data: bytes) -> tuple[ast.Module | None, ParseError | None]:
+    """Parse without executing; every failure becomes a ParseError with a 1-based location."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ast.parse(data), None
+    except SyntaxError as exc:
+        row = exc.lineno or 1
+        column = exc.offset or 1
+        return None, ParseError(f"SyntaxError: {exc.msg}", max(row, 1), max(column, 1))
+    except (ValueError, UnicodeDecodeError) as exc:
+        # ValueError: null bytes; UnicodeDecodeError: bytes that are not in the declared encoding.
+        row, column = _first_bad_position(data)
+        return None, ParseError(f"{type(exc).__name__}: {_one_line(str(exc))}", row, column)
+    except (RecursionError, MemoryError):
+        return None, ParseError("the file is nested too deeply to parse", 1, 1)
+
+
+def _first_bad_position(data: bytes) -> tuple[int, int]:
+    for row, line in enumerate(data.split(b"\n"), start=1):
+        if b"\x00" in line:
+            return row, line.index(b"\x00") + 1
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return row, exc.start + 1
+    return 1, 1
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def find_suppressions(text: str) -> list[Suppression]:
+    result: list[Suppression] = []
+    if "driftlint" not in text and "noqa" not in text:
+        return result
+    for row, line in enumerate(text.splitlines(), start=1):
+        if "#" not in line:
+            continue
+        for match in _SUPPRESS.finditer(line):
+            whole_file = match.group(1).lower() == "ignore-file"
+            for item in match.group(2).split(","):
+                if item.strip():
+                    result.append(Suppression(row, match.start() + 1, item.strip(), whole_file))
+        for match in _NOQA.finditer(line):
+            for item in match.group(1).split(","):
+                result.append(Suppression(row, match.start() + 1, item.strip().upper(), False))
+    return result
+
+
+def node_location(node: ast.AST) -> tuple[int, int, int, int]:
+    """1-based (row, column, end_row, end_column) of an AST node."""
+    row = getattr(node, "lineno", 1) or 1
+    column = (getattr(node, "col_offset", 0) or 0) + 1
+    end_row = getattr(node, "end_lineno", None) or row
+    end_column = (getattr(node, "end_col_offset", None) or (column - 1)) + 1
+    return row, column, end_row, end_column

@@ -1,0 +1,237 @@
+"""Database URLs (sync or async drivers, passwords masked everywhere) and read-only inspection sessions."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
+from urllib.parse import quote, quote_plus
+
+from driftlint.verify.errors import VerifyError
+
+if TYPE_CHECKING:
+    import psycopg
+
+INSTALL_HINT = "pip install driftlint[verify]"
+ASYNC_DRIVERS = frozenset({"asyncpg", "psycopg_async", "aiopg"})
+# libpq parameters that may ride along in a URL query (everything else is driver-specific).
+LIBPQ_QUERY = frozenset(
+    {
+        "host", "port", "sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "sslpassword",
+        "application_name", "options", "target_session_attrs", "gssencmode", "passfile", "service",
+        "channel_binding", "krbsrvname", "requirepeer",
+    }
+)
+SSL_MODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
+_URL_CREDENTIALS = re.compile(r"(?P<head>[a-z][a-z0-9+._-]*://[^:/@\s]*:)(?P<secret>[^@\s]+)(?P<tail>@)", re.IGNORECASE)
+
+
+class Masker:
+    """Replaces every known password (and any `scheme://user:secret@` credential) with `***`."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+
+    def add(self, secret: str | None) -> None:
+        if secret:
+            self._secrets.update({secret, quote(secret, safe=""), quote_plus(secret)})
+
+    def __call__(self, text: str) -> str:
+        text = _URL_CREDENTIALS.sub(lambda m: f"{m['head']}***{m['tail']}", text)
+        for secret in sorted(self._secrets, key=len, reverse=True):
+            text = text.replace(secret, "***")
+        return text
+
+
+MASK = Masker()
+
+
+@dataclass(frozen=True)
+class DatabaseURL:
+    """A parsed SQLAlchemy-style URL; `str()` and `repr()` never show the password."""
+
+    drivername: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    host: str | None = None
+    port: int | None = None
+    database: str | None = None
+    query: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def parse(cls, raw: str) -> "DatabaseURL":
+        try:
+            from sqlalchemy.engine import make_url
+            from sqlalchemy.exc import ArgumentError
+        except ImportError:
+            raise VerifyError(f"driftlint verify needs SQLAlchemy: {INSTALL_HINT}") from None
+        try:
+            url = make_url(raw)
+        except (ArgumentError, ValueError):
+            raise VerifyError(f"not a database URL: {MASK(raw)!r}") from None
+        MASK.add(url.password if isinstance(url.password, str) else None)
+        if not url.drivername.split("+")[0] in ("postgresql", "postgres"):
+            raise VerifyError(f"{cls._masked(url)}: driftlint verify supports PostgreSQL URLs only")
+        query: list[tuple[str, str]] = []
+        for key, value in url.query.items():
+            for item in (value,) if isinstance(value, str) else value:
+                query.append((key, item))
+        return cls(
+            drivername=url.drivername.replace("postgres+", "postgresql+") if url.drivername != "postgres" else "postgresql",
+            username=url.username,
+            password=url.password if isinstance(url.password, str) else None,
+            host=url.host,
+            port=url.port,
+            database=url.database,
+            query=tuple(query),
+        )
+
+    @staticmethod
+    def _masked(url: Any) -> str:
+        return str(url.render_as_string(hide_password=True))
+
+    @property
+    def driver(self) -> str:
+        return self.drivername.partition("+")[2]
+
+    @property
+    def is_async(self) -> bool:
+        return self.driver in ASYNC_DRIVERS
+
+    def with_database(self, database: str) -> "DatabaseURL":
+        return replace(self, database=database)
+
+    def with_driver(self, drivername: str) -> "DatabaseURL":
+        return replace(self, drivername=drivername)
+
+    def render(self, hide_password: bool = True) -> str:
+        """The URL text; with `hide_password=False` only for handing to Alembic, never for output."""
+        from sqlalchemy.engine import URL
+
+        query: dict[str, Any] = {}
+        for key, value in self.query:
+            query.setdefault(key, []).append(value)
+        url = URL.create(
+            self.drivername,
+            username=self.username,
+            password=self.password,
+            host=self.host,
+            port=self.port,
+            database=self.database,
+            query={k: v[0] if len(v) == 1 else tuple(v) for k, v in query.items()},
+        )
+        return str(url.render_as_string(hide_password=hide_password))
+
+    def __str__(self) -> str:
+        return self.render(hide_password=True)
+
+    def psycopg_params(self) -> dict[str, Any]:
+        """Connection keywords for psycopg 3, whatever driver the URL names."""
+        params: dict[str, Any] = {}
+        if self.host:
+            params["host"] = self.host
+        if self.port:
+            params["port"] = self.port
+        if self.username:
+            params["user"] = self.username
+        if self.password:
+            params["password"] = self.password
+        params["dbname"] = self.database or self.username or "postgres"
+        for key, value in self.query:
+            if key in LIBPQ_QUERY:
+                params[key] = value
+            elif key == "ssl":
+                # asyncpg spells sslmode `ssl` (and accepts true/false).
+                lowered = value.lower()
+                params["sslmode"] = lowered if lowered in SSL_MODES else ("require" if lowered in ("true", "1") else "disable")
+        return params
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError:
+        raise VerifyError(f"driftlint verify needs the psycopg driver: {INSTALL_HINT}") from None
+    return psycopg
+
+
+def describe_connect_error(url: DatabaseURL, exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    # libpq puts the reason after the last "failed:" (one line per address it tried).
+    reasons = [line.rsplit("failed:", 1)[-1].strip() for line in lines if "failed:" in line] or lines
+    reason = reasons[-1] if reasons else type(exc).__name__
+    if "password authentication failed" in reason or "no password supplied" in reason:
+        reason = f"bad credentials ({reason})"
+    return MASK(f"cannot connect to {url}: {reason}")
+
+
+def connect(url: DatabaseURL, timeout: float, *, autocommit: bool = False, read_only: bool = True) -> "psycopg.Connection[Any]":
+    """A connection with connect, statement and lock timeouts; read-only unless asked otherwise."""
+    psycopg = _psycopg()
+    options = f"-c statement_timeout={int(timeout * 1000)} -c lock_timeout={int(timeout * 1000)}"
+    if read_only:
+        options += " -c default_transaction_read_only=on"
+    params = url.psycopg_params()
+    if "options" in params:
+        options = f"{params.pop('options')} {options}"
+    try:
+        conn = psycopg.connect(
+            **params,
+            connect_timeout=max(2, int(round(timeout))),
+            options=options,
+            application_name="driftlint-verify",
+            autocommit=autocommit,
+        )
+    except psycopg.Error as exc:
+        raise VerifyError(describe_connect_error(url, exc)) from None
+    if read_only and not autocommit:
+        conn.read_only = True
+    return conn
+
+
+@dataclass
+class Inspection:
+    """One database seen through a single READ ONLY transaction, with timeouts."""
+
+    url: DatabaseURL
+    label: str  # "the database" / "the fresh database", used in messages
+    conn: "psycopg.Connection[Any]"
+    version_num: int = 0
+    current_user: str = ""
+
+    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple[Any, ...]]:
+        psycopg = _psycopg()
+        try:
+            return list(self.conn.execute(sql, params or None).fetchall())
+        except psycopg.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise VerifyError(MASK(f"query on {self.url} failed: {first}")) from None
+
+    def value(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        found = self.rows(sql, params)
+        return found[0][0] if found else None
+
+
+@contextlib.contextmanager
+def open_inspection(url: DatabaseURL, label: str, timeout: float) -> Iterator[Inspection]:
+    """Inspect `url` inside one read-only transaction that is always rolled back."""
+    conn = connect(url, timeout)
+    try:
+        inspection = Inspection(url, label, conn)
+        inspection.version_num = int(inspection.value("SELECT current_setting('server_version_num')::int") or 0)
+        inspection.current_user = str(inspection.value("SELECT current_user"))
+        yield inspection
+    finally:
+        try:
+            conn.rollback()
+        finally:
+            conn.close()
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def masked_lines(lines: Iterable[str]) -> list[str]:
+    return [MASK(line) for line in lines]
