@@ -473,7 +473,8 @@ def _resolve_location(
         issues.append(
             ConfigIssue(
                 "cwd-relative",
-                f"`{key} = {value}` is relative to the working directory Alembic runs in, not to {source.name}: it only works from {_display_dir(base_dir)}",
+                f"`{key} = {value}` is relative to the working directory Alembic runs in, not to {source.name}: "
+                f"it only works when alembic runs from {_display_dir(base_dir, source.name)}",
                 source,
                 line,
                 subject=(key, value),
@@ -483,12 +484,12 @@ def _resolve_location(
     return Path(value)
 
 
-def _display_dir(path: Path) -> str:
+def _display_dir(path: Path, config_name: str) -> str:
     try:
-        rel = os.path.relpath(path)
+        rel = os.path.relpath(path).replace(os.sep, "/")
     except ValueError:
         rel = str(path)
-    return "this directory" if rel == "." else f"`{rel}`"
+    return f"the directory holding {config_name}" if rel == "." else f"`{rel}/` (where {config_name} is)"
 
 
 def _sys_path_roots(values: _Values, base_dir: Path) -> list[Path]:

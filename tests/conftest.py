@@ -1,0 +1,51 @@
+"""Shared helpers: write little repositories to temp dirs and run driftlint on them in-process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable
+
+import pytest
+
+from driftlint.diagnostics import Diagnostic
+from driftlint.engine import CheckOptions, run_check
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures" / "repos"
+
+
+def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+    for relpath, content in files.items():
+        path = root / relpath
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return root
+
+
+def lint(root: Path, select: Iterable[str] = (), **options: object) -> list[Diagnostic]:
+    """Run `driftlint check root` from inside root (paths relative to it), without the cache."""
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        result = run_check(
+            CheckOptions(paths=[Path(".")], cwd=root, select=tuple(select), use_cache=False, **options)  # type: ignore[arg-type]
+        )
+    finally:
+        os.chdir(previous)
+    return result.diagnostics
+
+
+def codes(diagnostics: Iterable[Diagnostic]) -> list[str]:
+    return [d.code for d in diagnostics]
+
+
+@pytest.fixture
+def tree(tmp_path: Path):
+    def make(files: dict[str, str | bytes]) -> Path:
+        return write_tree(tmp_path, files)
+
+    return make

@@ -1,0 +1,92 @@
+"""Every output format is pinned by golden files, for LF and CRLF sources alike."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from driftlint.cli import cli
+
+from .conftest import FIXTURES
+
+GOLDEN = Path(__file__).parent / "golden"
+FORMATS = ["full", "concise", "json", "github", "sarif", "gitlab", "junit"]
+
+
+def _copy(tmp_path: Path, crlf: bool) -> Path:
+    target = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "output-formats", target)
+    if crlf:
+        for path in target.rglob("*"):
+            if path.is_file():
+                path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    return target
+
+
+def _run(repo: Path, *args: str):
+    previous = Path.cwd()
+    os.chdir(repo)
+    try:
+        return CliRunner().invoke(cli, ["check", "--no-cache", "--color", "never", *args], catch_exceptions=False)
+    finally:
+        os.chdir(previous)
+
+
+@pytest.mark.parametrize("newline", ["lf", "crlf"])
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_output_format_matches_golden(fmt: str, newline: str, tmp_path: Path):
+    repo = _copy(tmp_path, crlf=newline == "crlf")
+    result = _run(repo, "--output-format", fmt, "--quiet")
+    assert result.exit_code == 1, result.output
+    golden = GOLDEN / f"{fmt}.{newline}.txt"
+    if os.environ.get("DRIFTLINT_UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(result.stdout, encoding="utf-8")
+    assert result.stdout == golden.read_text(encoding="utf-8")
+
+
+def test_crlf_sources_render_exactly_like_lf_sources():
+    for fmt in FORMATS:
+        assert (GOLDEN / f"{fmt}.lf.txt").read_text() == (GOLDEN / f"{fmt}.crlf.txt").read_text()
+
+
+def test_json_output_has_the_documented_fields(tmp_path: Path):
+    result = _run(_copy(tmp_path, crlf=False), "--output-format", "json")
+    items = json.loads(result.stdout)
+    assert items
+    for item in items:
+        for key in ("code", "name", "message", "severity", "filename", "location", "end_location", "related", "url"):
+            assert key in item
+        assert not item["filename"].startswith("/")
+        assert set(item["location"]) == {"row", "column"}
+    heads = next(i for i in items if i["code"] == "DL101")
+    assert heads["related"] and heads["related"][0]["note"].startswith("head ")
+
+
+def test_sarif_output_validates_against_the_2_1_0_schema(tmp_path: Path):
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0-subset.json").read_text())
+    result = _run(_copy(tmp_path, crlf=False), "--output-format", "sarif")
+    jsonschema.validate(json.loads(result.stdout), schema)
+
+
+def test_concise_lines_have_the_problem_matcher_shape(tmp_path: Path):
+    import re
+
+    result = _run(_copy(tmp_path, crlf=False), "--output-format", "concise", "--quiet")
+    pattern = re.compile(r"^(.+?):(\d+):(\d+): (DL\d{3}) (.+)$")
+    lines = result.stdout.splitlines()
+    assert lines and all(pattern.match(line) for line in lines)
+
+
+def test_output_is_sorted_by_path_then_position(tmp_path: Path):
+    result = _run(_copy(tmp_path, crlf=False), "--output-format", "json")
+    items = json.loads(result.stdout)
+    keys = [(i["filename"], i["location"]["row"], i["location"]["column"], i["code"]) for i in items]
+    assert keys == sorted(keys)
