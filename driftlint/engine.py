@@ -58,7 +58,8 @@ def load_project_settings(options: CheckOptions) -> Settings:
     start = options.paths[0] if options.paths else options.cwd
     settings = load_settings(start.resolve(), options.settings_file, option_defaults())
     if settings.source is None:
-        settings.root = (start if start.is_dir() else start.parent).resolve()
+        # A file argument narrows the report, not the project: the graph needs the whole history.
+        settings.root = (start if start.is_dir() else options.cwd).resolve()
     settings.select = options.select or settings.select
     settings.ignore = settings.ignore + options.ignore
     settings.extend_select = settings.extend_select + options.extend_select

@@ -1,0 +1,181 @@
+"""The command line: exit codes, settings, selection, suppression, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from driftlint.cli import cli
+
+from .conftest import FIXTURES, write_tree
+
+TWO_HEADS = {
+    "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
+    "migrations/env.py": "",
+    "migrations/versions/a1.py": 'revision = "a1"\ndown_revision = None\n',
+    "migrations/versions/b1.py": 'revision = "b1"\ndown_revision = "a1"\n',
+    "migrations/versions/c1.py": 'revision = "c1"\ndown_revision = "a1"\n',
+}
+LINEAR = {
+    "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
+    "migrations/env.py": "",
+    "migrations/versions/a1.py": 'revision = "a1"\ndown_revision = None\n',
+    "migrations/versions/b1.py": 'revision = "b1"\ndown_revision = "a1"\n',
+}
+
+
+def invoke(root: Path, *args: str):
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(previous)
+
+
+def test_clean_repository_exits_zero(tmp_path: Path):
+    write_tree(tmp_path, LINEAR)
+    result = invoke(tmp_path, "check", "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert "All checks passed" in result.output
+
+
+def test_findings_exit_one_and_exit_zero_overrides(tmp_path: Path):
+    write_tree(tmp_path, TWO_HEADS)
+    assert invoke(tmp_path, "check", "--no-cache").exit_code == 1
+    assert invoke(tmp_path, "check", "--no-cache", "--exit-zero").exit_code == 0
+
+
+def test_missing_path_is_exit_two_with_one_line(tmp_path: Path):
+    result = invoke(tmp_path, "check", "does-not-exist")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "does-not-exist" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_unknown_setting_is_exit_two_naming_the_key(tmp_path: Path):
+    write_tree(tmp_path, {**LINEAR, "driftlint.toml": "selct = ['DL101']\n"})
+    result = invoke(tmp_path, "check")
+    assert result.exit_code == 2
+    assert "unknown setting `selct`" in result.stderr and "driftlint.toml" in result.stderr
+
+
+def test_broken_settings_toml_is_exit_two(tmp_path: Path):
+    write_tree(tmp_path, {**LINEAR, "pyproject.toml": "[tool.driftlint\nselect = 1\n"})
+    result = invoke(tmp_path, "check")
+    assert result.exit_code == 2
+    assert "pyproject.toml" in result.stderr and "invalid TOML" in result.stderr
+
+
+def test_unknown_rule_in_select_is_exit_two(tmp_path: Path):
+    write_tree(tmp_path, LINEAR)
+    result = invoke(tmp_path, "check", "--select", "DL999")
+    assert result.exit_code == 2 and "unknown rule `DL999`" in result.stderr
+
+
+def test_select_and_ignore_accept_codes_names_and_prefixes(tmp_path: Path):
+    write_tree(tmp_path, TWO_HEADS)
+    assert invoke(tmp_path, "check", "--no-cache", "--ignore", "multiple-heads").exit_code == 0
+    assert invoke(tmp_path, "check", "--no-cache", "--select", "DL1").exit_code == 1
+    assert invoke(tmp_path, "check", "--no-cache", "--select", "DL0,DL102").exit_code == 0
+
+
+def test_settings_file_select_and_cli_override(tmp_path: Path):
+    write_tree(tmp_path, {**TWO_HEADS, "pyproject.toml": "[tool.driftlint]\nignore = ['DL101']\n"})
+    assert invoke(tmp_path, "check", "--no-cache").exit_code == 0
+    assert invoke(tmp_path, "check", "--no-cache", "--extend-select", "DL101", "--ignore", "DL102").exit_code == 0
+
+
+def test_per_file_ignores_and_severity_override(tmp_path: Path):
+    settings = (
+        "[tool.driftlint]\n"
+        "per-file-ignores = { 'migrations/versions/c1.py' = ['multiple-heads'] }\n"
+    )
+    write_tree(tmp_path, {**TWO_HEADS, "pyproject.toml": settings})
+    assert invoke(tmp_path, "check", "--no-cache").exit_code == 0
+    write_tree(tmp_path, {"pyproject.toml": "[tool.driftlint]\nseverity = { DL101 = 'warning' }\n"})
+    result = invoke(tmp_path, "check", "--no-cache", "--output-format", "json")
+    assert [d["severity"] for d in json.loads(result.stdout)] == ["warning"]
+
+
+def test_output_format_from_environment_variable(tmp_path: Path):
+    write_tree(tmp_path, TWO_HEADS)
+    previous = Path.cwd()
+    os.chdir(tmp_path)
+    try:
+        result = CliRunner().invoke(cli, ["check", "--no-cache"], env={"DRIFTLINT_OUTPUT_FORMAT": "json"})
+    finally:
+        os.chdir(previous)
+    assert json.loads(result.stdout)[0]["code"] == "DL101"
+
+
+def test_statistics_counts_per_rule(tmp_path: Path):
+    write_tree(tmp_path, TWO_HEADS)
+    result = invoke(tmp_path, "check", "--no-cache", "--statistics")
+    assert result.exit_code == 1
+    assert result.stdout.split() == ["1", "DL101", "multiple-heads"]
+
+
+def test_paths_are_relative_to_the_working_directory(tmp_path: Path):
+    write_tree(tmp_path / "project", TWO_HEADS)
+    result = invoke(tmp_path, "check", "--no-cache", "--output-format", "concise", "project")
+    assert result.stdout.startswith("project/migrations/versions/c1.py:1:1: DL101")
+
+
+def test_file_argument_limits_findings_to_that_file(tmp_path: Path):
+    write_tree(tmp_path, TWO_HEADS)
+    assert invoke(tmp_path, "check", "--no-cache", "migrations/versions/c1.py").exit_code == 1
+    assert invoke(tmp_path, "check", "--no-cache", "migrations/versions/a1.py").exit_code == 0
+
+
+def test_rules_lists_every_rule_and_explain_prints_its_doc():
+    runner = CliRunner()
+    listed = json.loads(runner.invoke(cli, ["rules", "--output-format", "json"]).stdout)
+    assert {"code": "DL101", "name": "multiple-heads"}.items() <= listed[[r["code"] for r in listed].index("DL101")].items()
+    for selector in ("DL101", "multiple-heads", "dl101"):
+        result = runner.invoke(cli, ["explain", selector])
+        assert result.exit_code == 0 and "## What it does" in result.stdout
+    assert runner.invoke(cli, ["explain", "nope"]).exit_code == 2
+
+
+def test_version_and_help_everywhere():
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--version"]).stdout.startswith("driftlint, version ")
+    for args in (["--help"], ["check", "--help"], ["rules", "--help"], ["explain", "--help"]):
+        assert runner.invoke(cli, args).exit_code == 0
+
+
+def test_python_dash_m_runs_the_cli_on_the_demo():
+    result = subprocess.run(
+        [sys.executable, "-m", "driftlint", "check", "--no-cache", "--output-format", "concise", str(FIXTURES / "demo")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1, result.stderr
+    assert "DL101" in result.stdout and "DL106" in result.stdout and "Traceback" not in result.stderr
+
+
+def test_alembic_config_option_picks_the_ini_and_section(tmp_path: Path):
+    ini = (
+        "[alembic]\nscript_location = %(here)s/one\n\n[two]\nscript_location = %(here)s/two\n"
+    )
+    files = {"conf/db.ini": ini}
+    for env in ("one", "two"):
+        files[f"conf/{env}/env.py"] = ""
+        files[f"conf/{env}/versions/a.py"] = 'revision = "a"\ndown_revision = None\n'
+        files[f"conf/{env}/versions/b.py"] = 'revision = "b"\ndown_revision = None\n'
+    write_tree(tmp_path, files)
+    both = invoke(tmp_path, "check", "--no-cache", "--select", "DL101", "--output-format", "concise")
+    assert both.stdout.count("DL101") == 2
+    only_two = invoke(tmp_path, "check", "--no-cache", "--select", "DL101", "-c", "conf/db.ini", "-n", "two", "--output-format", "concise")
+    assert only_two.stdout.count("DL101") == 1 and "conf/two/" in only_two.stdout
+    assert "alembic -c conf/db.ini -n two merge" in invoke(
+        tmp_path, "check", "--no-cache", "-c", "conf/db.ini", "-n", "two", "--output-format", "json"
+    ).stdout
+    assert invoke(tmp_path, "check", "-c", "missing.ini").exit_code == 2
