@@ -6,6 +6,7 @@ import fnmatch
 import hashlib
 import os
 import pickle
+import stat
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -234,7 +235,13 @@ def read_all(
     for path in sorted(kinds):
         kind = kinds[path]
         try:
-            data = overlay[path] if overlay and path in overlay else path.read_bytes()
+            if overlay and path in overlay:
+                data = overlay[path]
+            elif not stat.S_ISREG(path.stat().st_mode):
+                # FIFOs and devices would block or never end; dangling symlinks fail the stat.
+                continue
+            else:
+                data = path.read_bytes()
         except OSError as exc:
             facts[path] = FileFacts(path=path, kind=kind, parse_error=_unreadable(exc))
             continue

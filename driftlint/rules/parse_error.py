@@ -20,8 +20,10 @@ class ParseErrorRule(Rule):
             if error is None:
                 continue
             what = "revision file" if facts.kind == "revision" else "file"
+            verb = "read" if error.message.startswith("cannot read") else "parse"
+            detail = error.message.removeprefix("cannot read file: ")
             yield self.diagnostic(
-                f"Cannot parse {what}: {error.message}",
+                f"Cannot {verb} {what}: {detail}",
                 project.relpath(facts.path),
                 (error.row, error.column, error.row, error.column),
                 fix_title="Fix the syntax error",
