@@ -90,7 +90,6 @@ def main(argv: list[str]) -> int:
             "path": current.get("path"),
             **_error_details(exc, current.get("path")),
         }
-        traceback.print_exc()
     finally:
         with open(os.environ[RESULT_VARIABLE], "w", encoding="utf-8") as handle:
             json.dump(result, handle)

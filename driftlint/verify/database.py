@@ -37,6 +37,15 @@ class Masker:
         if secret:
             self._secrets.update({secret, quote(secret, safe=""), quote_plus(secret)})
 
+    def add_url(self, raw: str) -> None:
+        """Register the password of a URL before it is parsed (so parse errors cannot leak it)."""
+        from urllib.parse import unquote
+
+        match = _URL_CREDENTIALS.search(raw)
+        if match:
+            self.add(match["secret"])
+            self.add(unquote(match["secret"]))
+
     def __call__(self, text: str) -> str:
         text = _URL_CREDENTIALS.sub(lambda m: f"{m['head']}***{m['tail']}", text)
         for secret in sorted(self._secrets, key=len, reverse=True):

@@ -1,0 +1,95 @@
+"""DL901 database-not-at-head: the live database lacks revisions the scripts have, or has unknown ones."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator
+
+import networkx as nx
+
+from driftlint.diagnostics import Diagnostic, Location, Related
+from driftlint.rule import Rule
+from driftlint.rules._alembic import alembic_command, node_span
+from driftlint.verify.gate import LiveGate
+
+if TYPE_CHECKING:
+    from driftlint.verify.context import VerifyContext
+    from driftlint.verify.database import Inspection
+
+
+class DatabaseNotAtHead(LiveGate, Rule):
+    code = "DL901"
+    name = "database-not-at-head"
+    summary = "The database's alembic_version differs from the script heads"
+
+    def verify(self, ctx: "VerifyContext") -> Iterator[Diagnostic]:
+        # A database we just migrated with `upgrade heads` is at head by construction.
+        if ctx.target is None:
+            return
+        stamped = _stamped(ctx, ctx.target)
+        if stamped is None:
+            return
+        graph = ctx.analysis.graph
+        project = ctx.project
+        path, span = ctx.anchor()
+        applied: set[str] = set()
+        for revision in stamped:
+            if revision in graph.by_id:
+                applied |= {revision} | graph.ancestors(revision)
+        pending_set = set(graph.by_id) - applied
+        order = {rev: node.order for rev, node in graph.by_id.items()}
+        pending = list(nx.lexicographical_topological_sort(graph.dag.subgraph(pending_set), key=lambda r: (order[r], r)))
+        upgrade = alembic_command(project, ctx.analysis.environment, "upgrade", "heads")
+        if pending:
+            shown = ", ".join(pending[:8]) + (f" and {len(pending) - 8} more" if len(pending) > 8 else "")
+            state = f"is stamped {', '.join(sorted(stamped))}" if stamped else "has no applied revision"
+            yield self.diagnostic(
+                f"The database {state} and lacks {len(pending)} revision{'s' if len(pending) != 1 else ''} "
+                f"of the script heads: {shown}",
+                path,
+                span,
+                fix_title=f"Apply the pending revisions: `{upgrade}`",
+                related=[
+                    Related(project.relpath(graph.by_id[r].facts.path), Location(*node_span(graph.by_id[r])[:2]), f"pending revision {r}")
+                    for r in pending
+                ],
+                context=[
+                    ("Stamped in alembic_version", sorted(stamped) or ["(nothing)"]),
+                    ("Script heads", sorted(n.revision for n in graph.real_heads)),
+                    ("Pending, in upgrade order", [ctx.describe(r) for r in pending]),
+                ],
+                subject=("pending", *sorted(pending)),
+            )
+        for revision in sorted(r for r in stamped if r not in graph.by_id):
+            yield self.diagnostic(
+                f"The database is stamped with revision {revision}, which no revision file defines "
+                "(deleted, renamed, or applied from another branch)",
+                path,
+                span,
+                fix_title=f"Restore the revision file for {revision}, or re-stamp the database to a known revision",
+                context=[
+                    ("Stamped in alembic_version", sorted(stamped)),
+                    ("Script heads", sorted(n.revision for n in graph.real_heads)),
+                ],
+                subject=("unknown", revision),
+            )
+
+
+def _stamped(ctx: "VerifyContext", inspection: "Inspection") -> set[str] | None:
+    from driftlint.verify import alembic_env
+    from driftlint.verify.database import quote_ident
+    from driftlint.verify.errors import VerifyError
+
+    configured = ctx.options.version_table
+    if configured:
+        schema, _, table = configured.rpartition(".")
+        location: tuple[str | None, str] | str = (schema or None, table)
+    else:
+        location = alembic_env.version_table(ctx.env_py())
+    if location == alembic_env.UNKNOWN:
+        raise VerifyError("env.py sets version_table at run time; name it with `version-table` in [tool.driftlint.verify]")
+    assert isinstance(location, tuple)
+    schema, table = location
+    qualified = f"{quote_ident(schema)}.{quote_ident(table)}" if schema else quote_ident(table)
+    if inspection.value("SELECT to_regclass(%s)", (qualified,)) is None:
+        return set()
+    return {str(row[0]) for row in inspection.rows(f"SELECT version_num FROM {qualified}")}

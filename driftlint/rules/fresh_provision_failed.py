@@ -1,0 +1,64 @@
+"""DL902 fresh-provision-failed: `alembic upgrade heads` cannot build the schema from an empty database."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterator
+
+from driftlint.diagnostics import Diagnostic
+from driftlint.rule import Rule
+from driftlint.rules._alembic import node_span
+from driftlint.verify.gate import LiveGate
+
+if TYPE_CHECKING:
+    from driftlint.verify.context import VerifyContext
+
+STATEMENT_LINES = 8
+
+
+class FreshProvisionFailed(LiveGate, Rule):
+    code = "DL902"
+    name = "fresh-provision-failed"
+    summary = "Migrating an empty database with `alembic upgrade heads` fails"
+
+    def verify(self, ctx: "VerifyContext") -> Iterator[Diagnostic]:
+        if ctx.fresh is None or ctx.fresh.failure is None:
+            return
+        failure = ctx.fresh.failure
+        project = ctx.project
+        node = ctx.node(failure.revision) or (ctx.node_for_path(failure.path) if failure.path else None)
+        if node is not None:
+            path = project.relpath(node.facts.path)
+            span = node_span(node)
+            if failure.line:
+                span = (failure.line, 1, failure.line, 1)
+            elif node.facts.header and node.facts.header.upgrade_span:
+                span = node.facts.header.upgrade_span
+            where = f"at revision {ctx.describe(node.revision)}"
+        elif failure.path is not None:
+            path, span = project.relpath(failure.path), (failure.line or 1, 1, failure.line or 1, 1)
+            where = f"in {project.relpath(failure.path)}"
+        else:
+            env_py = ctx.env_py()
+            path, span = (project.relpath(env_py), (1, 1, 1, 1)) if env_py else ctx.anchor()
+            where = "before any revision ran (in env.py or the Alembic configuration)"
+        error_lines = [failure.error]
+        if failure.sqlstate:
+            error_lines.append(f"SQLSTATE {failure.sqlstate}")
+        if failure.exception:
+            error_lines.append(failure.exception)
+        context = [("Database error", error_lines)]
+        if failure.statement:
+            statement = [line.rstrip() for line in failure.statement.splitlines() if line.strip()]
+            context.append(("Statement", statement[:STATEMENT_LINES] + (["..."] if len(statement) > STATEMENT_LINES else [])))
+        if ctx.fresh.applied:
+            context.append(("Ran before it (rolled back with it when the run is one transaction)", list(ctx.fresh.applied)))
+        if ctx.fresh.output:
+            context.append(("Alembic output (last lines)", list(ctx.fresh.output)))
+        yield self.diagnostic(
+            f"`alembic upgrade heads` fails on an empty database {where}: {failure.error}",
+            path,
+            span,
+            fix_title="Make the history build from zero: declare what this revision needs (`depends_on` or reparent it), or fix the failing statement",
+            context=context,
+            subject=(failure.revision or path, failure.error),
+        )

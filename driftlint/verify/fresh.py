@@ -1,0 +1,145 @@
+"""`--fresh`: build a scratch database with the project's own `alembic upgrade heads`, then drop it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from driftlint.verify import _alembic_runner
+from driftlint.verify.database import MASK, DatabaseURL, connect, quote_ident
+from driftlint.verify.errors import VerifyError
+
+RUNNER = Path(_alembic_runner.__file__)
+OUTPUT_TAIL = 15
+
+
+@dataclass(frozen=True)
+class AlembicTarget:
+    """How to run the project's migrations: its config file, section, and environment names."""
+
+    config_file: Path | None
+    section: str | None
+    toml_file: Path | None
+    url_env: tuple[str, ...]
+
+    @property
+    def workdir(self) -> Path:
+        anchor = self.config_file or self.toml_file
+        assert anchor is not None
+        return anchor.parent
+
+
+@dataclass(frozen=True)
+class MigrationFailure:
+    revision: str | None
+    path: Path | None
+    line: int | None
+    error: str
+    exception: str
+    sqlstate: str | None
+    statement: str | None
+
+
+@dataclass(frozen=True)
+class FreshOutcome:
+    url: DatabaseURL  # the scratch database, as driftlint connects to it
+    migrations_url: DatabaseURL  # the same database with the project's driver, as env.py saw it
+    applied: tuple[str, ...]
+    failure: MigrationFailure | None
+    output: tuple[str, ...]  # the last lines of Alembic's output, passwords masked
+    seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+def scratch_name() -> str:
+    return f"driftlint_fresh_{secrets.token_hex(5)}"
+
+
+@contextlib.contextmanager
+def scratch_database(admin: DatabaseURL, timeout: float, owner: str | None = None) -> Iterator[DatabaseURL]:
+    """CREATE DATABASE on admin's server; DROP it (forcibly) when the block exits, whatever happens."""
+    name = scratch_name()
+    with connect(admin, timeout, autocommit=True, read_only=False) as conn:
+        try:
+            owner_clause = f" OWNER {quote_ident(owner)}" if owner else ""
+            conn.execute(f"CREATE DATABASE {quote_ident(name)}{owner_clause}")  # type: ignore[arg-type]
+        except Exception as exc:  # noqa: BLE001 - psycopg errors become one line
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            hint = " (--fresh needs a role with CREATEDB on the target server)" if "permission denied" in first else ""
+            raise VerifyError(MASK(f"cannot create a scratch database on {admin}: {first}{hint}")) from None
+    try:
+        yield admin.with_database(name)
+    finally:
+        drop_database(admin, name, timeout)
+
+
+def drop_database(admin: DatabaseURL, name: str, timeout: float) -> None:
+    with connect(admin, timeout, autocommit=True, read_only=False) as conn:
+        if int(conn.execute("SELECT current_setting('server_version_num')::int").fetchone()[0]) >= 130000:  # type: ignore[index]
+            conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)} WITH (FORCE)")  # type: ignore[arg-type]
+        else:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+            conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")  # type: ignore[arg-type]
+
+
+def run_upgrade(target: AlembicTarget, url: DatabaseURL, env_overrides: dict[str, str] | None = None) -> tuple[tuple[str, ...], MigrationFailure | None, tuple[str, ...], float]:
+    """`alembic upgrade heads` in a subprocess of this Python, with `url` as sqlalchemy.url and in url_env."""
+    import time
+
+    raw = url.render(hide_password=False)
+    env = {**os.environ, **(env_overrides or {})}
+    for name in target.url_env:
+        env[name] = raw
+    env[_alembic_runner.URL_VARIABLE] = raw
+    with tempfile.TemporaryDirectory(prefix="driftlint-run-") as tmp:
+        result_file = Path(tmp) / "result.json"
+        env[_alembic_runner.RESULT_VARIABLE] = str(result_file)
+        args = [
+            sys.executable,
+            str(RUNNER),
+            str(target.config_file) if target.config_file else "",
+            target.section or "",
+            str(target.toml_file) if target.toml_file else "",
+        ]
+        started = time.monotonic()
+        completed = subprocess.run(
+            args, cwd=target.workdir, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False
+        )
+        seconds = time.monotonic() - started
+        output = MASK((completed.stdout + completed.stderr).decode(errors="replace"))
+        lines = tuple(line for line in output.splitlines() if line.strip())[-OUTPUT_TAIL:]
+        try:
+            result = json.loads(result_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            last = lines[-1] if lines else f"exit status {completed.returncode}"
+            return (), MigrationFailure(None, None, None, last, "", None, None), lines, seconds
+    applied = tuple(result.get("applied") or ())
+    failure = result.get("failure")
+    if result.get("ok") and completed.returncode == 0:
+        return applied, None, lines, seconds
+    failure = failure or {"error": lines[-1] if lines else f"exit status {completed.returncode}"}
+    return (
+        applied,
+        MigrationFailure(
+            revision=failure.get("revision"),
+            path=Path(failure["path"]).resolve() if failure.get("path") else None,
+            line=failure.get("line"),
+            error=MASK(str(failure.get("error") or "")),
+            exception=str(failure.get("exception") or ""),
+            sqlstate=failure.get("sqlstate"),
+            statement=MASK(failure["statement"]) if failure.get("statement") else None,
+        ),
+        lines,
+        seconds,
+    )

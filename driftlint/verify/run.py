@@ -1,0 +1,245 @@
+"""The verify pipeline: static graph checks, target inspection, the --fresh build, then every live gate."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from driftlint.config import ConfigError, Settings
+from driftlint.diagnostics import Diagnostic
+from driftlint.engine import (
+    CheckOptions,
+    _apply_per_file_ignores,
+    _apply_severity,
+    apply_suppressions,
+    run_check,
+    selected_rules,
+)
+from driftlint.project import EnvironmentAnalysis, Project
+from driftlint.rule import Rule
+from driftlint.verify import alembic_env
+from driftlint.verify.context import VerifyContext, VerifyOptions
+from driftlint.verify.database import MASK, DatabaseURL, Inspection, connect, open_inspection, quote_ident
+from driftlint.verify.errors import VerifyError
+
+# The static checks the gates build on: a revision graph that parses, links and has known heads.
+STATIC_SELECT = ("DL001", "DL101", "DL103", "DL104", "DL105", "DL108")
+ENV_URLS = ("DRIFTLINT_DATABASE_URL", "DATABASE_URL")
+DEFAULT_DRIVER = "postgresql+psycopg"
+
+
+@dataclass
+class VerifyRequest:
+    path: Path
+    cwd: Path
+    settings_file: Path | None = None
+    alembic_config: Path | None = None
+    alembic_section: str | None = None
+    # Options given on the command line (None: not given, so config or default applies).
+    given: dict[str, Any] = field(default_factory=dict)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+@dataclass
+class VerifyResult:
+    diagnostics: list[Diagnostic]
+    settings: Settings
+    options: VerifyOptions
+    files_read: int
+
+
+def _config_key(name: str) -> str:
+    return name.replace("_", "-")
+
+
+def resolve_options(config: Mapping[str, Any], given: Mapping[str, Any], source: Path | None) -> VerifyOptions:
+    """Command line over [tool.driftlint.verify] over defaults, with types checked."""
+    known = {f.name: f for f in fields(VerifyOptions)}
+    where = f"{source}: " if source else ""
+    values: dict[str, Any] = {}
+    for key, value in config.items():
+        name = key.replace("-", "_")
+        if name not in known:
+            raise ConfigError(f"{where}unknown setting `{key}` in [tool.driftlint.verify]")
+        values[name] = _coerce(name, value, f"{where}[tool.driftlint.verify] `{key}`")
+    for name, value in given.items():
+        if value is not None and value != ():
+            values[name] = _coerce(name, value, f"--{_config_key(name)}")
+    return VerifyOptions(**values)
+
+
+def _coerce(name: str, value: Any, label: str) -> Any:
+    if name in ("url_env", "read_only_tables", "fresh_roles"):
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{label} must be a list of strings")
+        return tuple(value)
+    if name == "fresh":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{label} must be true or false")
+        return value
+    if name == "timeout":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"{label} must be a positive number of seconds")
+        return float(value)
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{label} must be a non-empty string")
+    return value
+
+
+def live_gates(settings: Settings) -> list[Rule]:
+    """The live rules the project's ignore list leaves in, by code."""
+    chosen = selected_rules(replace(settings, select=("ALL",), extend_select=()))
+    return [rule() for rule in chosen if getattr(rule, "live", False)]
+
+
+def choose_environment(project: Project, request: VerifyRequest) -> EnvironmentAnalysis:
+    runnable = [a for a in project.environments if a.environment.config_path is not None]
+    if not runnable:
+        raise VerifyError(
+            f"no Alembic configuration (alembic.ini or [tool.alembic]) found under {request.path}; "
+            "pass -c/--config"
+        )
+    if len(runnable) > 1:
+        names = ", ".join(sorted(project.relpath(a.environment.config_path) + (f" [{a.environment.section}]" if a.environment.section else "") for a in runnable if a.environment.config_path))
+        raise VerifyError(f"several Alembic environments found ({names}); choose one with -c/--config and -n/--name")
+    return runnable[0]
+
+
+def target_url(options: VerifyOptions, environ: Mapping[str, str]) -> DatabaseURL | None:
+    raw = options.database_url or next((environ[name] for name in ENV_URLS if environ.get(name)), None)
+    return DatabaseURL.parse(raw) if raw else None
+
+
+def project_driver(options: VerifyOptions, environ: Mapping[str, str], analysis: EnvironmentAnalysis, target: DatabaseURL | None) -> str:
+    """The driver env.py would use: from the URL variables, the target URL, then alembic.ini."""
+    candidates = [environ.get(name) for name in options.url_env]
+    configured = alembic_env.ini_url(analysis.environment)
+    for raw in candidates:
+        if raw:
+            with contextlib.suppress(VerifyError):
+                return DatabaseURL.parse(raw).drivername
+    if target is not None:
+        return target.drivername
+    if configured is not None:
+        with contextlib.suppress(VerifyError):
+            return DatabaseURL.parse(configured.value).drivername
+    return DEFAULT_DRIVER
+
+
+def _sorted_roles(options: VerifyOptions) -> list[str]:
+    roles = {options.app_role, options.migration_role, options.read_only_role, *options.fresh_roles}
+    return sorted(r for r in roles if r)
+
+
+def create_roles(admin: DatabaseURL, roles: list[str], timeout: float) -> None:
+    """On the embedded server only: the roles the options name, so migrations can GRANT to them."""
+    with connect(admin, timeout, autocommit=True, read_only=False) as conn:
+        existing = {row[0] for row in conn.execute("SELECT rolname FROM pg_roles").fetchall()}
+        for role in roles:
+            if role not in existing:
+                conn.execute(f"CREATE ROLE {quote_ident(role)} LOGIN")  # type: ignore[arg-type]
+
+
+def ensure_roles_exist(inspection: Inspection, options: VerifyOptions) -> None:
+    named = {
+        "--app-role": options.app_role,
+        "--migration-role": options.migration_role,
+        "--read-only-role": options.read_only_role,
+    }
+    existing = {row[0] for row in inspection.rows("SELECT rolname FROM pg_roles")}
+    for flag, role in named.items():
+        if role and role not in existing:
+            raise VerifyError(f"{flag} {role}: no such role on the server of {inspection.url}")
+
+
+def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> VerifyResult:
+    check = run_check(
+        CheckOptions(
+            paths=[request.path],
+            cwd=request.cwd,
+            settings_file=request.settings_file,
+            alembic_config=[request.alembic_config] if request.alembic_config else [],
+            alembic_section=request.alembic_section,
+            select=STATIC_SELECT,
+        )
+    )
+    assert check.project is not None and check.settings is not None
+    project, settings = check.project, check.settings
+    options = resolve_options(settings.verify, request.given, settings.source)
+    analysis = choose_environment(project, request)
+    target = target_url(options, request.environ)
+    if target is None and not options.fresh:
+        raise VerifyError("no database to verify: pass --database-url (or set DRIFTLINT_DATABASE_URL or DATABASE_URL), or --fresh")
+    gates = live_gates(settings)
+    diagnostics = list(check.diagnostics)
+    with contextlib.ExitStack() as stack:
+        ctx = VerifyContext(project=project, analysis=analysis, options=options, announce=announce)
+        if target is not None:
+            ctx.target = stack.enter_context(open_inspection(target.with_driver(DEFAULT_DRIVER), "the database", options.timeout))
+            ensure_roles_exist(ctx.target, options)
+        if options.fresh:
+            _build_fresh(ctx, stack, target, request.environ)
+        for gate in gates:
+            diagnostics.extend(gate.verify(ctx))  # type: ignore[attr-defined]
+    return VerifyResult(_finish(diagnostics, project, settings, gates), settings, options, check.files_read)
+
+
+def _build_fresh(ctx: VerifyContext, stack: contextlib.ExitStack, target: DatabaseURL | None, environ: Mapping[str, str]) -> None:
+    from driftlint.verify.embedded import embedded_postgres
+    from driftlint.verify.fresh import AlembicTarget, run_upgrade, scratch_database
+
+    options = ctx.options
+    env = ctx.analysis.environment
+    assert env.config_path is not None
+    is_toml = env.config_path.name == "pyproject.toml"
+    alembic = AlembicTarget(
+        config_file=None if is_toml else env.config_path,
+        section=env.section,
+        toml_file=env.config_path if is_toml else None,
+        url_env=options.url_env,
+    )
+    driver = project_driver(options, environ, ctx.analysis, target)
+    owner: str | None = None
+    if target is not None:
+        admin = target.with_driver(DEFAULT_DRIVER)
+        announce_where = f"on the target server ({target.host or 'local socket'})"
+    else:
+        announce_where = "on an embedded PostgreSQL"
+        server = stack.enter_context(embedded_postgres())
+        ctx.embedded = True
+        admin = DatabaseURL.parse(server.url("postgres"))
+        create_roles(admin, _sorted_roles(options), options.timeout)
+        owner = options.migration_role
+    scratch = stack.enter_context(scratch_database(admin, options.timeout, owner))
+    migrations_url = scratch.with_driver(driver)
+    if owner:
+        migrations_url = replace(migrations_url, username=owner, password=None)
+    ctx.announce(f"driftlint: building a fresh database {announce_where} with `alembic upgrade heads`")
+    applied, failure, output, seconds = run_upgrade(alembic, migrations_url)
+    from driftlint.verify.fresh import FreshOutcome
+
+    ctx.fresh = FreshOutcome(scratch, migrations_url, applied, failure, output, seconds)
+    if failure is None:
+        ctx.fresh_db = stack.enter_context(open_inspection(scratch, "the fresh database", options.timeout))
+
+
+def _finish(diagnostics: list[Diagnostic], project: Project, settings: Settings, gates: list[Rule]) -> list[Diagnostic]:
+    masked = [
+        replace(
+            d,
+            message=MASK(d.message),
+            fix_title=MASK(d.fix_title) if d.fix_title else None,
+            context=tuple((title, tuple(MASK(line) for line in lines)) for title, lines in d.context),
+        )
+        for d in diagnostics
+    ]
+    enabled = {*STATIC_SELECT, *(g.code for g in gates)}
+    kept = apply_suppressions(masked, project, enabled)
+    kept = _apply_severity(_apply_per_file_ignores(kept, settings, project), settings)
+    unique = {(d.sort_key(), d.end, d.related): d for d in kept}
+    return sorted(unique.values(), key=Diagnostic.sort_key)
