@@ -1,0 +1,517 @@
+#!/usr/bin/env python3
+"""Benchmark `driftlint check` (and `verify --fresh`) against Alembic on generated repositories (issue 7).
+
+    python benchmarks/run.py [--quick] [--repeat N] [--sizes 1000,2000,4000] [--profile] [--out PATH]
+
+For each size (N revisions with N/4 Celery task modules) it generates a repository with
+`../shared/bench/make_synth.py` (relative to the repository root; `benchmarks/make_synth.py`, which
+writes the same files, when that is absent) and measures, as medians of repeated runs taken in
+this one invocation and interleaved round by round so machine noise hits every figure alike:
+
+- `alembic heads` (loads the ScriptDirectory, imports every revision file, no database);
+- `driftlint check` cold (empty cache), warm (cache filled, nothing changed), and after editing
+  one revision file (its content changes, so its digest and the whole-run key change);
+- the peak RSS of each: `ru_maxrss` from `os.wait4` of that one child, i.e. the largest single
+  process of its tree (worker processes included, each counted on its own);
+- `driftlint verify --fresh` against `alembic upgrade heads` on a repository of real migrations,
+  when `driftlint verify` exists and PostgreSQL server programs are found.
+
+It prints ratios against `alembic heads` with the targets of issue 7 and writes a JSON summary
+(default `benchmarks/out/summary.json`). `--profile` also writes cProfile statistics of the cold,
+warm and one-edited runs at 2,000 revisions to `benchmarks/out/` and prints where the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import pstats
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DEFAULT_OUT = HERE / "out" / "summary.json"
+FULL_SIZES = (1000, 2000, 4000)
+QUICK_SIZES = (1000, 2000)
+TARGET_SIZE = 2000
+VERIFY_REVISIONS = 120
+
+
+@dataclass(frozen=True)
+class Target:
+    """One line of the issue's target table: a figure and the bound it must stay under."""
+
+    figure: str
+    key: str
+    bound: float
+    unit: str = "×"
+
+
+TARGETS = (
+    Target("cold check / alembic heads", "cold_vs_heads", 0.5),
+    Target("warm check / alembic heads", "warm_vs_heads", 0.1),
+    Target("one file edited / alembic heads", "touched_vs_heads", 0.35),
+    Target("4,000 vs 2,000 revisions, cold", "cold_4000_vs_2000", 2.2),
+    Target("peak RSS, cold", "cold_peak_rss_mb", 150.0, " MB"),
+    Target("verify --fresh / alembic upgrade heads", "verify_vs_upgrade", 1.3),
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    max_rss_mb: float
+    returncode: int
+
+
+@dataclass
+class Series:
+    """Repeated runs of one command; the median is the figure, the worst RSS is the peak."""
+
+    label: str
+    command: list[str]
+    runs: list[Run] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(r.seconds for r in self.runs)
+
+    @property
+    def peak_rss_mb(self) -> float:
+        return max(r.max_rss_mb for r in self.runs)
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "command": " ".join(self.command),
+            "median_s": round(self.median, 4),
+            "min_s": round(min(r.seconds for r in self.runs), 4),
+            "max_s": round(max(r.seconds for r in self.runs), 4),
+            "runs_s": [round(r.seconds, 4) for r in self.runs],
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+        }
+
+
+class BenchmarkError(Exception):
+    """A measured command failed: its output is shown, the numbers would be meaningless."""
+
+
+def run_child(command: Sequence[str], cwd: Path, env: dict[str, str], ok: Sequence[int] = (0,)) -> tuple[Run, str]:
+    """Run one command, timing it and reading its own rusage (not that of earlier children)."""
+    with tempfile.TemporaryFile() as output:
+        start = time.perf_counter()
+        process = subprocess.Popen(list(command), cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        text = output.read().decode("utf-8", "replace")
+    if process.returncode not in ok:
+        raise BenchmarkError(f"`{' '.join(command)}` in {cwd} exited {process.returncode}:\n{text[-3000:]}")
+    # Linux reports ru_maxrss in KiB, macOS in bytes.
+    rss_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    return Run(seconds, rss_mb, process.returncode), text
+
+
+def find_generator() -> Path:
+    shared = REPO.parent / "shared" / "bench" / "make_synth.py"
+    return shared if shared.is_file() else HERE / "make_synth.py"
+
+
+def generate(generator: Path, dest: Path, revisions: int, modules: int) -> None:
+    if (dest / "alembic.ini").is_file():
+        return
+    subprocess.run([sys.executable, str(generator), str(dest), str(revisions), str(modules)], check=True)
+
+
+def driftlint_env() -> dict[str, str]:
+    """Measure the driftlint of this checkout, whatever is installed."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+    env.pop("DRIFTLINT_CACHE_DIR", None)
+    env.pop("DRIFTLINT_OUTPUT_FORMAT", None)
+    return env
+
+
+def check_command(cache: Path) -> list[str]:
+    return [sys.executable, "-m", "driftlint", "check", ".", "--cache-dir", str(cache), "--output-format", "concise"]
+
+
+def edit_revision(path: Path, original: bytes, round_number: int) -> None:
+    """Change one revision file's content the way a developer does (a new line in upgrade())."""
+    path.write_bytes(original + f"# edited in benchmark round {round_number}\n".encode())
+
+
+def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict[str, Series]:
+    modules = revisions // 4
+    repo = work / f"synth-{revisions}"
+    generate(generator, repo, revisions, modules)
+    cache = work / f"cache-{revisions}"
+    env = driftlint_env()
+    plain_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    heads = Series("alembic heads", [sys.executable, "-m", "alembic", "-c", "alembic.ini", "heads"])
+    check = check_command(cache)
+    cold = Series("check cold", check + ["(cache emptied)"])
+    warm = Series("check warm", check + ["(nothing changed)"])
+    touched = Series("check one edited", check + ["(one revision edited)"])
+    victim = sorted((repo / "migrations" / "versions").glob("*.py"))[revisions // 2]
+    original = victim.read_bytes()
+    # One unmeasured round first: the OS file cache and .pyc files are warm for every figure alike.
+    run_child(heads.command, repo, plain_env)
+    run_child(check, repo, env, ok=(0, 1))
+    try:
+        for round_number in range(repeat):
+            run, text = run_child(heads.command, repo, plain_env)
+            if "(head)" not in text:
+                raise BenchmarkError(f"alembic heads printed no head:\n{text}")
+            heads.runs.append(run)
+            shutil.rmtree(cache, ignore_errors=True)
+            cold.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
+            warm.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
+            edit_revision(victim, original, round_number)
+            touched.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
+            victim.write_bytes(original)
+            print(
+                f"  {revisions:>5} round {round_number + 1}/{repeat}: heads {heads.runs[-1].seconds:.3f}s"
+                f"  cold {cold.runs[-1].seconds:.3f}s  warm {warm.runs[-1].seconds:.3f}s"
+                f"  one edited {touched.runs[-1].seconds:.3f}s",
+                flush=True,
+            )
+    finally:
+        victim.write_bytes(original)
+    return {"alembic_heads": heads, "check_cold": cold, "check_warm": warm, "check_touched": touched}
+
+
+# -- verify --fresh against alembic upgrade heads ------------------------------------------------
+
+VERIFY_ENV_PY = '''\
+"""Alembic environment of the benchmark repository: the URL comes from DATABASE_URL."""
+import os
+
+from alembic import context
+from sqlalchemy import create_engine
+
+config = context.config
+
+
+def run_migrations_online():
+    url = os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=None)
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()
+'''
+
+
+def write_linear_history(repo: Path, revisions: int) -> None:
+    """A repository whose migrations all apply: the generator's revisions in one straight line.
+
+    The generated histories cannot be used here: their feature branches reference each other's
+    tables, which is exactly the drift `check` reports and `upgrade` fails on.
+    """
+    sys.path.insert(0, str(HERE))
+    import make_synth
+
+    shutil.rmtree(repo, ignore_errors=True)
+    versions = repo / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (repo / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    (repo / "migrations" / "env.py").write_text(VERIFY_ENV_PY)
+    (repo / "migrations" / "script.py.mako").write_text("")
+    tables: list[str] = []
+    previous = None
+    for number in range(revisions):
+        revision = f"{number + 1:012x}"
+        make_synth.write_revision(versions, revision, previous, tables)
+        previous = revision
+
+
+def verify_available(env: dict[str, str]) -> str | None:
+    """Why `verify --fresh` cannot be measured here, or None when it can."""
+    probe = subprocess.run(
+        [sys.executable, "-m", "driftlint", "verify", "--help"], env=env, capture_output=True, text=True
+    )
+    if probe.returncode != 0:
+        return "`driftlint verify` does not exist in this checkout"
+    if "--fresh" not in probe.stdout:
+        return "`driftlint verify` has no --fresh option"
+    if find_bindir() is None:
+        return "no PostgreSQL server programs (initdb, pg_ctl) found"
+    return None
+
+
+def find_bindir() -> Path | None:
+    candidates = [os.environ.get("DRIFTLINT_PG_BINDIR", "")]
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        result = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+        candidates.append(result.stdout.strip())
+    candidates += sorted((str(p) for p in Path("/usr/lib/postgresql").glob("*/bin")), reverse=True)
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "initdb").is_file() and (Path(candidate) / "pg_ctl").is_file():
+            return Path(candidate)
+    return None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """A throwaway PostgreSQL cluster for the verify benchmark, started once and removed at the end."""
+
+    def __init__(self, bindir: Path):
+        self.bindir = bindir
+        # Its own folder under the system temp dir: when we are root it is handed to an
+        # unprivileged user (initdb refuses root), who must be able to reach it.
+        self.base = Path(tempfile.mkdtemp(prefix="driftlint-bench-pg-"))
+        self.data = self.base / "data"
+        self.port = free_port()
+        self.user = "bench"
+        self.run_as = self._unprivileged()
+        if self.run_as:
+            os.chown(self.base, int(self.run_as["user"]), int(self.run_as["group"]))
+
+    def start(self) -> None:
+        self._run([str(self.bindir / "initdb"), "-D", str(self.data), "-U", self.user, "-A", "trust", "--no-sync"])
+        options = f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-w", "-l", str(self.base / "server.log"),
+                   "-o", options, "start"])
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop"], check=False)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def psql(self, sql: str) -> None:
+        subprocess.run(
+            [str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", "postgres",
+             "-v", "ON_ERROR_STOP=1", "-qc", sql],
+            check=True,
+            capture_output=True,
+        )
+
+    def _run(self, command: list[str], check: bool = True) -> None:
+        result = subprocess.run(command, capture_output=True, text=True, **self.run_as)  # type: ignore[call-overload]
+        if check and result.returncode != 0:
+            raise BenchmarkError(f"`{' '.join(command)}` failed:\n{result.stdout}{result.stderr}")
+
+    @staticmethod
+    def _unprivileged() -> dict[str, object]:
+        if not hasattr(os, "geteuid") or os.geteuid() != 0:
+            return {}
+        import pwd
+
+        for name in ("postgres", "nobody"):
+            try:
+                entry = pwd.getpwnam(name)
+            except KeyError:
+                continue
+            return {"user": entry.pw_uid, "group": entry.pw_gid, "extra_groups": []}
+        raise BenchmarkError("running as root and no unprivileged user to run PostgreSQL as")
+
+
+def bench_verify(work: Path, repeat: int) -> dict[str, object]:
+    env = driftlint_env()
+    reason = verify_available(env)
+    if reason is not None:
+        print(f"verify: skipped ({reason})")
+        return {"skipped": reason}
+    bindir = find_bindir()
+    assert bindir is not None
+    repo = work / "verify-repo"
+    write_linear_history(repo, VERIFY_REVISIONS)
+    server = Server(bindir)
+    start = time.perf_counter()
+    server.start()
+    server_start = time.perf_counter() - start
+    upgrade = Series("alembic upgrade heads", [sys.executable, "-m", "alembic", "-c", "alembic.ini", "upgrade", "heads"])
+    fresh = Series("driftlint verify --fresh", [sys.executable, "-m", "driftlint", "verify", "--fresh"])
+    try:
+        for round_number in range(repeat):
+            database = f"bench_{round_number}"
+            server.psql(f"CREATE DATABASE {database}")
+            upgrade_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"DATABASE_URL": server.url(database)}
+            upgrade.runs.append(run_child(upgrade.command, repo, upgrade_env)[0])
+            server.psql(f"DROP DATABASE {database}")
+            # --fresh builds (and drops) its own scratch database through the maintenance database.
+            fresh_env = env | {"DATABASE_URL": server.url("postgres")}
+            fresh.runs.append(run_child(fresh.command + ["--database-url", server.url("postgres")], repo, fresh_env, ok=(0, 1))[0])
+            print(
+                f"  verify round {round_number + 1}/{repeat}: upgrade heads {upgrade.runs[-1].seconds:.3f}s"
+                f"  verify --fresh {fresh.runs[-1].seconds:.3f}s",
+                flush=True,
+            )
+    finally:
+        server.stop()
+    return {
+        "revisions": VERIFY_REVISIONS,
+        "server_start_s": round(server_start, 3),
+        "alembic_upgrade_heads": upgrade.summary(),
+        "verify_fresh": fresh.summary(),
+        "verify_vs_upgrade": round(fresh.median / upgrade.median, 3),
+    }
+
+
+# -- profiling ------------------------------------------------------------------------------------
+
+
+def profile(work: Path, out: Path, revisions: int) -> dict[str, list[str]]:
+    """cProfile of cold, warm and one-edited runs; returns the top functions by cumulative time."""
+    repo = work / f"synth-{revisions}"
+    cache = work / f"profile-cache-{revisions}"
+    env = driftlint_env()
+    victim = sorted((repo / "migrations" / "versions").glob("*.py"))[revisions // 2]
+    original = victim.read_bytes()
+    shutil.rmtree(cache, ignore_errors=True)
+    report: dict[str, list[str]] = {}
+    try:
+        for scenario in ("cold", "warm", "touched"):
+            if scenario == "touched":
+                edit_revision(victim, original, 99)
+            stats_file = out / f"profile-{scenario}-{revisions}.pstats"
+            command = [sys.executable, "-m", "cProfile", "-o", str(stats_file), "-m", "driftlint", "check", ".",
+                       "--cache-dir", str(cache), "--output-format", "concise", "--jobs", "1"]
+            run_child(command, repo, env, ok=(0, 1))
+            stats = pstats.Stats(str(stats_file))
+            rows = sorted(stats.stats.items(), key=lambda item: -item[1][3])  # type: ignore[attr-defined]
+            lines = []
+            for (filename, line, name), (_cc, _nc, tottime, cumtime, _callers) in rows[:25]:
+                lines.append(f"{cumtime:8.3f} cum {tottime:8.3f} own  {Path(filename).name}:{line}({name})")
+            report[scenario] = lines
+            print(f"\nprofile, {scenario} ({stats_file.name}; --jobs 1 so the workers' time is visible):")
+            print("\n".join(lines))
+    finally:
+        victim.write_bytes(original)
+    return report
+
+
+# -- reporting -----------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, object]:
+    model = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return {
+        "cpus": usable,
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "commit": commit.stdout.strip() or None,
+    }
+
+
+def ratios(sizes: dict[int, dict[str, Series]]) -> dict[str, float]:
+    found: dict[str, float] = {}
+    if TARGET_SIZE in sizes:
+        at = sizes[TARGET_SIZE]
+        heads = at["alembic_heads"].median
+        found["cold_vs_heads"] = at["check_cold"].median / heads
+        found["warm_vs_heads"] = at["check_warm"].median / heads
+        found["touched_vs_heads"] = at["check_touched"].median / heads
+        found["cold_peak_rss_mb"] = at["check_cold"].peak_rss_mb
+        if 4000 in sizes:
+            found["cold_4000_vs_2000"] = sizes[4000]["check_cold"].median / at["check_cold"].median
+    return found
+
+
+def print_report(sizes: dict[int, dict[str, Series]], found: dict[str, float]) -> list[dict[str, object]]:
+    print()
+    print(f"{'revisions':>9}  {'figure':<18} {'median':>8} {'/ heads':>8} {'peak RSS':>9}")
+    for revisions, series in sorted(sizes.items()):
+        heads = series["alembic_heads"].median
+        for s in series.values():
+            print(f"{revisions:>9}  {s.label:<18} {s.median:>7.3f}s {s.median / heads:>7.2f}× {s.peak_rss_mb:>6.0f} MB")
+    print()
+    rows = []
+    for target in TARGETS:
+        value = found.get(target.key)
+        if value is None:
+            verdict = "not measured"
+            shown = "-"
+        else:
+            verdict = "ok" if value <= target.bound else "MISSED"
+            shown = f"{value:.2f}{target.unit}"
+        print(f"  {target.figure:<42} {shown:>10}  target ≤ {target.bound:g}{target.unit}  {verdict}")
+        rows.append({"figure": target.figure, "value": None if value is None else round(value, 3), "bound": target.bound, "verdict": verdict})
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1,000 and 2,000 revisions, 3 rounds, no verify")
+    parser.add_argument("--repeat", type=int, help="rounds per figure (default 5, --quick 3)")
+    parser.add_argument("--sizes", help="comma-separated revision counts (default 1000,2000,4000)")
+    parser.add_argument("--work-dir", type=Path, help="where repositories are generated (default: a temporary folder)")
+    parser.add_argument("--profile", action="store_true", help="also write and summarise cProfile statistics")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON summary path")
+    args = parser.parse_args(argv)
+    repeat = args.repeat or (3 if args.quick else 5)
+    sizes_wanted = [int(s) for s in args.sizes.split(",")] if args.sizes else list(QUICK_SIZES if args.quick else FULL_SIZES)
+    generator = find_generator()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    work = args.work_dir or Path(tempfile.mkdtemp(prefix="driftlint-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    print(f"driftlint benchmark: {info['cpus']} CPUs, {info['cpu_model']}, Python {info['python']}; generator {generator}")
+    try:
+        sizes = {n: bench_size(generator, work, n, repeat) for n in sizes_wanted}
+        verify = {"skipped": "--quick"} if args.quick else bench_verify(work, repeat)
+        found = ratios(sizes)
+        if "verify_vs_upgrade" in verify:
+            found["verify_vs_upgrade"] = float(verify["verify_vs_upgrade"])  # type: ignore[arg-type]
+        profiles = profile(work, args.out.parent, TARGET_SIZE) if args.profile and TARGET_SIZE in sizes else {}
+    except BenchmarkError as exc:
+        print(f"benchmark failed: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        if args.work_dir is None:
+            shutil.rmtree(work, ignore_errors=True)
+    rows = print_report(sizes, found)
+    summary = {
+        "machine": info,
+        "generator": str(generator),
+        "repeat": repeat,
+        "sizes": {
+            str(n): {"revisions": n, "task_modules": n // 4, **{k: s.summary() for k, s in series.items()}}
+            for n, series in sizes.items()
+        },
+        "ratios": {k: round(v, 3) for k, v in found.items()},
+        "targets": rows,
+        "verify": verify,
+        "profile": profiles,
+    }
+    args.out.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    print(f"\nsummary written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
