@@ -426,6 +426,7 @@ def _environment(
 
     env.recursive = _boolean(values, "recursive_version_locations", ini, ini_text, toml, toml_text, issues)
     env.sourceless = _boolean(values, "sourceless", ini, ini_text, toml, toml_text, issues)
+    _check_prepend_separator(values, ini, ini_text, issues)
     env.version_locations = _version_locations(values, env, ini, ini_text, toml, toml_text, base_dir, issues)
     return env
 
@@ -587,17 +588,40 @@ def _split_locations(values: _Values, raw: str, ini: Path, ini_text: str, line: 
     elif separator_value in SEPARATORS:
         separator = SEPARATORS[separator_value]
     else:
-        issues.append(
-            ConfigIssue(
-                "invalid",
-                f"{separator_value!r} is not a valid value for {key}; expected 'space', 'newline', 'os', ':', ';' (Alembic raises ValueError; an inline `#` comment is part of the value in .ini files)",
-                ini,
-                sep_line,
-                subject=(key, separator_value),
-            )
-        )
-        return None
+        issues.append(_invalid_separator(key, separator_value, ini, sep_line))
+        # Alembic stops here. When only an inline comment spoils the value, keep checking the
+        # history with the separator the line names, so the graph findings still show.
+        intended = separator_value.split("#", 1)[0].strip()
+        if intended == "os":
+            separator = os.pathsep
+        elif intended in SEPARATORS:
+            separator = SEPARATORS[intended]
+        else:
+            return None
     return [item.strip() for item in raw.split(separator) if item.strip()]
+
+
+def _invalid_separator(key: str, value: str, ini: Path, line: int) -> ConfigIssue:
+    return ConfigIssue(
+        "invalid",
+        f"{value!r} is not a valid value for {key}; expected 'space', 'newline', 'os', ':', ';' (Alembic raises ValueError; an inline `#` comment is part of the value in .ini files)",
+        ini,
+        line,
+        subject=(key, value),
+    )
+
+
+def _check_prepend_separator(values: _Values, ini: Path | None, ini_text: str, issues: list[ConfigIssue]) -> None:
+    """from_config splits `prepend_sys_path` with `path_separator` before anything else, so a bad
+    value breaks every command even when `version_locations` is unset (config.py get_prepend_sys_paths_list)."""
+    try:
+        raw = values.ini("prepend_sys_path")
+        value = values.ini("path_separator")
+    except configparser.Error:
+        return
+    if ini is None or not raw or value is None or value == "os" or value in SEPARATORS:
+        return
+    issues.append(_invalid_separator("path_separator", value, ini, _line_of(ini_text, values.section, "path_separator")))
 
 
 def _declared_environment(declared: DeclaredEnvironment, settings: Settings) -> Environment:

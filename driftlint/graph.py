@@ -79,10 +79,11 @@ class RevisionGraph:
 
     def _link(self) -> None:
         final = list(self.by_id.values())
-        # Labels map to the revision that declares them (revision.py _map_branch_labels).
+        # Labels map to the revision that declares them (revision.py _map_branch_labels); a label
+        # equal to any id, its own included, is already in that map, so Alembic raises.
         for node in final:
             for label in node.branch_labels:
-                if label in self.by_id and label != node.revision:
+                if label in self.by_id:
                     self.label_clashes.append(LabelClash(label, node, label))
                 elif label in self.labels and self.labels[label] is not node:
                     self.label_clashes.append(LabelClash(label, node, self.labels[label].revision))

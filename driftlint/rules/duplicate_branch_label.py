@@ -26,6 +26,6 @@ class DuplicateBranchLabel(Rule):
                     project.relpath(clash.node.facts.path),
                     node_span(clash.node, "branch_labels"),
                     fix_title="Rename the label so it is unique and differs from every revision id",
-                    related=[node_related(project, other, f"revision {other.revision}", "branch_labels")] if other else [],
+                    related=[node_related(project, other, f"revision {other.revision}", "branch_labels")] if other and other is not clash.node else [],
                     subject=(clash.label, clash.node.revision),
                 )
