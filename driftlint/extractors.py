@@ -14,6 +14,7 @@ from driftlint.project import MODULE, REVISION, UNSCANNED
 
 EXTRACTORS: dict[str, tuple[tuple[str, ...], str]] = {
     # key: ((file kinds...), "module:function"); one line per analysis.
+    "schema": ((REVISION,), "driftlint.schema.extract:extract"),
 }
 
 

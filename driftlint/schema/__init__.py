@@ -1,0 +1,1 @@
+"""The schema-object history: what each revision creates, drops, renames, alters and references."""

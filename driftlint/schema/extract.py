@@ -1,0 +1,1169 @@
+"""What a revision's upgrade() does to schema objects, read from its AST without running it.
+
+A small abstract interpreter walks upgrade() (or the multidb template's upgrade_<engine>()):
+it follows assignments, loops over literal sequences, calls to helpers in the same module and
+`with op.batch_alter_table(...)` blocks; it resolves strings built from literals and module
+constants; and it hands SQL to `driftlint.schema.sql`. Whatever depends on run time becomes an
+UnknownSql entry, never a guess.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator
+
+from driftlint.config import Settings
+from driftlint.schema.model import (
+    ALTER,
+    BACKFILL,
+    CREATE,
+    DROP,
+    EMPTY,
+    INDEX,
+    MATVIEW,
+    POLICY,
+    REFERENCE,
+    RENAME,
+    TABLE,
+    VIEW,
+    Effect,
+    IndexInfo,
+    ObjectRef,
+    RevisionEffects,
+    Span,
+    UnknownSql,
+)
+from driftlint.schema.sql import SqlAnalyzer
+from driftlint.source import SourceFile, node_location
+
+MAX_LOOP = 500  # iterations unrolled per loop; longer literal sequences are still finite, but rare
+MAX_DEPTH = 6  # nested helper calls followed
+MAX_STRING = 200_000
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]*$")
+# Receivers whose `.execute(...)` runs SQL even when we cannot see where they came from.
+_DB_NAMES = {"conn", "connection", "bind", "session", "db", "engine", "connectable", "context", "cursor", "cur", "op"}
+# op.* calls that neither change nor use a schema object.
+_HARMLESS_OPS = {
+    "get_bind",
+    "get_context",
+    "f",
+    "inline_literal",
+    "implementation_for",
+    "invoke",
+    "run_async",
+    "register_operation",
+    "batch_alter_table",
+    "create_sp",
+    "replace_sp",
+    "drop_sp",
+    "create_sequence",
+    "drop_sequence",
+}
+
+
+class Unknown:
+    """A value only known at run time, with the reason."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Sql:
+    """sa.text(...) / sa.DDL(...): SQL text (with the node it came from, to map positions)."""
+
+    text: str
+    node: ast.AST | None = None
+
+
+@dataclass(frozen=True)
+class TableConstruct:
+    """sa.table("t", ...) / sa.Table("t", metadata, ...) / what op.create_table returns."""
+
+    name: str
+    schema: str | None
+
+
+@dataclass(frozen=True)
+class Dml:
+    """A SQLAlchemy Core UPDATE/DELETE/INSERT on a table construct."""
+
+    verb: str
+    table: TableConstruct
+    from_select: bool = False
+
+
+@dataclass(frozen=True)
+class Bind:
+    """op.get_bind() and friends: a connection whose execute() runs SQL."""
+
+
+@dataclass(frozen=True)
+class BatchTable:
+    """The `batch_op` of `with op.batch_alter_table(table, schema) as batch_op:`."""
+
+    name: str
+    schema: str | None
+
+
+@dataclass(frozen=True)
+class Entity:
+    """A replaceable-objects recipe ReplaceableObject or an alembic_utils PGView/PGMaterializedView/PGPolicy."""
+
+    kind: str  # "replaceable", VIEW, MATVIEW, POLICY
+    name: str
+    definition: str | None
+    schema: str | None = None
+    on: str | None = None
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """An expression kept as AST (sa.Column, sa.ForeignKey, sa.Index...), read where it is used."""
+
+    node: ast.expr
+    scope: "Scope"
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    node: ast.FunctionDef | ast.AsyncFunctionDef
+
+
+@dataclass(eq=False)
+class Scope:
+    names: dict[str, Any] = field(default_factory=dict)
+    # Local names bound straight to a string literal, so SQL positions map into the file.
+    origins: dict[str, ast.expr] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class _Module:
+    constants: dict[str, ast.expr]
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef]
+    values: dict[str, Any] = field(default_factory=dict)
+    evaluating: set[str] = field(default_factory=set)
+
+
+def _call_name(node: ast.expr) -> str:
+    """The last name of a callee: `sa.ForeignKey` -> "ForeignKey", `text` -> "text"."""
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return ""
+
+
+def _dotted(node: ast.expr) -> str:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return ""
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(word.lower() for word in _WORD.findall(text))
+
+
+def _excerpt(text: str, limit: int = 160) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _module_index(tree: ast.Module) -> _Module:
+    """Names bound once at module level to an expression (constants) and top-level functions."""
+    counts: dict[str, int] = {}
+    constants: dict[str, ast.expr] = {}
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+    for statement in tree.body:
+        targets: list[ast.expr] = []
+        value: ast.expr | None = None
+        if isinstance(statement, ast.Assign):
+            targets, value = statement.targets, statement.value
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            targets, value = [statement.target], statement.value
+        elif isinstance(statement, ast.AugAssign):
+            targets = [statement.target]
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            functions[statement.name] = statement
+            continue
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            for alias in statement.names:
+                counts[(alias.asname or alias.name).split(".")[0]] = 2
+            continue
+        for target in targets:
+            if isinstance(target, ast.Name):
+                counts[target.id] = counts.get(target.id, 0) + (1 if value is not None else 2)
+                if value is not None:
+                    constants[target.id] = value
+            elif isinstance(target, (ast.Tuple, ast.List)) and isinstance(value, (ast.Tuple, ast.List)) and len(target.elts) == len(value.elts):
+                for element, item in zip(target.elts, value.elts):
+                    if isinstance(element, ast.Name):
+                        counts[element.id] = counts.get(element.id, 0) + 1
+                        constants[element.id] = item
+    return _Module({k: v for k, v in constants.items() if counts.get(k) == 1}, functions)
+
+
+@dataclass
+class _Frame:
+    scope: Scope
+    depth: int
+    site: Span | None  # call site in upgrade() while inside an inlined helper
+    stack: tuple[str, ...] = ()
+    returned: Any = None
+
+
+class Interpreter:
+    """Walks upgrade() in order and records effects; one instance per revision file."""
+
+    def __init__(self, tree: ast.Module, source: SourceFile, settings: Settings):
+        self.source = source
+        self.module = _module_index(tree)
+        self.default_schema = settings.default_schema or "public"
+        self.sql = SqlAnalyzer(self.default_schema)
+        self.effects: list[Effect] = []
+        self.unknown: list[UnknownSql] = []
+        self.indexes: list[IndexInfo] = []
+        self.creates_unknown_objects = False
+        self.engine = ""
+
+    # -- results --------------------------------------------------------------------------------
+
+    def result(self) -> RevisionEffects:
+        if not (self.effects or self.unknown or self.indexes or self.creates_unknown_objects):
+            return EMPTY
+        return RevisionEffects(tuple(self.effects), tuple(self.unknown), tuple(self.indexes), self.creates_unknown_objects)
+
+    def run_function(self, function: ast.FunctionDef | ast.AsyncFunctionDef, engine: str = "") -> None:
+        self.engine = engine
+        self.sql.search_schema = self.default_schema
+        frame = _Frame(Scope(), 0, None, (function.name,))
+        for argument in [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]:
+            frame.scope.names[argument.arg] = Unknown(f"`{argument.arg}` is a parameter of {function.name}()")
+        self.run_body(function.body, frame)
+
+    # -- recording ------------------------------------------------------------------------------
+
+    def span(self, node: ast.AST, frame: _Frame) -> Span:
+        return frame.site or node_location(node)
+
+    def add(self, action: str, obj: ObjectRef | None, node: ast.AST, frame: _Frame, detail: str = "", guarded: bool = False) -> None:
+        if obj is not None:
+            self.effects.append(Effect(action, obj, self.span(node, frame), detail, guarded, self.engine))
+
+    def add_unknown(self, node: ast.AST, frame: _Frame, reason: str, text: str | None = None) -> None:
+        segment = text if text is not None else (ast.get_source_segment(self.source.text, node) or "")
+        self.unknown.append(UnknownSql(self.span(node, frame), reason, _excerpt(segment), _words(segment)))
+
+    # -- statements -----------------------------------------------------------------------------
+
+    def run_body(self, body: Iterable[ast.stmt], frame: _Frame, top: bool = True) -> None:
+        for statement in body:
+            if isinstance(statement, ast.Return):
+                if statement.value is not None and frame.returned is None:
+                    frame.returned = self.evaluate(statement.value, frame)
+                if top:
+                    return
+                continue
+            self.run_statement(statement, frame)
+
+    def run_statement(self, statement: ast.stmt, frame: _Frame) -> None:
+        scope = frame.scope.names
+        if isinstance(statement, ast.Expr):
+            self.evaluate(statement.value, frame)
+        elif isinstance(statement, ast.Assign):
+            value = self.evaluate(statement.value, frame)
+            for target in statement.targets:
+                self.bind(target, value, frame)
+                if isinstance(target, ast.Name):
+                    literal = _unwrap(statement.value)
+                    if isinstance(literal, ast.Constant):
+                        frame.scope.origins[target.id] = literal
+                    else:
+                        frame.scope.origins.pop(target.id, None)
+        elif isinstance(statement, ast.AnnAssign):
+            if statement.value is not None:
+                self.bind(statement.target, self.evaluate(statement.value, frame), frame)
+        elif isinstance(statement, ast.AugAssign):
+            value = self.evaluate(statement.value, frame)
+            if isinstance(statement.target, ast.Name):
+                current = scope.get(statement.target.id, Unknown("augmented before assignment"))
+                scope[statement.target.id] = _binary(statement.op, current, value)
+        elif isinstance(statement, (ast.For, ast.AsyncFor)):
+            self.run_for(statement, frame)
+        elif isinstance(statement, ast.While):
+            self.evaluate(statement.test, frame)
+            self.run_body(statement.body, frame, top=False)
+            self.run_body(statement.orelse, frame, top=False)
+        elif isinstance(statement, ast.If):
+            self.evaluate(statement.test, frame)
+            self.run_body(statement.body, frame, top=False)
+            self.run_body(statement.orelse, frame, top=False)
+        elif isinstance(statement, (ast.With, ast.AsyncWith)):
+            for item in statement.items:
+                value = self.evaluate(item.context_expr, frame)
+                if item.optional_vars is not None:
+                    self.bind(item.optional_vars, value, frame)
+            self.run_body(statement.body, frame, top=False)
+        elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
+            self.run_body(statement.body, frame, top=False)  # type: ignore[attr-defined]
+            for handler in statement.handlers:  # type: ignore[attr-defined]
+                self.run_body(handler.body, frame, top=False)
+            self.run_body(statement.orelse, frame, top=False)  # type: ignore[attr-defined]
+            self.run_body(statement.finalbody, frame, top=False)  # type: ignore[attr-defined]
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            scope[statement.name] = LocalFunction(statement)
+
+    def bind(self, target: ast.expr, value: Any, frame: _Frame) -> None:
+        if isinstance(target, ast.Name):
+            frame.scope.names[target.id] = value
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            items = value if isinstance(value, (tuple, list)) and len(value) == len(target.elts) else None
+            for index, element in enumerate(target.elts):
+                self.bind(element, items[index] if items is not None else Unknown("unpacked from a run-time value"), frame)
+        elif isinstance(target, ast.Starred):
+            self.bind(target.value, Unknown("starred assignment"), frame)
+
+    def run_for(self, statement: ast.For | ast.AsyncFor, frame: _Frame) -> None:
+        iterable = self.evaluate(statement.iter, frame)
+        if isinstance(iterable, dict):
+            iterable = tuple(iterable)
+        if isinstance(iterable, (tuple, list)) and 0 < len(iterable) <= MAX_LOOP:
+            for item in iterable:
+                self.bind(statement.target, item, frame)
+                self.run_body(statement.body, frame, top=False)
+        else:
+            self.bind(statement.target, Unknown("the loop runs over a value only known at run time"), frame)
+            self.run_body(statement.body, frame, top=False)
+        self.run_body(statement.orelse, frame, top=False)
+
+    # -- expressions ----------------------------------------------------------------------------
+
+    def lookup(self, name: str, frame: _Frame) -> Any:
+        if name in frame.scope.names:
+            return frame.scope.names[name]
+        module = self.module
+        if name in module.values:
+            return module.values[name]
+        if name in module.constants and name not in module.evaluating:
+            module.evaluating.add(name)
+            try:
+                value = self.evaluate(module.constants[name], _Frame(Scope(), MAX_DEPTH, frame.site))
+            finally:
+                module.evaluating.discard(name)
+            module.values[name] = value
+            return value
+        if name in module.functions:
+            return LocalFunction(module.functions[name])
+        return Unknown(f"`{name}` is only known at run time")
+
+    def evaluate(self, node: ast.expr, frame: _Frame) -> Any:
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, ast.Name):
+            return self.lookup(node.id, frame)
+        if isinstance(node, ast.JoinedStr):
+            return self.fstring(node, frame)
+        if isinstance(node, ast.BinOp):
+            return _binary(node.op, self.evaluate(node.left, frame), self.evaluate(node.right, frame))
+        if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+            items: list[Any] = []
+            for element in node.elts:
+                if isinstance(element, ast.Starred):
+                    inner = self.evaluate(element.value, frame)
+                    if not isinstance(inner, (tuple, list)):
+                        return Unknown("a starred item is only known at run time")
+                    items.extend(inner)
+                else:
+                    items.append(self.evaluate(element, frame))
+            if isinstance(node, ast.Set) and len(items) > 1:
+                return Unknown("a set has no defined order")
+            return tuple(items)
+        if isinstance(node, ast.Dict):
+            result: dict[Any, Any] = {}
+            for key, value in zip(node.keys, node.values):
+                if key is None:
+                    return Unknown("a dict unpacking is only known at run time")
+                key_value = self.evaluate(key, frame)
+                if isinstance(key_value, Unknown) or not _hashable(key_value):
+                    return Unknown("a dict key is only known at run time")
+                result[key_value] = self.evaluate(value, frame)
+            return result
+        if isinstance(node, ast.Subscript):
+            container = self.evaluate(node.value, frame)
+            index = self.evaluate(node.slice, frame)
+            try:
+                if isinstance(container, (tuple, list, dict, str)) and _plain(index):
+                    return container[index]
+            except (IndexError, KeyError, TypeError):
+                pass
+            return Unknown("a subscript only known at run time")
+        if isinstance(node, ast.Call):
+            return self.call(node, frame)
+        if isinstance(node, ast.Attribute):
+            base = node.value
+            if isinstance(base, ast.Call) and _call_name(base.func) == "get_context" and node.attr in ("bind", "connection"):
+                self.evaluate(base, frame)
+                return Bind()
+            return Unknown(f"`{_dotted(node) or node.attr}` is only known at run time")
+        if isinstance(node, ast.IfExp):
+            self.evaluate(node.test, frame)
+            return Unknown("a conditional expression is only known at run time")
+        if isinstance(node, (ast.Await,)):
+            return self.evaluate(node.value, frame)
+        return Unknown(f"a {type(node).__name__} expression is only known at run time")
+
+    def fstring(self, node: ast.JoinedStr, frame: _Frame) -> Any:
+        parts: list[str] = []
+        for value in node.values:
+            if isinstance(value, ast.Constant):
+                parts.append(str(value.value))
+                continue
+            assert isinstance(value, ast.FormattedValue)
+            inner = self.evaluate(value.value, frame)
+            if not _plain(inner) or isinstance(inner, bytes):
+                return Unknown("an f-string with a value only known at run time")
+            spec = ""
+            if value.format_spec is not None:
+                spec_value = self.fstring(value.format_spec, frame) if isinstance(value.format_spec, ast.JoinedStr) else Unknown("")
+                if not isinstance(spec_value, str):
+                    return spec_value
+                spec = spec_value
+            converted = {115: str, 114: repr, 97: ascii}.get(value.conversion, lambda x: x)(inner)
+            try:
+                parts.append(format(converted, spec))
+            except (ValueError, TypeError):
+                return Unknown("an f-string format that does not apply")
+        return "".join(parts)
+
+    def call(self, node: ast.Call, frame: _Frame) -> Any:
+        func = node.func
+        name = _call_name(func)
+        # op.<operation>(...) and alembic.op.<operation>(...)
+        if isinstance(func, ast.Attribute) and _is_op(func.value, frame):
+            return self.op_call(func.attr, node, frame)
+        receiver = self.evaluate(func.value, frame) if isinstance(func, ast.Attribute) else None
+        if isinstance(receiver, BatchTable):
+            return self.batch_call(receiver, func.attr, node, frame)  # type: ignore[union-attr]
+        if name in ("execute", "exec_driver_sql", "executescript") and isinstance(func, ast.Attribute):
+            if node.args:
+                argument = node.args[0]
+            else:
+                argument = next((k.value for k in node.keywords if k.arg in ("statement", "sqltext", "sql", "clause")), None)
+            if argument is None:
+                return Unknown("a query result")
+            db_like = isinstance(receiver, Bind) or (isinstance(func.value, ast.Name) and func.value.id in _DB_NAMES)
+            self.execute(argument, node, frame, quiet=not db_like)
+            return Unknown("a query result")
+        if isinstance(receiver, (Sql, Dml)) and name in (
+            "bindparams", "columns", "execution_options", "where", "values", "returning", "filter", "inline", "with_only_columns",
+        ):
+            self.evaluate_arguments(node, frame)
+            return receiver
+        if isinstance(receiver, Dml) and name == "from_select":
+            return Dml(receiver.verb, receiver.table, True)
+        if isinstance(receiver, TableConstruct) and name in ("update", "delete", "insert"):
+            return Dml(name.upper(), receiver)
+        if isinstance(receiver, TableConstruct) and name == "create":
+            self.add(CREATE, self.table_ref(receiver.name, receiver.schema), node, frame, "Table.create")
+            return None
+        if isinstance(receiver, str):
+            return self.string_method(receiver, name, node, frame)
+        if name == "create_all":
+            self.creates_unknown_objects = True
+            self.add_unknown(node, frame, "metadata.create_all() creates tables that cannot be named statically")
+            return None
+        if name in ("get_bind", "get_connection") or _dotted(func) in ("context.get_bind", "op.get_bind"):
+            return Bind()
+        if name in ("text", "DDL", "literal_column") and node.args:
+            value = self.evaluate(node.args[0], frame)
+            return Sql(value, _unwrap(node.args[0])) if isinstance(value, str) else value
+        if name in ("dedent", "cleandoc") and node.args:
+            value = self.evaluate(node.args[0], frame)
+            if isinstance(value, str):
+                return textwrap.dedent(value) if name == "dedent" else _cleandoc(value)
+            return value
+        if name in ("f", "conv", "quoted_name") and node.args:
+            return self.evaluate(node.args[0], frame)
+        if name in ("str",) and node.args:
+            value = self.evaluate(node.args[0], frame)
+            return str(value) if _plain(value) else value
+        if name in ("table", "Table") and node.args:
+            return self.table_construct(node, frame)
+        if name in ("update", "delete", "insert") and node.args:
+            target = self.evaluate(node.args[0], frame)
+            if isinstance(target, TableConstruct):
+                return Dml(name.upper(), target)
+            return Unknown("a statement on a table only known at run time")
+        if name == "ReplaceableObject":
+            return self.entity(node, frame, "replaceable", ("name", "sqltext"))
+        if name == "PGView":
+            return self.entity(node, frame, VIEW, ("schema", "signature", "definition"))
+        if name == "PGMaterializedView":
+            return self.entity(node, frame, MATVIEW, ("schema", "signature", "definition"))
+        if name == "PGPolicy":
+            return self.entity(node, frame, POLICY, ("schema", "signature", "on_entity", "definition"))
+        if name in ("Column", "ForeignKey", "ForeignKeyConstraint", "Index", "UniqueConstraint", "PrimaryKeyConstraint", "CheckConstraint"):
+            return Deferred(node, frame.scope)
+        callee = receiver if isinstance(func, ast.Attribute) else self.lookup(func.id, frame) if isinstance(func, ast.Name) else None
+        if isinstance(callee, LocalFunction):
+            return self.inline(callee.node, node, frame)
+        self.evaluate_arguments(node, frame)
+        return Unknown(f"the result of `{_dotted(func) or name}()` is only known at run time")
+
+    def evaluate_arguments(self, node: ast.Call, frame: _Frame) -> None:
+        """Arguments may themselves run operations (e.g. a helper call passed along)."""
+        for argument in node.args:
+            if isinstance(argument, ast.Call):
+                self.evaluate(argument, frame)
+        for keyword in node.keywords:
+            if isinstance(keyword.value, ast.Call):
+                self.evaluate(keyword.value, frame)
+
+    def string_method(self, value: str, name: str, node: ast.Call, frame: _Frame) -> Any:
+        args = [self.evaluate(a, frame) for a in node.args]
+        kwargs = {k.arg: self.evaluate(k.value, frame) for k in node.keywords if k.arg}
+        if any(isinstance(a, Unknown) for a in [*args, *kwargs.values()]) or any(k.arg is None for k in node.keywords):
+            return Unknown(f"str.{name}() over a value only known at run time")
+        try:
+            if name == "format":
+                if not _safe_format(value) or not all(_plain(a) for a in [*args, *kwargs.values()]):
+                    return Unknown("str.format() with a value only known at run time")
+                return value.format(*args, **kwargs)
+            if name == "join" and len(args) == 1 and isinstance(args[0], (tuple, list)) and all(isinstance(a, str) for a in args[0]):
+                return value.join(args[0])
+            if name in ("strip", "lstrip", "rstrip", "lower", "upper", "replace", "removeprefix", "removesuffix") and all(
+                isinstance(a, str) for a in args
+            ):
+                return getattr(value, name)(*args)
+        except (ValueError, TypeError, IndexError, KeyError):
+            pass
+        return Unknown(f"str.{name}() is not followed")
+
+    def inline(self, function: ast.FunctionDef | ast.AsyncFunctionDef, node: ast.Call, frame: _Frame) -> Any:
+        if frame.depth >= MAX_DEPTH or function.name in frame.stack:
+            self.evaluate_arguments(node, frame)
+            return Unknown(f"{function.name}() is called too deeply to follow")
+        scope = Scope()
+        arguments = function.args
+        positional = [*arguments.posonlyargs, *arguments.args]
+        values = [self.evaluate(a, frame) if not isinstance(a, ast.Starred) else Unknown("*args") for a in node.args]
+        defaults = arguments.defaults
+        for index, parameter in enumerate(positional):
+            default_index = index - (len(positional) - len(defaults))
+            if index < len(values):
+                scope.names[parameter.arg] = values[index]
+            elif default_index >= 0:
+                scope.names[parameter.arg] = self.evaluate(defaults[default_index], frame)
+            else:
+                scope.names[parameter.arg] = Unknown(f"`{parameter.arg}` has no value")
+        if arguments.vararg is not None:
+            scope.names[arguments.vararg.arg] = tuple(values[len(positional):])
+        for parameter, default in zip(arguments.kwonlyargs, arguments.kw_defaults):
+            scope.names[parameter.arg] = self.evaluate(default, frame) if default is not None else Unknown("no value")
+        for keyword in node.keywords:
+            if keyword.arg is not None:
+                scope.names[keyword.arg] = self.evaluate(keyword.value, frame)
+        site = frame.site or node_location(node)
+        inner = _Frame(scope, frame.depth + 1, site, (*frame.stack, function.name))
+        self.run_body(function.body, inner)
+        return inner.returned
+
+    # -- arguments ------------------------------------------------------------------------------
+
+    def argument(self, node: ast.Call, position: int | None, *keywords: str) -> ast.expr | None:
+        for keyword in node.keywords:
+            if keyword.arg in keywords:
+                return keyword.value
+        if position is not None and position < len(node.args) and not any(isinstance(a, ast.Starred) for a in node.args[: position + 1]):
+            return node.args[position]
+        return None
+
+    def name_argument(self, node: ast.Call, frame: _Frame, position: int | None, *keywords: str, what: str = "table name") -> str | None:
+        """A name argument that must be a string; anything else is recorded as unknown."""
+        expression = self.argument(node, position, *keywords)
+        if expression is None:
+            return None
+        value = self.evaluate(expression, frame)
+        if isinstance(value, TableConstruct):
+            return value.name
+        if isinstance(value, str):
+            return value
+        reason = value.reason if isinstance(value, Unknown) else f"the {what} is not a string"
+        self.add_unknown(node, frame, f"the {what} is only known at run time ({reason})")
+        return None
+
+    def schema_argument(self, node: ast.Call, frame: _Frame, position: int | None, *keywords: str) -> tuple[bool, str | None]:
+        """(known, schema): `known` is False when the schema is given but only known at run time."""
+        expression = self.argument(node, position, *keywords)
+        if expression is None:
+            return True, None
+        value = self.evaluate(expression, frame)
+        if value is None or isinstance(value, str):
+            return True, value or None
+        self.add_unknown(node, frame, "the schema is only known at run time")
+        return False, None
+
+    def flag(self, node: ast.Call, frame: _Frame, position: int | None, *keywords: str) -> bool:
+        expression = self.argument(node, position, *keywords)
+        return expression is not None and self.evaluate(expression, frame) is True
+
+    def table_ref(self, name: str, schema: str | None, kind: str = TABLE) -> ObjectRef:
+        # Alembic never splits a table name on dots: "s.t" is a table named "s.t".
+        return ObjectRef(kind, schema or self.sql.search_schema, name)
+
+    def object_argument(
+        self, node: ast.Call, frame: _Frame, name_pos: int | None, name_kws: tuple[str, ...], schema_pos: int | None,
+        schema_kws: tuple[str, ...] = ("schema",), kind: str = TABLE, what: str = "table name",
+    ) -> ObjectRef | None:
+        name = self.name_argument(node, frame, name_pos, *name_kws, what=what)
+        if name is None:
+            return None
+        known, schema = self.schema_argument(node, frame, schema_pos, *schema_kws)
+        if not known:
+            return None
+        expression = self.argument(node, name_pos, *name_kws)
+        if schema is None and expression is not None:
+            value = self.evaluate(expression, frame)
+            if isinstance(value, TableConstruct):
+                schema = value.schema
+        return self.table_ref(name, schema, kind)
+
+    # -- op.* -----------------------------------------------------------------------------------
+
+    def op_call(self, operation: str, node: ast.Call, frame: _Frame) -> Any:
+        handler = getattr(self, f"op_{operation}", None)
+        if handler is not None:
+            return handler(node, frame)
+        if operation == "get_bind":
+            return Bind()
+        if operation in ("f",) and node.args:
+            return self.evaluate(node.args[0], frame)
+        if operation not in _HARMLESS_OPS:
+            self.evaluate_arguments(node, frame)
+            self.add_unknown(node, frame, f"op.{operation}() is not an operation driftlint knows")
+        return Unknown(f"the result of op.{operation}()")
+
+    def op_create_table(self, node: ast.Call, frame: _Frame) -> Any:
+        table = self.object_argument(node, frame, 0, ("table_name", "name"), None)
+        if table is None:
+            return Unknown("a table only known at run time")
+        guarded = self.flag(node, frame, None, "if_not_exists")
+        self.add(CREATE, table, node, frame, "create_table", guarded)
+        for item in node.args[1:]:
+            self.schema_item(item, table, node, frame)
+        return TableConstruct(table.name, table.schema)
+
+    def op_drop_table(self, node: ast.Call, frame: _Frame) -> None:
+        table = self.object_argument(node, frame, 0, ("table_name", "name"), 1)
+        self.add(DROP, table, node, frame, "drop_table", self.flag(node, frame, None, "if_exists"))
+
+    def op_rename_table(self, node: ast.Call, frame: _Frame) -> None:
+        table = self.object_argument(node, frame, 0, ("old_table_name",), 2)
+        new = self.name_argument(node, frame, 1, "new_table_name")
+        if table is not None and new is not None:
+            self.add(RENAME, table, node, frame, new)
+
+    def op_add_column(self, node: ast.Call, frame: _Frame) -> None:
+        table = self.object_argument(node, frame, 0, ("table_name",), 2)
+        if table is None:
+            return
+        self.add(ALTER, table, node, frame, "add_column")
+        column = self.argument(node, 1, "column")
+        if column is not None:
+            self.schema_item(column, table, node, frame)
+
+    def op_drop_column(self, node: ast.Call, frame: _Frame) -> None:
+        self.add(ALTER, self.object_argument(node, frame, 0, ("table_name",), 2), node, frame, "drop_column")
+
+    def op_alter_column(self, node: ast.Call, frame: _Frame) -> None:
+        table = self.object_argument(node, frame, 0, ("table_name",), 11)
+        nullable = self.argument(node, 2, "nullable")
+        not_null = nullable is not None and self.evaluate(nullable, frame) is False
+        self.add(ALTER, table, node, frame, "SET NOT NULL" if not_null else "alter_column")
+
+    def op_create_foreign_key(self, node: ast.Call, frame: _Frame) -> None:
+        source = self.object_argument(node, frame, 1, ("source_table", "source"), 10, ("source_schema",))
+        referent = self.object_argument(node, frame, 2, ("referent_table", "referent"), 11, ("referent_schema",))
+        self.add(ALTER, source, node, frame, "create_foreign_key")
+        self.add(REFERENCE, referent, node, frame, "create_foreign_key")
+
+    def op_drop_constraint(self, node: ast.Call, frame: _Frame) -> None:
+        self.add(ALTER, self.object_argument(node, frame, 1, ("table_name",), 3), node, frame, "drop_constraint")
+
+    def op_create_unique_constraint(self, node: ast.Call, frame: _Frame) -> None:
+        self.add(ALTER, self.object_argument(node, frame, 1, ("table_name", "source"), 3), node, frame, "create_unique_constraint")
+
+    def op_create_primary_key(self, node: ast.Call, frame: _Frame) -> None:
+        self.add(ALTER, self.object_argument(node, frame, 1, ("table_name",), 3), node, frame, "create_primary_key")
+
+    def op_create_check_constraint(self, node: ast.Call, frame: _Frame) -> None:
+        self.add(ALTER, self.object_argument(node, frame, 1, ("table_name", "source"), 3), node, frame, "create_check_constraint")
+
+    def op_create_exclude_constraint(self, node: ast.Call, frame: _Frame) -> None:
+        self.add(ALTER, self.object_argument(node, frame, 1, ("table_name",), None), node, frame, "create_exclude_constraint")
+
+    def op_create_table_comment(self, node: ast.Call, frame: _Frame) -> None:
+        self.add(ALTER, self.object_argument(node, frame, 0, ("table_name",), 3), node, frame, "create_table_comment")
+
+    def op_drop_table_comment(self, node: ast.Call, frame: _Frame) -> None:
+        self.add(ALTER, self.object_argument(node, frame, 0, ("table_name",), 2), node, frame, "drop_table_comment")
+
+    def op_create_index(self, node: ast.Call, frame: _Frame) -> None:
+        table = self.object_argument(node, frame, 1, ("table_name",), 3)
+        name = self.name_argument(node, frame, 0, "index_name", "name", what="index name")
+        if table is None:
+            return
+        self.add(REFERENCE, table, node, frame, "create_index")
+        if name is None:
+            return
+        columns = self.argument(node, 2, "columns")
+        unique = self.flag(node, frame, 4, "unique")
+        self.record_index(name, table, columns, unique, node, frame)
+
+    def record_index(self, name: str, table: ObjectRef, columns: ast.expr | None, unique: bool, node: ast.Call, frame: _Frame) -> None:
+        index = ObjectRef(INDEX, table.schema, name)
+        partial = self.argument(node, None, "postgresql_where", "sqlite_where") is not None
+        if isinstance(columns, (ast.List, ast.Tuple)):
+            elements: list[ast.expr] = list(columns.elts)
+        else:
+            elements = [columns] if columns is not None else []
+        expression = any(self.is_expression(element, frame) for element in elements)
+        self.add(CREATE, index, node, frame, "create_index", self.flag(node, frame, None, "if_not_exists"))
+        self.indexes.append(IndexInfo(index, table, unique, partial, expression, self.span(node, frame), self.engine))
+
+    def is_expression(self, element: ast.expr, frame: _Frame) -> bool:
+        """Whether an index element is an expression (not a plain column), as PostgreSQL sees it."""
+        if isinstance(element, ast.Attribute):
+            return False  # table.c.name, Model.name
+        if isinstance(element, ast.Call):
+            name = _call_name(element.func)
+            if name == "column":
+                return False
+            if name in ("text", "literal_column") or "func" in _dotted(element.func).split("."):
+                return True
+            if name in ("desc", "asc", "nulls_first", "nulls_last") and element.args:
+                return self.is_expression(element.args[0], frame)
+        value = self.evaluate(element, frame)
+        if isinstance(value, (tuple, list)):
+            return any(isinstance(v, Sql) or isinstance(v, str) and not _IDENTIFIER.match(v) for v in value)
+        if isinstance(value, str):
+            # Alembic turns a string that is not a bare name into text (an expression).
+            return not _IDENTIFIER.match(value)
+        return isinstance(value, Sql)
+
+    def op_drop_index(self, node: ast.Call, frame: _Frame) -> None:
+        name = self.name_argument(node, frame, 0, "index_name", "name", what="index name")
+        known, schema = self.schema_argument(node, frame, 2, "schema")
+        if name is not None and known:
+            self.add(DROP, self.table_ref(name, schema, INDEX), node, frame, "drop_index", self.flag(node, frame, None, "if_exists"))
+
+    def op_bulk_insert(self, node: ast.Call, frame: _Frame) -> None:
+        expression = self.argument(node, 0, "table")
+        value = self.evaluate(expression, frame) if expression is not None else None
+        if isinstance(value, TableConstruct):
+            self.add(REFERENCE, self.table_ref(value.name, value.schema), node, frame, "INSERT")
+        elif expression is not None:
+            self.add_unknown(node, frame, "op.bulk_insert() on a table only known at run time")
+
+    def op_execute(self, node: ast.Call, frame: _Frame) -> None:
+        argument = self.argument(node, 0, "sqltext", "sql")
+        if argument is not None:
+            self.execute(argument, node, frame)
+
+    def op_batch_alter_table(self, node: ast.Call, frame: _Frame) -> Any:
+        name = self.name_argument(node, frame, 0, "table_name")
+        known, schema = self.schema_argument(node, frame, 1, "schema")
+        if name is None or not known:
+            return Unknown("a batch on a table only known at run time")
+        return BatchTable(name, schema)
+
+    def op_create_view(self, node: ast.Call, frame: _Frame) -> None:
+        self.replaceable(node, frame, "CREATE VIEW {name} AS {definition}")
+
+    def op_replace_view(self, node: ast.Call, frame: _Frame) -> None:
+        self.replaceable(node, frame, "CREATE OR REPLACE VIEW {name} AS {definition}")
+
+    def op_drop_view(self, node: ast.Call, frame: _Frame) -> None:
+        self.replaceable(node, frame, "DROP VIEW {name}")
+
+    def op_create_entity(self, node: ast.Call, frame: _Frame) -> None:
+        self.alembic_utils(node, frame, "create")
+
+    def op_replace_entity(self, node: ast.Call, frame: _Frame) -> None:
+        self.alembic_utils(node, frame, "replace")
+
+    def op_drop_entity(self, node: ast.Call, frame: _Frame) -> None:
+        self.alembic_utils(node, frame, "drop")
+
+    # -- batch_op.* -----------------------------------------------------------------------------
+
+    def batch_call(self, batch: BatchTable, operation: str, node: ast.Call, frame: _Frame) -> Any:
+        table = self.table_ref(batch.name, batch.schema)
+        if operation == "execute":
+            self.op_execute(node, frame)
+        elif operation == "add_column":
+            self.add(ALTER, table, node, frame, "add_column")
+            column = self.argument(node, 0, "column")
+            if column is not None:
+                self.schema_item(column, table, node, frame)
+        elif operation == "alter_column":
+            nullable = self.argument(node, 1, "nullable")
+            not_null = nullable is not None and self.evaluate(nullable, frame) is False
+            self.add(ALTER, table, node, frame, "SET NOT NULL" if not_null else "alter_column")
+        elif operation == "create_foreign_key":
+            self.add(ALTER, table, node, frame, "create_foreign_key")
+            referent = self.object_argument(node, frame, 1, ("referent_table", "referent"), None, ("referent_schema",))
+            self.add(REFERENCE, referent, node, frame, "create_foreign_key")
+        elif operation == "create_index":
+            self.add(REFERENCE, table, node, frame, "create_index")
+            name = self.name_argument(node, frame, 0, "index_name", "name", what="index name")
+            if name is not None:
+                self.record_index(name, table, self.argument(node, 1, "columns"), self.flag(node, frame, None, "unique"), node, frame)
+        elif operation == "drop_index":
+            name = self.name_argument(node, frame, 0, "index_name", "name", what="index name")
+            if name is not None:
+                self.add(DROP, ObjectRef(INDEX, table.schema, name), node, frame, "drop_index", self.flag(node, frame, None, "if_exists"))
+        elif operation in (
+            "drop_column", "create_unique_constraint", "create_primary_key", "create_check_constraint",
+            "drop_constraint", "create_table_comment", "drop_table_comment", "create_exclude_constraint",
+        ):
+            self.add(ALTER, table, node, frame, operation)
+        else:
+            self.evaluate_arguments(node, frame)
+        return None
+
+    # -- SQLAlchemy schema items ----------------------------------------------------------------
+
+    def schema_item(self, expression: ast.expr, table: ObjectRef, call: ast.Call, frame: _Frame, depth: int = 0) -> None:
+        """Foreign keys and indexes inside create_table/add_column arguments."""
+        if depth > 4:
+            return
+        scope_frame = frame
+        if isinstance(expression, ast.Name):
+            value = self.lookup(expression.id, frame)
+            if isinstance(value, Deferred):
+                self.schema_item(value.node, table, call, _Frame(value.scope, frame.depth, frame.site, frame.stack), depth + 1)
+            return
+        if isinstance(expression, ast.Starred):
+            value = self.evaluate(expression.value, frame)
+            if isinstance(value, (tuple, list)):
+                for item in value:
+                    if isinstance(item, Deferred):
+                        self.schema_item(item.node, table, call, _Frame(item.scope, frame.depth, frame.site, frame.stack), depth + 1)
+            return
+        if not isinstance(expression, ast.Call):
+            return
+        kind = _call_name(expression.func)
+        if kind == "Column":
+            for argument in expression.args:
+                self.schema_item(argument, table, call, scope_frame, depth + 1)
+        elif kind == "ForeignKey":
+            target = self.argument(expression, 0, "column")
+            self.foreign_key_target(target, expression, scope_frame)
+        elif kind == "ForeignKeyConstraint":
+            targets = self.argument(expression, 1, "refcolumns")
+            value = self.evaluate(targets, scope_frame) if targets is not None else ()
+            if isinstance(value, (tuple, list)):
+                seen: set[ObjectRef] = set()
+                for item in value:
+                    ref = self.dotted_target(item, expression, scope_frame)
+                    if ref is not None and ref not in seen:
+                        seen.add(ref)
+                        self.add(REFERENCE, ref, expression, scope_frame, "ForeignKeyConstraint")
+            else:
+                self.add_unknown(expression, scope_frame, "a foreign key target only known at run time")
+        elif kind == "Index":
+            name = self.evaluate(expression.args[0], scope_frame) if expression.args else None
+            if isinstance(name, str):
+                index = ObjectRef(INDEX, table.schema, name)
+                expressions = expression.args[1:]
+                is_expression = any(not (isinstance(e, ast.Constant) and isinstance(e.value, str) and _IDENTIFIER.match(e.value)) and not _is_column_attribute(e) for e in expressions)
+                unique = self.flag(expression, scope_frame, None, "unique")
+                partial = self.argument(expression, None, "postgresql_where") is not None
+                self.add(CREATE, index, expression, scope_frame, "Index")
+                self.indexes.append(IndexInfo(index, table, unique, partial, is_expression, self.span(expression, scope_frame), self.engine))
+
+    def foreign_key_target(self, target: ast.expr | None, node: ast.Call, frame: _Frame) -> None:
+        if target is None:
+            return
+        ref = self.dotted_target(self.evaluate(target, frame), node, frame)
+        if ref is not None:
+            self.add(REFERENCE, ref, node, frame, "ForeignKey")
+
+    def dotted_target(self, value: Any, node: ast.Call, frame: _Frame) -> ObjectRef | None:
+        """SQLAlchemy splits "schema.table.column": the last two tokens are table and column."""
+        if not isinstance(value, str):
+            self.add_unknown(node, frame, "a foreign key target only known at run time")
+            return None
+        tokens = value.split(".")
+        if len(tokens) < 2:
+            return None
+        schema = ".".join(tokens[:-2]) or None
+        return self.table_ref(tokens[-2], schema)
+
+    # -- SQL ------------------------------------------------------------------------------------
+
+    def execute(self, argument: ast.expr, call: ast.Call, frame: _Frame, quiet: bool = False) -> None:
+        value = self.evaluate(argument, frame)
+        if isinstance(value, Sql):
+            self.run_sql(value.text, self.origin(value.node or _unwrap(argument), frame), call, frame)
+        elif isinstance(value, str):
+            self.run_sql(value, self.origin(_unwrap(argument), frame), call, frame)
+        elif isinstance(value, Dml):
+            table = self.table_ref(value.table.name, value.table.schema)
+            if value.verb == "INSERT":
+                self.add(REFERENCE, table, call, frame, "INSERT" + (" ... SELECT" if value.from_select else ""))
+            else:
+                self.add(BACKFILL, table, call, frame, value.verb)
+        elif isinstance(value, Unknown) and not quiet:
+            self.add_unknown(argument, frame, f"SQL only known at run time ({value.reason})")
+
+    def origin(self, node: ast.AST | None, frame: _Frame) -> ast.AST | None:
+        """The literal a SQL string comes from, following a module constant's name."""
+        if isinstance(node, ast.Name) and node.id in frame.scope.origins:
+            return frame.scope.origins[node.id]
+        seen = 0
+        while isinstance(node, ast.Name) and node.id not in frame.scope.names and node.id in self.module.constants and seen < 5:
+            node = _unwrap(self.module.constants[node.id])
+            seen += 1
+        return node
+
+    def run_sql(self, text: str, origin: ast.AST | None, call: ast.Call, frame: _Frame) -> None:
+        if len(text) > MAX_STRING or not text.strip():
+            return
+        result = self.sql.analyze(text)
+        locate = self.locator(origin, text, call, frame)
+        for effect in result.effects:
+            span = locate(effect.offset, len(effect.obj.name))
+            self.effects.append(Effect(effect.action, effect.obj, span, effect.detail, effect.guarded, self.engine))
+        for index in result.indexes:
+            span = locate(index.offset, len(index.table.name))
+            self.indexes.append(IndexInfo(index.index, index.table, index.unique, index.partial, index.expression, span, self.engine))
+        for problem in result.problems:
+            self.unknown.append(UnknownSql(locate(problem.offset, 0), problem.reason, _excerpt(problem.text), _words(problem.text)))
+
+    def locator(self, origin: ast.AST | None, text: str, call: ast.Call, frame: _Frame) -> Any:
+        """Map an offset in the SQL to its line in the file when the SQL is one verbatim literal."""
+        fallback = self.span(call, frame)
+        if frame.site is not None or not isinstance(origin, ast.Constant) or origin.value != text:
+            return lambda offset, length: fallback
+        segment = ast.get_source_segment(self.source.text, origin)
+        if segment is None:
+            return lambda offset, length: fallback
+        prefix = len(segment) - len(segment.lstrip("rRuUbBfF"))
+        body = segment[prefix:]
+        quote = body[:3] if body[:3] in ('"""', "'''") else body[:1]
+        if body[len(quote):len(body) - len(quote)] != text:
+            return lambda offset, length: fallback
+        line_text = self.source.lines[origin.lineno - 1] if origin.lineno - 1 < len(self.source.lines) else ""
+        start_column = len(line_text.encode("utf-8")[: origin.col_offset].decode("utf-8", errors="ignore")) + prefix + len(quote)
+        line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+
+        def locate(offset: int | None, length: int) -> Span:
+            if offset is None:
+                return fallback
+            line = _bisect(line_starts, offset)
+            column = offset - line_starts[line] + (start_column if line == 0 else 0)
+            row = origin.lineno + line
+            return (row, column + 1, row, column + 1 + length)
+
+        return locate
+
+    # -- views and policies from libraries ------------------------------------------------------
+
+    def entity(self, node: ast.Call, frame: _Frame, kind: str, parameters: tuple[str, ...]) -> Any:
+        values: dict[str, Any] = {}
+        for index, parameter in enumerate(parameters):
+            expression = self.argument(node, index, parameter)
+            values[parameter] = self.evaluate(expression, frame) if expression is not None else None
+        if kind == "replaceable":
+            name, definition = values["name"], values["sqltext"]
+            if not isinstance(name, str):
+                return Unknown("a replaceable object whose name is only known at run time")
+            return Entity(kind, name, definition if isinstance(definition, str) else None)
+        name = values["signature"]
+        schema = values["schema"]
+        if not isinstance(name, str) or not isinstance(schema, str):
+            return Unknown("an entity whose name is only known at run time")
+        definition = values["definition"]
+        on = values.get("on_entity")
+        return Entity(kind, name, definition if isinstance(definition, str) else None, schema, on if isinstance(on, str) else None)
+
+    def replaceable(self, node: ast.Call, frame: _Frame, template: str) -> None:
+        expression = self.argument(node, 0, "operation", "target", "obj")
+        value = self.evaluate(expression, frame) if expression is not None else None
+        if not isinstance(value, Entity) or value.kind != "replaceable":
+            self.add_unknown(node, frame, "a view whose definition is only known at run time")
+            return
+        if value.definition is None and "{definition}" in template:
+            self.add(CREATE, self.sql.qualified([{"String": {"sval": p}} for p in value.name.split(".")], VIEW), node, frame, "create_view")
+            self.add_unknown(node, frame, "a view body only known at run time")
+            return
+        self.run_sql(template.format(name=value.name, definition=value.definition), None, node, frame)
+
+    def alembic_utils(self, node: ast.Call, frame: _Frame, verb: str) -> None:
+        expression = self.argument(node, 0, "entity", "target")
+        value = self.evaluate(expression, frame) if expression is not None else None
+        if not isinstance(value, Entity) or value.kind == "replaceable":
+            if not isinstance(value, Entity):
+                self.add_unknown(node, frame, "an entity only known at run time (or not a view or policy)")
+            return
+        if value.kind == POLICY:
+            if value.on is None:
+                return
+            table_schema, _, table_name = value.on.rpartition(".")
+            schema = _unquote(table_schema) or value.schema
+            table = ObjectRef(TABLE, schema, _unquote(table_name))
+            policy = ObjectRef(POLICY, schema, value.name, table.name)
+            self.add(REFERENCE, table, node, frame, "PGPolicy")
+            self.add(DROP if verb == "drop" else CREATE, policy, node, frame, f"{verb}_entity", verb == "replace")
+            return
+        keyword = "MATERIALIZED VIEW" if value.kind == MATVIEW else "VIEW"
+        target = f'{value.schema}."{value.name}"'
+        if verb == "drop":
+            self.run_sql(f"DROP {keyword} {target}", None, node, frame)
+        elif value.definition is None:
+            self.add(CREATE, ObjectRef(value.kind, value.schema or self.default_schema, value.name), node, frame, f"{verb}_entity", verb == "replace")
+        else:
+            replace = "OR REPLACE " if verb == "replace" and value.kind == VIEW else ""
+            self.run_sql(f"CREATE {replace}{keyword} {target} AS {value.definition}", None, node, frame)
+
+    def table_construct(self, node: ast.Call, frame: _Frame) -> Any:
+        name = self.evaluate(node.args[0], frame)
+        known, schema = self.schema_argument(node, frame, None, "schema")
+        if not isinstance(name, str) or not known:
+            return Unknown("a table whose name is only known at run time")
+        if _call_name(node.func) == "Table" and self.argument(node, None, "autoload_with", "autoload") is not None:
+            self.add(REFERENCE, self.table_ref(name, schema), node, frame, "reflect")
+        return TableConstruct(name, schema)
+
+
+# -- helpers ----------------------------------------------------------------------------------------
+
+
+def _is_op(node: ast.expr, frame: _Frame) -> bool:
+    if isinstance(node, ast.Name):
+        # A helper's `op` parameter is still Alembic's op (nothing else is passed as `op`).
+        return node.id == "op" and isinstance(frame.scope.names.get("op", Unknown("")), Unknown)
+    return _dotted(node) == "alembic.op"
+
+
+def _unwrap(node: ast.expr) -> ast.expr:
+    """The literal inside sa.text("...") / textwrap.dedent("...") (for positions)."""
+    while isinstance(node, ast.Call) and node.args and _call_name(node.func) in ("text", "DDL", "dedent"):
+        node = node.args[0]
+    return node
+
+
+def _binary(operator: ast.operator, left: Any, right: Any) -> Any:
+    if isinstance(left, Unknown):
+        return left
+    if isinstance(right, Unknown):
+        return right
+    try:
+        if isinstance(operator, ast.Add):
+            if isinstance(left, Sql):
+                left = left.text
+            if isinstance(right, Sql):
+                right = right.text
+            if isinstance(left, (str, tuple, list, int, float)) and type(left) is type(right):
+                return left + right
+            if isinstance(left, (tuple, list)) and isinstance(right, (tuple, list)):
+                return tuple(left) + tuple(right)
+        elif isinstance(operator, ast.Mod) and isinstance(left, str):
+            if isinstance(right, tuple) and all(_plain(v) for v in right) or _plain(right) or (
+                isinstance(right, dict) and all(_plain(v) for v in right.values())
+            ):
+                return left % right
+        elif isinstance(operator, ast.Mult) and isinstance(left, (str, tuple)) and isinstance(right, int) and right < 1000:
+            return left * right
+    except (TypeError, ValueError, KeyError):
+        pass
+    return Unknown("an expression only known at run time")
+
+
+def _plain(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool)) or value is None
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _safe_format(template: str) -> bool:
+    """Only positional and simple named fields: no attribute or item access in str.format."""
+    try:
+        for _, field_name, _, _ in string.Formatter().parse(template):
+            if field_name and not (field_name.isdigit() or field_name.isidentifier()):
+                return False
+    except ValueError:
+        return False
+    return True
+
+
+def _cleandoc(value: str) -> str:
+    import inspect
+
+    return inspect.cleandoc(value)
+
+
+def _unquote(name: str) -> str:
+    return name[1:-1] if len(name) >= 2 and name[0] == name[-1] == '"' else name
+
+
+def _is_column_attribute(node: ast.expr) -> bool:
+    """`table.c.name` / `Model.name` / `sa.column("x")`: a plain column in an index."""
+    if isinstance(node, ast.Attribute):
+        return True
+    return isinstance(node, ast.Call) and _call_name(node.func) == "column"
+
+
+def _bisect(starts: list[int], offset: int) -> int:
+    low, high = 0, len(starts) - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if starts[middle] <= offset:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def upgrade_functions(tree: ast.Module) -> Iterator[tuple[ast.FunctionDef | ast.AsyncFunctionDef, str]]:
+    """upgrade(), or for the multidb template (upgrade(engine_name)) every upgrade_<engine>()."""
+    functions = {s.name: s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    upgrade = functions.get("upgrade")
+    engines = {name[len("upgrade_"):]: f for name, f in functions.items() if name.startswith("upgrade_")}
+    takes_engine = upgrade is not None and bool(upgrade.args.args or upgrade.args.posonlyargs)
+    if takes_engine and engines:
+        for engine in sorted(engines):
+            yield engines[engine], engine
+    elif upgrade is not None:
+        yield upgrade, ""
+
+
+def extract(tree: ast.Module, source: SourceFile, settings: Settings) -> RevisionEffects:
+    """The schema effects of one revision file's upgrade path, in execution order."""
+    if "def upgrade" not in source.text:
+        return EMPTY
+    interpreter = Interpreter(tree, source, settings)
+    for function, engine in upgrade_functions(tree):
+        interpreter.run_function(function, engine)
+    return interpreter.result()
+
