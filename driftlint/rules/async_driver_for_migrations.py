@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Iterator
 
 from driftlint.diagnostics import Diagnostic, Location, Related
@@ -33,7 +32,7 @@ class AsyncDriverForMigrations(LiveGate, Rule):
         if configured is not None:
             candidates.append(configured)
         for name, line in sorted(alembic_env.variables_read(env_py, ctx.options.url_env).items()):
-            value = os.environ.get(name)
+            value = ctx.environ.get(name)
             if value:
                 candidates.append(alembic_env.ConfiguredURL(name, value, env_py, line))
         for candidate in candidates:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 from driftlint.graph import Node
 from driftlint.project import EnvironmentAnalysis, FileFacts, Project
@@ -46,6 +46,7 @@ class VerifyContext:
     fresh: FreshOutcome | None = None
     fresh_db: Inspection | None = None
     embedded: bool = False
+    environ: Mapping[str, str] = field(default_factory=dict)
     announce: Callable[[str], None] = print
     notes: list[str] = field(default_factory=list)
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import secrets
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from driftlint.verify import _alembic_runner
 from driftlint.verify.database import MASK, DatabaseURL, connect, quote_ident
@@ -93,12 +93,12 @@ def drop_database(admin: DatabaseURL, name: str, timeout: float) -> None:
             conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")  # type: ignore[arg-type]
 
 
-def run_upgrade(target: AlembicTarget, url: DatabaseURL, env_overrides: dict[str, str] | None = None) -> tuple[tuple[str, ...], MigrationFailure | None, tuple[str, ...], float]:
+def run_upgrade(
+    target: AlembicTarget, url: DatabaseURL, environ: Mapping[str, str]
+) -> tuple[tuple[str, ...], MigrationFailure | None, tuple[str, ...], float]:
     """`alembic upgrade heads` in a subprocess of this Python, with `url` as sqlalchemy.url and in url_env."""
-    import time
-
     raw = url.render(hide_password=False)
-    env = {**os.environ, **(env_overrides or {})}
+    env = dict(environ)
     for name in target.url_env:
         env[name] = raw
     env[_alembic_runner.URL_VARIABLE] = raw

@@ -6,7 +6,7 @@ import contextlib
 import os
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, ContextManager, Mapping
 
 from driftlint.config import ConfigError, Settings
 from driftlint.diagnostics import Diagnostic
@@ -23,6 +23,7 @@ from driftlint.rule import Rule
 from driftlint.verify import alembic_env
 from driftlint.verify.context import VerifyContext, VerifyOptions
 from driftlint.verify.database import MASK, DatabaseURL, Inspection, connect, open_inspection, quote_ident
+from driftlint.verify.embedded import EmbeddedServer, embedded_postgres
 from driftlint.verify.errors import VerifyError
 
 # The static checks the gates build on: a revision graph that parses, links and has known heads.
@@ -41,6 +42,8 @@ class VerifyRequest:
     # Options given on the command line (None: not given, so config or default applies).
     given: dict[str, Any] = field(default_factory=dict)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Starts the server --fresh uses when no target is given (tests pass their session server).
+    server: Callable[[], ContextManager[EmbeddedServer]] = embedded_postgres
 
 
 @dataclass
@@ -178,20 +181,19 @@ def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> Verif
     gates = live_gates(settings)
     diagnostics = list(check.diagnostics)
     with contextlib.ExitStack() as stack:
-        ctx = VerifyContext(project=project, analysis=analysis, options=options, announce=announce)
+        ctx = VerifyContext(project=project, analysis=analysis, options=options, announce=announce, environ=request.environ)
         if target is not None:
             ctx.target = stack.enter_context(open_inspection(target.with_driver(DEFAULT_DRIVER), "the database", options.timeout))
             ensure_roles_exist(ctx.target, options)
         if options.fresh:
-            _build_fresh(ctx, stack, target, request.environ)
+            _build_fresh(ctx, stack, target, request)
         for gate in gates:
             diagnostics.extend(gate.verify(ctx))  # type: ignore[attr-defined]
     return VerifyResult(_finish(diagnostics, project, settings, gates), settings, options, check.files_read)
 
 
-def _build_fresh(ctx: VerifyContext, stack: contextlib.ExitStack, target: DatabaseURL | None, environ: Mapping[str, str]) -> None:
-    from driftlint.verify.embedded import embedded_postgres
-    from driftlint.verify.fresh import AlembicTarget, run_upgrade, scratch_database
+def _build_fresh(ctx: VerifyContext, stack: contextlib.ExitStack, target: DatabaseURL | None, request: VerifyRequest) -> None:
+    from driftlint.verify.fresh import AlembicTarget, FreshOutcome, run_upgrade, scratch_database
 
     options = ctx.options
     env = ctx.analysis.environment
@@ -203,14 +205,14 @@ def _build_fresh(ctx: VerifyContext, stack: contextlib.ExitStack, target: Databa
         toml_file=env.config_path if is_toml else None,
         url_env=options.url_env,
     )
-    driver = project_driver(options, environ, ctx.analysis, target)
+    driver = project_driver(options, request.environ, ctx.analysis, target)
     owner: str | None = None
     if target is not None:
         admin = target.with_driver(DEFAULT_DRIVER)
         announce_where = f"on the target server ({target.host or 'local socket'})"
     else:
         announce_where = "on an embedded PostgreSQL"
-        server = stack.enter_context(embedded_postgres())
+        server = stack.enter_context(request.server())
         ctx.embedded = True
         admin = DatabaseURL.parse(server.url("postgres"))
         create_roles(admin, _sorted_roles(options), options.timeout)
@@ -220,9 +222,7 @@ def _build_fresh(ctx: VerifyContext, stack: contextlib.ExitStack, target: Databa
     if owner:
         migrations_url = replace(migrations_url, username=owner, password=None)
     ctx.announce(f"driftlint: building a fresh database {announce_where} with `alembic upgrade heads`")
-    applied, failure, output, seconds = run_upgrade(alembic, migrations_url)
-    from driftlint.verify.fresh import FreshOutcome
-
+    applied, failure, output, seconds = run_upgrade(alembic, migrations_url, request.environ)
     ctx.fresh = FreshOutcome(scratch, migrations_url, applied, failure, output, seconds)
     if failure is None:
         ctx.fresh_db = stack.enter_context(open_inspection(scratch, "the fresh database", options.timeout))

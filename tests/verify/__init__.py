@@ -1,0 +1,1 @@
+"""Live tests of `driftlint verify` against a PostgreSQL the suite starts itself."""
