@@ -316,7 +316,7 @@ def _environments_from(ini: Path | None, toml: Path | None, section: str | None,
         parser = configparser.ConfigParser(defaults={"here": ini.parent.absolute().as_posix()})
         try:
             ini_text = ini.read_text(encoding="utf-8", errors="replace")
-            parser.read_string(ini_text, source=str(ini))
+            parser.read_string(ini_text, source=ini.name)  # messages name the file, not where it is checked out
         except configparser.Error as exc:
             line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
             parse_issue = ConfigIssue("parse", f"{ini.name} does not parse: {' '.join(str(exc).split())}", ini, line)
@@ -411,7 +411,7 @@ def _environment(
             name = f"{ini.parent.name}/{ini.name} (Flask-Migrate)"
         elif section not in (None, "alembic") or (ini is None and not toml_data):
             return None
-        elif ini is not None and parser is not None and not parser.has_section(section or "alembic"):
+        elif ini is not None and (parser is None or not parser.has_section(section or "alembic")):
             return None
         else:
             issues.append(ConfigIssue("invalid", "no `script_location` in the configuration: every Alembic command fails with \"No 'script_location' key found in configuration.\"", config_path or base_dir, 1))
@@ -419,7 +419,7 @@ def _environment(
     else:
         script_path = _resolve_location(script_value, base_dir, "script_location", script_source or base_dir, script_line, issues, values)
         if script_path is not None and not script_path.is_dir():
-            issues.append(ConfigIssue("invalid", f"script_location `{script_value}` does not exist (resolved to {script_path}): Alembic fails with \"Path doesn't exist\"", script_source or base_dir, script_line, subject=(script_value,)))
+            issues.append(ConfigIssue("invalid", f"`script_location` names {_display(script_path)}, which does not exist: Alembic fails with \"Path doesn't exist\"", script_source or base_dir, script_line, subject=(_display(script_path),)))
 
     env = Environment(name, config_path, section, script_path, issues=issues, flask_migrate=flask_migrate)
     env.anchor = (script_source or config_path or base_dir, script_line if script_value is not None else 1)
@@ -536,7 +536,7 @@ def _version_locations(
         if path is None:
             continue
         if not path.is_dir():
-            issues.append(ConfigIssue("missing-location", f"version location `{item}` does not exist (resolved to {_display(path)}): Alembic skips it silently", source, line, subject=(item,)))
+            issues.append(ConfigIssue("missing-location", f"version location {_display(path)} does not exist: Alembic skips it silently", source, line, subject=(_display(path),)))
         result.append(path)
     return result
 
@@ -642,7 +642,7 @@ def _declared_environment(declared: DeclaredEnvironment, settings: Settings) -> 
     )
     for path in [script, *versions]:
         if not path.is_dir():
-            env.issues.append(ConfigIssue("missing-location", f"declared location `{_display(path)}` does not exist", source, 1, subject=(str(path),)))
+            env.issues.append(ConfigIssue("missing-location", f"declared location `{_display(path)}` does not exist", source, 1, subject=(_display(path),)))
     return env
 
 

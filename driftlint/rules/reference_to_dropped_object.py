@@ -34,14 +34,14 @@ class ReferenceToDroppedObject(Rule):
                     reported.add(key)
                     obj = history.object(key)
                     removal = prior.events[-1]
-                    removed = "renamed to `{}`".format(removal.effect.detail) if removal.action == RENAME else "dropped"
+                    removed = f"renamed it to `{removal.effect.detail}`" if removal.action == RENAME else "dropped it"
                     if removal.revision == revision:
-                        source = f"this revision already {removed} it on line {removal.effect.span[0]}"
+                        source = f"this revision already {removed} on line {removal.effect.span[0]}"
                     else:
                         path = project.relpath(history.path(removal.revision))
                         many = len(prior.events) > 1
                         source = (
-                            f"revision `{removal.revision}` ({path}) already {removed} it"
+                            f"revision `{removal.revision}` ({path}) already {removed}"
                             + (" (as do the other branches before it)" if many else "")
                         )
                     fix = (
@@ -55,7 +55,7 @@ class ReferenceToDroppedObject(Rule):
                         project.relpath(history.path(revision)),
                         effect.span,
                         fix_title=fix,
-                        related=[related(project, history, e, f"`{obj.name}` is {removed} here") for e in prior.events],
+                        related=[related(project, history, e, f"`{obj.name}` is {'renamed' if e.action == RENAME else 'dropped'} here") for e in prior.events],
                         context=[("Removed by", [where(project, history, e) for e in prior.events])],
                         subject=(revision, obj.qualified),
                     )

@@ -44,6 +44,8 @@ def verb(effect: Effect, action: str | None = None) -> str:
         return "refreshes"
     if action == REFERENCE and effect.detail == "INSERT":
         return "inserts into"
+    if action == REFERENCE and effect.detail in ("CREATE INDEX", "create_index"):
+        return "creates an index on"
     if action == RENAME and effect.detail:
         return f"renames (to `{effect.detail}`)"
     return _VERBS.get(action, action)
