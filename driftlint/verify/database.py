@@ -24,7 +24,8 @@ LIBPQ_QUERY = frozenset(
     }
 )
 SSL_MODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
-_URL_CREDENTIALS = re.compile(r"(?P<head>[a-z][a-z0-9+._-]*://[^:/@\s]*:)(?P<secret>[^@\s]+)(?P<tail>@)", re.IGNORECASE)
+# Greedy up to the last `@` of the token: an unencoded password may itself contain `@`.
+_URL_CREDENTIALS = re.compile(r"(?P<head>[a-z][a-z0-9+._-]*://[^:/@\s'\"]*:)(?P<secret>[^\s'\"]+)(?P<tail>@)", re.IGNORECASE)
 
 
 class Masker:
@@ -41,10 +42,12 @@ class Masker:
         """Register the password of a URL before it is parsed (so parse errors cannot leak it)."""
         from urllib.parse import unquote
 
-        match = _URL_CREDENTIALS.search(raw)
-        if match:
-            self.add(match["secret"])
-            self.add(unquote(match["secret"]))
+        _, scheme, rest = raw.partition("://")
+        credentials = rest[: rest.rfind("@")] if scheme and "@" in rest else ""
+        if ":" in credentials:
+            secret = credentials.split(":", 1)[1]
+            self.add(secret)
+            self.add(unquote(secret))
 
     def __call__(self, text: str) -> str:
         text = _URL_CREDENTIALS.sub(lambda m: f"{m['head']}***{m['tail']}", text)
@@ -170,6 +173,7 @@ def describe_connect_error(url: DatabaseURL, exc: BaseException) -> str:
     # libpq puts the reason after the last "failed:" (one line per address it tried).
     reasons = [line.rsplit("failed:", 1)[-1].strip() for line in lines if "failed:" in line] or lines
     reason = reasons[-1] if reasons else type(exc).__name__
+    reason = re.sub(r"^(FATAL|ERROR):\s+", "", reason)
     if "password authentication failed" in reason or "no password supplied" in reason:
         reason = f"bad credentials ({reason})"
     return MASK(f"cannot connect to {url}: {reason}")

@@ -345,7 +345,7 @@ class EmbeddedCluster:
 
 
 @contextlib.contextmanager
-def _signals_exit() -> Iterator[None]:
+def signals_exit() -> Iterator[None]:
     """Turn SIGTERM/SIGHUP into SystemExit while a cluster lives, so cleanup code runs."""
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -377,7 +377,7 @@ def embedded_postgres(
     if programs is None:
         raise VerifyError(NO_SERVER)
     cluster = EmbeddedCluster(programs, start_timeout=start_timeout)
-    with _signals_exit():
+    with signals_exit():
         try:
             yield cluster.start()
         finally:

@@ -23,7 +23,7 @@ from driftlint.rule import Rule
 from driftlint.verify import alembic_env
 from driftlint.verify.context import VerifyContext, VerifyOptions
 from driftlint.verify.database import MASK, DatabaseURL, Inspection, connect, open_inspection, quote_ident
-from driftlint.verify.embedded import EmbeddedServer, embedded_postgres
+from driftlint.verify.embedded import EmbeddedServer, embedded_postgres, signals_exit
 from driftlint.verify.errors import VerifyError
 
 # The static checks the gates build on: a revision graph that parses, links and has known heads.
@@ -180,7 +180,8 @@ def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> Verif
         raise VerifyError("no database to verify: pass --database-url (or set DRIFTLINT_DATABASE_URL or DATABASE_URL), or --fresh")
     gates = live_gates(settings)
     diagnostics = list(check.diagnostics)
-    with contextlib.ExitStack() as stack:
+    # SIGTERM/SIGHUP unwind like Ctrl-C, so the scratch database and server are always removed.
+    with signals_exit(), contextlib.ExitStack() as stack:
         ctx = VerifyContext(project=project, analysis=analysis, options=options, announce=announce, environ=request.environ)
         if target is not None:
             ctx.target = stack.enter_context(open_inspection(target.with_driver(DEFAULT_DRIVER), "the database", options.timeout))

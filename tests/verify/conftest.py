@@ -12,6 +12,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
+from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -99,7 +100,7 @@ class Databases:
     def url(self, name: str, user: str | None = None, password: str | None = None, driver: str = "postgresql+psycopg") -> str:
         credentials = user or self.server.superuser
         if password:
-            credentials += f":{password}"
+            credentials += f":{quote(password, safe='')}"
         return f"{driver}://{credentials}@{self.server.host}:{self.server.port}/{name}"
 
     def execute(self, name: str, *statements: str) -> None:
@@ -151,7 +152,7 @@ def migrate(project_dir: Path, url: str, revision: str = "heads") -> None:
     from alembic.config import Config
 
     config = Config(str(project_dir / "alembic.ini"))
-    config.set_main_option("sqlalchemy.url", url)
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     previous = os.environ.get("DATABASE_URL")
     os.environ["DATABASE_URL"] = url
     try:

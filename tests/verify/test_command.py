@@ -1,0 +1,248 @@
+"""The `driftlint verify` command: exit-2 lines, output formats, password masking, cleanup on interruption."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import quote
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from driftlint.cli import cli
+
+from .conftest import REPO, clean_environ, ensure_role, migrate, superuser
+
+SECRET = "S3cr3t-p@ss:w0rd%"
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):
+    runner = CliRunner()
+    return runner.invoke(cli, ["verify", *args], env=env or {"DATABASE_URL": None, "DRIFTLINT_DATABASE_URL": None}, catch_exceptions=False)
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_unreachable_server_exits_2_with_one_line_within_the_timeout(project):
+    root = project("tenant-app")
+    started = time.monotonic()
+    url = f"postgresql://app:{quote(SECRET, safe='')}@127.0.0.1:{closed_port()}/app"
+    result = invoke(str(root), "--database-url", url, "--timeout", "3")
+    assert result.exit_code == 2
+    assert time.monotonic() - started < 15
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("driftlint: error: cannot connect to")
+    assert "Connection refused" in result.stderr
+    assert "S3cr3t" not in result.output + result.stderr
+
+
+def test_malformed_url_is_reported_without_any_part_of_the_password(project):
+    result = invoke(str(project("tenant-app")), "--database-url", f"postgresql://app:{SECRET}@[::1/app")
+    assert result.exit_code == 2 and "not a database URL" in result.stderr
+    assert "S3cr3t" not in result.stderr and "w0rd" not in result.stderr
+
+
+def test_missing_alembic_config_exits_2(tmp_path: Path):
+    result = invoke(str(tmp_path), "--fresh")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("driftlint: error: no Alembic configuration") and result.stderr.count("\n") == 1
+
+
+def test_nothing_to_verify_exits_2(project):
+    result = invoke(str(project("tenant-app")))
+    assert result.exit_code == 2 and "no database to verify" in result.stderr
+
+
+def test_missing_driver_exits_2_with_the_install_hint(project, monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)
+    result = invoke(str(project("tenant-app")), "--database-url", "postgresql://u@127.0.0.1:1/db")
+    assert result.exit_code == 2
+    assert "pip install driftlint[verify]" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_unknown_verify_setting_exits_2(project):
+    root = project("tenant-app")
+    (root / "pyproject.toml").write_text("[tool.driftlint.verify]\napp-rol = 'x'\n")
+    result = invoke(str(root), "--fresh")
+    assert result.exit_code == 2 and "unknown setting `app-rol`" in result.stderr
+
+
+@pytest.fixture
+def password_role(pg_server):
+    """A role that must authenticate with a password over TCP (the rest of the cluster trusts)."""
+    role = "pw_user"
+    ensure_role(pg_server, role)
+    with superuser(pg_server) as conn:
+        conn.execute(f"ALTER ROLE {role} PASSWORD '{SECRET}' CREATEDB")  # type: ignore[arg-type]
+        hba = Path(conn.execute("SHOW hba_file").fetchone()[0])  # type: ignore[index]
+        line = f"host all {role} 127.0.0.1/32 scram-sha-256\n"
+        if line not in hba.read_text():
+            hba.write_text(line + hba.read_text())
+        conn.execute("SELECT pg_reload_conf()")
+    time.sleep(0.2)
+    return role
+
+
+def test_bad_credentials_exit_2_without_the_password(project, databases, password_role):
+    name = databases.create()
+    url = databases.url(name, password_role, "wrong-" + SECRET)
+    result = invoke(str(project("tenant-app")), "--database-url", url)
+    assert result.exit_code == 2
+    assert "bad credentials (password authentication failed for user \"pw_user\")" in result.stderr
+    assert "wrong-" not in result.stderr and SECRET not in result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["full", "concise", "json", "sarif", "github", "gitlab", "junit"])
+def test_password_never_appears_in_any_output_format(project, databases, password_role, fmt):
+    root = project("tenant-app")
+    name = databases.create(owner=password_role)
+    url = databases.url(name, password_role, SECRET)
+    migrate(root, url, "0001")
+    # The async URL in DATABASE_URL is reported by DL907, with its password.
+    env = {"DATABASE_URL": url.replace("+psycopg", "+asyncpg"), "DRIFTLINT_DATABASE_URL": None}
+    result = invoke(str(root), "--database-url", url, "--fresh", "--output-format", fmt, env=env)
+    assert result.exit_code == 1, result.stderr
+    everything = result.output + result.stderr
+    assert "DL901" in everything and "DL907" in everything
+    for form in (SECRET, "S3cr3t", "S3cr3t-p%40ss%3Aw0rd%25"):
+        assert form not in everything
+    assert "***" in everything
+
+
+def test_json_output_is_the_check_format(project):
+    result = invoke(str(project("cross-branch-fk")), "--fresh", "--output-format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert {d["code"] for d in data} == {"DL101", "DL902"}
+    (fresh,) = [d for d in data if d["code"] == "DL902"]
+    assert fresh["filename"].endswith("202512151300_create_attribution_recompute_jobs.py")
+
+
+def _server_dirs() -> set[str]:
+    found = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            argv = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if argv and argv[0].endswith(b"/postgres") and b"-D" in argv:
+            found.add(argv[argv.index(b"-D") + 1].decode())
+    return found
+
+
+@pytest.fixture
+def own_tmp() -> Iterator[Path]:
+    """A TMPDIR for one verify process (traversable, so a root run can hand it to postgres)."""
+    path = Path(tempfile.mkdtemp(prefix="driftlint-test-", dir="/tmp"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def _leftovers(tmp: Path) -> tuple[list[str], list[str]]:
+    servers = sorted(d for d in _server_dirs() if d.startswith(str(tmp)))
+    return servers, sorted(str(p) for p in tmp.iterdir())
+
+
+def _verify_process(args: list[str], tmp: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "driftlint", "verify", *args],
+        env={**clean_environ(), "PYTHONPATH": str(REPO), "TMPDIR": str(tmp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def test_embedded_server_is_started_and_removed_by_the_command(project, own_tmp):
+    process = _verify_process([str(project("cross-branch-fk")), "--fresh", "--output-format", "concise"], own_tmp)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    assert "DL902" in out and "embedded PostgreSQL" in err
+    assert _leftovers(own_tmp) == ([], [])
+
+
+def _slow_project(project) -> Path:
+    root = project("tenant-app")
+    (root / "migrations/versions/0004_slow.py").write_text(
+        '"""Slow backfill\n\nRevision ID: 0004\nRevises: 0003\n"""\n\nfrom alembic import op\n\n'
+        'revision = "0004"\ndown_revision = "0003"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        'def upgrade() -> None:\n    op.execute("SELECT pg_sleep(60)")\n'
+    )
+    return root
+
+
+def _wait_for(predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("condition not reached")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_interrupting_fresh_drops_the_scratch_database(project, databases, sig, own_tmp):
+    name = databases.create()
+    process = _verify_process([str(_slow_project(project)), "--database-url", databases.url(name), "--fresh"], own_tmp)
+    try:
+        # The scratch database exists and the migration sleeps inside it.
+        _wait_for(lambda: any(True for _ in databases.scratch_databases()) and _sleeping(databases))
+        os.killpg(process.pid, sig)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode != 0
+    assert databases.scratch_databases() == []
+
+
+def _sleeping(databases) -> bool:
+    with superuser(databases.server) as conn:
+        return bool(conn.execute("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()").fetchone())
+
+
+def test_interrupting_fresh_stops_and_removes_the_embedded_server(project, own_tmp):
+    process = _verify_process([str(_slow_project(project)), "--fresh"], own_tmp)
+    try:
+        _wait_for(lambda: bool(_leftovers(own_tmp)[0]))
+        (data,) = _leftovers(own_tmp)[0]
+        # Interrupt while the migration sleeps inside the scratch database.
+        _wait_for(lambda: _sleeping_in(Path(data)))
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 2 and "interrupted" in err
+    assert _leftovers(own_tmp) == ([], [])
+
+
+def _sleeping_in(data: Path) -> bool:
+    pid_file = data / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    lines = pid_file.read_text().splitlines()
+    if len(lines) < 4:
+        return False
+    try:
+        with psycopg.connect(host="127.0.0.1", port=int(lines[3]), user="postgres", dbname="postgres", connect_timeout=2) as conn:
+            return bool(conn.execute("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()").fetchone())
+    except psycopg.OperationalError:
+        return False
