@@ -7,7 +7,7 @@ import io
 import re
 import tokenize
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 # `# driftlint: ignore[DL101, multiple-heads]`, `# driftlint: ignore-file[...]`, `# noqa: DL101`.
@@ -30,6 +30,9 @@ class ParseError:
     message: str
     row: int
     column: int
+    # The file is a Jinja/Cookiecutter template saved as .py (`{% if %}` lines, `{{ name }}`
+    # where Python needs a name): no interpreter ever runs it as it is.
+    template: bool = False
 
 
 @dataclass
@@ -52,6 +55,8 @@ class SourceFile:
         source.suppressions = tuple(find_suppressions(source.text))
         if parse:
             source.tree, source.error = parse_python(data)
+            if source.error is not None and looks_like_template(source.lines, source.error.row):
+                source.error = replace(source.error, template=True)
         return source
 
 
@@ -68,6 +73,18 @@ def decode(data: bytes) -> str:
         return data.decode(encoding, errors="replace")
     except LookupError:
         return data.decode("utf-8", errors="replace")
+
+
+_JINJA_STATEMENT = re.compile(r"^\s*\{%-?\s*(?:if|for|elif|else|endif|endfor|set|macro|endmacro|block|endblock|include|import|from|raw|endraw)\b.*%\}\s*$")
+_JINJA_EXPRESSION = re.compile(r"\{\{-?\s*[A-Za-z_][\w.]*(?:\s*\|[^{}]*)?\s*-?\}\}")
+
+
+def looks_like_template(lines: list[str], error_row: int) -> bool:
+    """Whether a file that does not parse is a Jinja/Cookiecutter template rather than broken Python:
+    a line that is a `{% ... %}` statement tag (never valid Python), or `{{ name }}` on the failing line."""
+    if 1 <= error_row <= len(lines) and _JINJA_EXPRESSION.search(lines[error_row - 1]):
+        return True
+    return any(_JINJA_STATEMENT.match(line) for line in lines)
 
 
 def parse_python(data: bytes) -> tuple[ast.Module | None, ParseError | None]:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ast
 import os
 from pathlib import Path
 
+from driftlint.config import Settings
 from driftlint.diagnostics import Location, Related
 from driftlint.discovery import Environment
 from driftlint.graph import Node
 from driftlint.project import Project
+from driftlint.source import SourceFile
 
 Span = tuple[int, int, int, int]
 
@@ -45,3 +48,27 @@ def alembic_command(project: Project, env: Environment, *arguments: str) -> str:
     if env.flask_migrate:
         parts = ["flask", "db"]
     return " ".join([*parts, *arguments])
+
+
+VERSION_LOCATIONS_KEY = "alembic_version_locations_in_code"
+
+
+def sets_version_locations(tree: ast.Module, source: SourceFile, settings: Settings) -> bool:
+    """Whether a module decides Alembic's version locations in code, so no config file shows them:
+    `config.set_main_option("version_locations", ...)`, `script.version_locations = [...]`,
+    `ScriptDirectory(..., version_locations=...)`, `{"version_locations": [...]}` (Flask-Alembic)."""
+    if "version_locations" not in source.text:
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and node.value == "version_locations":
+            return True
+        if isinstance(node, ast.keyword) and node.arg == "version_locations":
+            return True
+        if isinstance(node, ast.Attribute) and node.attr == "version_locations" and isinstance(node.ctx, ast.Store):
+            return True
+    return False
+
+
+def version_locations_in_code(project: Project) -> list[Path]:
+    """Modules that set Alembic's version locations at run time (see sets_version_locations)."""
+    return sorted(f.path for f in project.modules() if f.extra.get(VERSION_LOCATIONS_KEY))

@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Iterator
 
-from driftlint.diagnostics import Diagnostic
-from driftlint.project import Project
+from driftlint.diagnostics import Diagnostic, Severity
+from driftlint.project import MODULE, FileFacts, Project
 from driftlint.rule import Rule
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+# The lower bound of a requires-python specifier (`>=3.12`, `~=3.12.1`, `==3.14.*`, `>3.11`).
+_LOWER_BOUND = re.compile(r"(>=|~=|==|>)\s*(\d+)\.(\d+)")
+# A `.python-version` line: `3.14.7`, `3.14`, `cpython-3.13`, `pypy3.10-7.3.17`.
+_PYTHON_VERSION = re.compile(r"^\s*(?:cpython-|python|pypy)?(\d+)\.(\d+)")
+
+
+@dataclass(frozen=True)
+class Target:
+    """The oldest Python the project says it runs on, and where it says so."""
+
+    version: tuple[int, int]
+    text: str
+    path: Path
+    line: int
 
 
 class ParseErrorRule(Rule):
@@ -15,20 +39,31 @@ class ParseErrorRule(Rule):
     summary = "A file driftlint must read does not parse"
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
+        running = sys.version_info[:2]
+        targets: dict[Path, Target | None] = {}
+        newer: dict[Target, list[FileFacts]] = {}
         for facts in project.files.values():
             error = facts.parse_error
             if error is None:
                 continue
+            if error.template and facts.kind == MODULE:
+                continue  # a Jinja/Cookiecutter template is not a module anything imports
+            target = _target_python(facts.path.parent, project.root, targets)
+            if target is not None and target.version > running and error.message.startswith("SyntaxError"):
+                # Valid code for the project's Python may not parse with the interpreter driftlint
+                # runs on (PEP 701 f-strings, PEP 695 `type`, PEP 758 `except A, B:`).
+                newer.setdefault(target, []).append(facts)
+                continue
             what = "revision file" if facts.kind == "revision" else "file"
-            verb = "read" if error.message.startswith("cannot read") else "parse"
-            detail = error.message.removeprefix("cannot read file: ")
             yield self.diagnostic(
-                f"Cannot {verb} {what}: {detail}",
+                f"Cannot parse {what}: {error.message}",
                 project.relpath(facts.path),
                 (error.row, error.column, error.row, error.column),
                 fix_title="Fix the syntax error",
                 subject=(error.message,),
             )
+        for target, files in sorted(newer.items(), key=lambda item: str(item[0].path)):
+            yield from self._newer_syntax(project, target, files, running)
         reported = set()
         for analysis in project.environments:
             for issue in analysis.environment.issues:
@@ -42,3 +77,71 @@ class ParseErrorRule(Rule):
                     fix_title="Fix the configuration file",
                     subject=(issue.message,),
                 )
+
+    def _newer_syntax(self, project: Project, target: Target, files: list[FileFacts], running: tuple[int, int]) -> Iterator[Diagnostic]:
+        """One finding per target declaration: the project is fine, driftlint's interpreter is too old."""
+        files = sorted(files, key=lambda f: project.relpath(f.path))
+        first = files[0]
+        assert first.parse_error is not None
+        revisions = sum(1 for f in files if f.kind == "revision")
+        also = f", {revisions} of them revision files" if revisions else ""
+        version = ".".join(map(str, target.version))
+        count = f"{len(files)} files do" if len(files) != 1 else "1 file does"
+        diagnostic = self.diagnostic(
+            f"{count} not parse with Python {running[0]}.{running[1]}, which driftlint runs on, while the project "
+            f"targets Python {target.text}{also}: driftlint does not check them "
+            f"(first: {project.relpath(first.path)}:{first.parse_error.row}: {first.parse_error.message})",
+            project.relpath(target.path),
+            (target.line, 1, target.line, 1),
+            fix_title=f"Run driftlint with Python {version} or newer",
+            context=[("Files not checked", [f"{project.relpath(f.path)}:{f.parse_error.row}: {f.parse_error.message}" for f in files if f.parse_error])],
+            subject=("newer-python", target.text),
+        )
+        yield diagnostic.with_severity(Severity.WARNING)
+
+
+def _target_python(folder: Path, root: Path, cache: dict[Path, Target | None]) -> Target | None:
+    """The nearest requires-python (pyproject.toml) or .python-version from `folder` up to the root."""
+    chain: list[Path] = []
+    current = folder
+    found: Target | None = None
+    while True:
+        if current in cache:
+            found = cache[current]
+            break
+        chain.append(current)
+        found = _declared_in(current)
+        if found is not None or current == root or current.parent == current or root not in current.parents:
+            break
+        current = current.parent
+    for visited in chain:
+        cache[visited] = found
+    return found
+
+
+def _declared_in(folder: Path) -> Target | None:
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            text = pyproject.read_text(encoding="utf-8", errors="replace")
+            data = tomllib.loads(text)
+        except (OSError, tomllib.TOMLDecodeError):
+            data, text = {}, ""
+        project = data.get("project")
+        spec = project.get("requires-python") if isinstance(project, dict) else None
+        if isinstance(spec, str):
+            bounds = [(int(m.group(2)), int(m.group(3))) for m in _LOWER_BOUND.finditer(spec)]
+            if bounds:
+                line = next((n for n, t in enumerate(text.splitlines(), 1) if t.strip().startswith("requires-python")), 1)
+                return Target(max(bounds), spec.strip(), pyproject, line)
+    version_file = folder / ".python-version"
+    if version_file.is_file():
+        try:
+            lines = version_file.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            lines = []
+        for number, line in enumerate(lines, 1):
+            match = _PYTHON_VERSION.match(line)
+            if match:
+                return Target((int(match.group(1)), int(match.group(2))), line.strip(), version_file, number)
+    return None

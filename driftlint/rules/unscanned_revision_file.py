@@ -8,7 +8,7 @@ from typing import Iterator
 from driftlint.diagnostics import Diagnostic
 from driftlint.project import UNSCANNED, Project
 from driftlint.rule import Rule
-from driftlint.rules._alembic import env_anchor
+from driftlint.rules._alembic import env_anchor, version_locations_in_code
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -25,8 +25,12 @@ class UnscannedRevisionFile(Rule):
     summary = "A revision file sits in a folder Alembic does not scan, or a version location does not exist"
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
+        # When code sets version_locations (neutron's and keystone's expand/contract folders, an env.py
+        # choosing a folder per dialect), where Alembic looks is only known at run time: declare the
+        # environments in [tool.driftlint] to have them checked.
+        decided_in_code = bool(version_locations_in_code(project))
         for facts in project.files.values():
-            if facts.kind != UNSCANNED or not facts.looks_like_revision:
+            if facts.kind != UNSCANNED or not facts.looks_like_revision or decided_in_code:
                 continue
             header = facts.header
             revision = header.revision if header and header.revision else facts.path.stem

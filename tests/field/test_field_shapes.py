@@ -1,0 +1,107 @@
+"""Shapes met in real projects that once produced false alarms; each fixture is a tiny synthetic copy."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from driftlint.diagnostics import Severity
+from driftlint.source import SourceFile
+
+from .conftest import findings, summary
+
+NEWER = pytest.mark.skipif(sys.version_info >= (3, 14), reason="Python 3.14 parses `except A, B:`")
+
+
+@NEWER
+def test_code_for_a_newer_python_is_one_warning_at_requires_python(fixture_copy) -> None:
+    root = fixture_copy("newer-python-syntax")
+    [diagnostic] = findings(root, "DL001")
+    assert (diagnostic.path, diagnostic.location.row) == ("pyproject.toml", 4)
+    assert diagnostic.severity is Severity.WARNING
+    assert "1 file does not parse with Python 3." in diagnostic.message
+    assert "shop/tasks.py:7" in diagnostic.message
+    assert diagnostic.fix_title == "Run driftlint with Python 3.14 or newer"
+
+
+@NEWER
+def test_python_version_file_is_a_target_too(fixture_copy) -> None:
+    root = fixture_copy("newer-python-syntax")
+    (root / "pyproject.toml").write_text('[project]\nname = "shop"\nversion = "1.0"\n', encoding="utf-8")
+    (root / ".python-version").write_text("3.14.2\n", encoding="utf-8")
+    [diagnostic] = findings(root, "DL001")
+    assert (diagnostic.path, diagnostic.location.row) == (".python-version", 1)
+    assert diagnostic.severity is Severity.WARNING
+
+
+def test_a_syntax_error_the_target_python_rejects_stays_an_error(fixture_copy) -> None:
+    root = fixture_copy("newer-python-syntax")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace(">=3.14", ">=3.10"), encoding="utf-8")
+    (root / "shop" / "tasks.py").write_text("def broken(:\n    pass\n", encoding="utf-8")
+    [diagnostic] = findings(root, "DL001")
+    assert (diagnostic.code, diagnostic.path, diagnostic.severity) == ("DL001", "shop/tasks.py", Severity.ERROR)
+    assert diagnostic.message == "Cannot parse file: SyntaxError: invalid syntax"
+
+
+def test_jinja_and_cookiecutter_templates_are_not_parse_errors(fixture_copy) -> None:
+    assert findings(fixture_copy("template-modules")) == []
+
+
+def test_a_broken_module_beside_templates_is_still_reported(fixture_copy) -> None:
+    root = fixture_copy("template-modules")
+    (root / "sdk" / "broken.py").write_text("value = {'a': 1\n", encoding="utf-8")
+    assert summary(findings(root, "DL001")) == [("DL001", "sdk/broken.py")]
+
+
+def test_a_template_in_a_version_location_is_still_a_parse_error(fixture_copy) -> None:
+    root = fixture_copy("template-modules")
+    (root / "migrations" / "versions" / "2b3c_template.py").write_text(
+        'revision = "{{ rev }}"\n{% if branch %}\nbranch_labels = ("{{ branch }}",)\n{% endif %}\n', encoding="utf-8"
+    )
+    assert summary(findings(root, "DL001")) == [("DL001", "migrations/versions/2b3c_template.py")]
+
+
+@pytest.mark.parametrize(
+    ("text", "template"),
+    [
+        ("def {{cookiecutter.name}}():\n    pass\n", True),
+        ("import x\n{% for s in services %}\nfrom a import b\n{% endfor %}\n", True),
+        ("x = f'{{literal}}'\ndef broken(:\n    pass\n", False),
+        ("value = (1,\n", False),
+    ],
+)
+def test_template_detection_needs_jinja_markers(text: str, template: bool) -> None:
+    source = SourceFile.from_bytes(Path("/tmp/x.py"), text.encode())
+    assert source.error is not None
+    assert source.error.template is template
+
+
+def test_version_locations_set_in_code_silence_unscanned_findings(fixture_copy) -> None:
+    assert findings(fixture_copy("version-locations-in-code")) == []
+
+
+def test_without_the_code_the_nested_revisions_are_unscanned(fixture_copy) -> None:
+    root = fixture_copy("version-locations-in-code")
+    (root / "app" / "db" / "cli.py").unlink()
+    assert summary(findings(root, "DL106")) == [
+        ("DL106", "app/db/migrations/versions/2024.1/contract/f6e5d4c3b2a1_drop_hosts_name.py"),
+        ("DL106", "app/db/migrations/versions/2024.1/expand/a1b2c3d4e5f6_add_hosts_label.py"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        'script.version_locations = ["a", "b"]\n',
+        'ScriptDirectory("migrations", version_locations=["a"])\n',
+        'ALEMBIC = {"version_locations": ["a"]}\n',
+        'cfg.set_section_option("alembic", "version_locations", "a b")\n',
+    ],
+)
+def test_every_way_code_sets_version_locations_is_recognised(fixture_copy, code: str) -> None:
+    root = fixture_copy("version-locations-in-code")
+    (root / "app" / "db" / "cli.py").write_text(code, encoding="utf-8")
+    assert findings(root, "DL106") == []
