@@ -54,9 +54,20 @@ class RevisionGraph:
         self.missing: list[MissingReference] = []
         self.label_clashes: list[LabelClash] = []
         self.self_loops: list[tuple[Node, str]] = []
+        # Files Alembic loads but driftlint cannot place: ids known but parents dynamic (unplaced),
+        # and files whose id itself is unknown (a parse error, a dynamic `revision`). A reference
+        # that may point at one of them is unknown, never reported as missing.
+        self.unplaced: dict[str, FileFacts] = {}
+        self.opaque: list[FileFacts] = []
+        self.unresolved: list[MissingReference] = []
         for order, facts in enumerate(scripts):
             header = facts.header
-            if header is None or header.revision is None or header.is_dynamic and not _placeable(facts):
+            if header is None or header.revision is None:
+                if header is None or header.has_revision:
+                    self.opaque.append(facts)
+                continue
+            if header.is_dynamic and not _placeable(facts):
+                self.unplaced[header.revision] = facts
                 continue
             node = Node(
                 revision=header.revision,
@@ -96,7 +107,7 @@ class RevisionGraph:
             for dep in node.depends_on:
                 target = self.by_id.get(dep) or self.labels.get(dep)
                 if target is None:
-                    self.missing.append(MissingReference(node, dep, "depends_on"))
+                    self._unknown_target(MissingReference(node, dep, "depends_on"))
                     continue
                 if target.revision == node.revision:
                     self.self_loops.append((node, "depends_on"))
@@ -110,7 +121,7 @@ class RevisionGraph:
                     continue
                 parent = self.by_id.get(down)
                 if parent is None:
-                    self.missing.append(MissingReference(node, down, "down_revision"))
+                    self._unknown_target(MissingReference(node, down, "down_revision"))
                     continue
                 parent.nextrev.add(node.revision)
                 parent.all_nextrev.add(node.revision)
@@ -122,6 +133,21 @@ class RevisionGraph:
                 real_heads.discard(id(parent))
         self._heads = [n for n in self.nodes if id(n) in heads]
         self._real_heads = [n for n in self.nodes if id(n) in real_heads]
+
+    def _unknown_target(self, reference: MissingReference) -> None:
+        if reference.target in self.unplaced or self.opaque:
+            self.unresolved.append(reference)
+        else:
+            self.missing.append(reference)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every file that parses is placed: otherwise heads and ancestry are only partly known.
+
+        A file that does not parse stops Alembic outright (DL001 reports it); the graph of the
+        other files is still what the user sees once that is fixed, so it does not count here.
+        """
+        return not self.unplaced and all(facts.header is None for facts in self.opaque)
 
     def _to_networkx(self) -> "nx.DiGraph":
         dag = nx.DiGraph()
@@ -212,14 +238,17 @@ class RevisionGraph:
             return seen
 
         heads = [n for n in self._heads if self.by_id.get(n.revision) is n]
-        bases = self.bases
+        # A revision whose parent driftlint cannot place hangs below an unknown part of the graph:
+        # walking up from it stands in for walking up from the real bases.
+        hanging = [n for n in self.by_id.values() if any(r.node is n for r in self.unresolved)]
+        bases = [*self.bases, *hanging]
         if not heads or not bases:
             return ("CycleDetected", sorted(ids))
         space = walk(heads, lambda n: n.down_revisions) & walk(bases, lambda n: n.nextrev)
         if ids - space:
             return ("CycleDetected", sorted(ids - space))
         real_heads = [n for n in self._real_heads if self.by_id.get(n.revision) is n]
-        real_bases = self.real_bases
+        real_bases = [*self.real_bases, *hanging]
         if not real_heads or not real_bases:
             return ("DependencyCycleDetected", sorted(ids))
         space = walk(real_heads, lambda n: (*n.down_revisions, *n.resolved_dependencies)) & walk(
