@@ -1,0 +1,1124 @@
+"""Per-module Celery facts read from the AST: apps, tasks, schedules, calls, refresh SQL; nothing is imported."""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import re
+import string
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Optional, Sequence
+
+from driftlint.celery.facts import (
+    Binding,
+    CallSite,
+    ClassFacts,
+    Event,
+    FunctionFacts,
+    ImportBinding,
+    ModuleFacts,
+    SqlSite,
+)
+from driftlint.celery.sql import ADVISORY_LOCK, TENANT_GUC, find_refresh, may_contain_refresh
+from driftlint.celery.values import (
+    Attr,
+    CallV,
+    Choice,
+    Const,
+    DictV,
+    Element,
+    FuncRef,
+    Imported,
+    Name,
+    Opaque,
+    Param,
+    SeqV,
+    Span,
+    Starred,
+    Subscript,
+    Template,
+    Value,
+    children,
+)
+from driftlint.source import node_location
+
+# A module none of these words appear in cannot hold an app, a task decorator, a schedule or a
+# refresh; for it only imports, bindings and function signatures are read.
+_DEEP_WORDS = re.compile(
+    r"celery|schedul|beat|conf|task|refresh|materiali[sz]ed|advisory|tenant|lock|periodic|crontab", re.IGNORECASE
+)
+EVENT_METHODS = frozenset(
+    {
+        "config_from_object",
+        "config_from_envvar",
+        "config_from_cmdline",
+        "autodiscover_tasks",
+        "add_periodic_task",
+        "register_task",
+        "register",
+        "update",
+        "setdefault",
+        "connect",
+        "add_defaults",
+        "finalize",
+    }
+)
+# Reading these on `app.conf` does not load the configuration (PendingConfiguration keeps them).
+_CONF_WRITE_METHODS = frozenset({"update", "setdefault", "clear"})
+# Calls that only look at their arguments: a schedule passed to them goes nowhere.
+_HARMLESS_CALLS = frozenset(
+    {
+        "len", "print", "repr", "str", "sorted", "list", "tuple", "set", "frozenset", "isinstance", "bool", "id",
+        "type", "hash", "iter", "next", "any", "all", "enumerate", "zip", "max", "min", "sum", "reversed",
+        "dumps", "pprint", "pformat", "debug", "info", "warning", "warn", "error", "exception", "critical", "log",
+        "assertEqual", "assertIn", "assertTrue", "assertFalse", "assertIsNotNone", "assertIsNone", "keys", "items",
+        "values", "get", "format", "join", "deepcopy", "copy",
+    }
+)
+_QUOTING_CALLS = frozenset({"Identifier", "quoted_name", "quote_ident", "quote_identifier", "quote", "format_identifier"})
+_CHECK_TOKENS = frozenset(
+    {"valid", "validate", "validated", "check", "ensure", "allowed", "verify", "whitelist", "allowlist", "sanitize",
+     "fullmatch", "match", "isidentifier", "isalnum", "known", "assert"}
+)
+_BUILTINS = frozenset(dir(builtins))
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+_MAX_DEPTH = 12
+_ARG_DEPTH = 5
+
+
+@dataclass
+class _Scope:
+    kind: str  # "module", "class", "function"
+    qualname: Optional[str]
+    parent: Optional["_Scope"]
+    params: tuple[str, ...] = ()
+    sources: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    mutations: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
+    globals_declared: set[str] = field(default_factory=set)
+    self_name: Optional[str] = None
+    class_qualname: Optional[str] = None
+    class_methods: frozenset[str] = frozenset()
+    cache: dict[str, Value] = field(default_factory=dict)
+    resolving: set[str] = field(default_factory=set)
+
+
+def extract(tree: ast.Module, source: Any, settings: Any) -> ModuleFacts:
+    """The extractor registered as "celery": facts for one project module."""
+    text = getattr(source, "text", "") or ""
+    deep = bool(_DEEP_WORDS.search(text))
+    try:
+        return _Extractor(tree, deep=deep).run()
+    except RecursionError:
+        # Pathologically nested code: keep the cheap facts rather than fail the file.
+        return _Extractor(tree, deep=False).run()
+
+
+class _Extractor:
+    def __init__(self, tree: ast.Module, deep: bool) -> None:
+        self.tree = tree
+        self.deep = deep
+        self.order = 0
+        self.imports: list[ImportBinding] = []
+        self.lazy_imports: list[tuple[str, ImportBinding]] = []
+        self.star_imports: list[tuple[str, int]] = []
+        self.bindings: list[Binding] = []
+        self.classes: list[ClassFacts] = []
+        self.functions: list[FunctionFacts] = []
+        self.events: list[Event] = []
+        self.escapes: dict[Value, None] = {}
+        self.module_sql: list[SqlSite] = []
+        self.django_settings: Optional[str] = None
+        self.mentions: set[str] = set()
+        self.imports_celery = False
+        # Module-level string constants, for SQL templates kept in a constant.
+        self.module_strings: dict[str, Optional[ast.expr]] = {}
+        # Local names bound by module-level imports, to the top-level module they come from.
+        self.module_imports: dict[str, str] = {}
+        self.module_defs: set[str] = set()
+        self.module = _Scope("module", None, None)
+
+    # ----------------------------------------------------------------- module walk
+    def run(self) -> ModuleFacts:
+        self._prescan_module()
+        self._body(self.tree.body, self.module)
+        return ModuleFacts(
+            deep=self.deep,
+            imports=tuple(self.imports),
+            lazy_imports=tuple(self.lazy_imports),
+            star_imports=tuple(self.star_imports),
+            bindings=tuple(self.bindings),
+            classes=tuple(self.classes),
+            functions=tuple(self.functions),
+            events=tuple(self.events),
+            escapes=tuple(self.escapes),
+            module_sql=tuple(self.module_sql),
+            django_settings_module=self.django_settings,
+            mentions=frozenset(self.mentions),
+            imports_celery=self.imports_celery,
+        )
+
+    def _prescan_module(self) -> None:
+        for node in _scope_nodes(self.tree.body):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self.module_defs.add(node.name)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    if alias.name != "*":
+                        root = (alias.name if isinstance(node, ast.Import) else node.module or "").split(".")[0]
+                        local = (alias.asname or alias.name).split(".")[0]
+                        self.module_imports[local] = "." if isinstance(node, ast.ImportFrom) and node.level else root
+            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                name = node.targets[0].id
+                self.module_strings[name] = node.value if name not in self.module_strings else None
+            elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+                name = node.target.id
+                self.module_strings[name] = node.value if name not in self.module_strings else None
+
+    def _body(self, statements: Sequence[ast.stmt], scope: _Scope, function: Optional[str] = None) -> None:
+        for statement in statements:
+            self._statement(statement, scope, function)
+
+    def _statement(self, node: ast.stmt, scope: _Scope, function: Optional[str]) -> None:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            self._function(node, scope)
+            return
+        if isinstance(node, ast.ClassDef):
+            self._class(node, scope)
+            return
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            self._import(node, scope, function)
+            return
+        if scope.kind in ("module", "class"):
+            self._bind_statement(node, scope)
+        if self.deep:
+            self._expressions(node, scope, function)
+        for child in _child_blocks(node):
+            self._body(child, scope, function)
+
+    def _import(self, node: ast.Import | ast.ImportFrom, scope: _Scope, function: Optional[str]) -> None:
+        for alias in node.names:
+            if isinstance(node, ast.Import):
+                local = alias.asname or alias.name.split(".")[0]
+                binding = ImportBinding(local, alias.name if alias.asname else local, 0, None, node_location(node))
+                module = alias.name
+            else:
+                module = node.module or ""
+                if alias.name == "*":
+                    if scope.kind == "module":
+                        self.star_imports.append((module, node.level))
+                    continue
+                binding = ImportBinding(alias.asname or alias.name, module, node.level, alias.name, node_location(node))
+            root = module.split(".")[0]
+            if root == "celery":
+                self.imports_celery = True
+            if root in ("django_celery_beat", "redbeat"):
+                self.mentions.add(root)
+            if isinstance(node, ast.Import) and "." in alias.name and not alias.asname:
+                # `import a.b.c` also imports a.b.c eagerly; record it for the import graph.
+                extra = ImportBinding("", alias.name, 0, None, node_location(node))
+                if scope.kind == "function":
+                    self.lazy_imports.append((scope.qualname or "", extra))
+                else:
+                    self.imports.append(extra)
+            if scope.kind == "function":
+                self.lazy_imports.append((scope.qualname or "", binding))
+            else:
+                self.imports.append(binding)
+
+    # ----------------------------------------------------------------- bindings
+    def _bind_statement(self, node: ast.stmt, scope: _Scope) -> None:
+        owner = scope.qualname or ""
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                self._bind_target(target, node.value, scope, owner)
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            self._bind_target(node.target, node.value, scope, owner)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.target, ast.Name):
+            self.bindings.append(
+                Binding(owner, node.target.id, Opaque("augmented assignment", node_location(node)), node_location(node.target))
+            )
+        elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name) and scope.kind == "module":
+            self.bindings.append(
+                Binding(owner, node.target.id, Element(self._value(node.iter, scope)), node_location(node.target))
+            )
+
+    def _bind_target(self, target: ast.expr, value: ast.expr, scope: _Scope, owner: str) -> None:
+        if isinstance(target, ast.Name):
+            self.bindings.append(Binding(owner, target.id, self._value(value, scope), node_location(target)))
+            if target.id == "__all__":
+                return
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            paired = isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts)
+            for index, element in enumerate(target.elts):
+                if isinstance(element, ast.Name):
+                    item = (
+                        self._value(value.elts[index], scope)  # type: ignore[union-attr]
+                        if paired
+                        else Opaque("tuple unpacking", node_location(element))
+                    )
+                    self.bindings.append(Binding(owner, element.id, item, node_location(element)))
+
+    # ----------------------------------------------------------------- classes and functions
+    def _class(self, node: ast.ClassDef, scope: _Scope) -> None:
+        qualname = _qualify(scope, node.name)
+        methods = tuple(
+            child.name for child in node.body if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
+        )
+        self.classes.append(
+            ClassFacts(
+                qualname=qualname,
+                bases=tuple(self._value(base, scope) for base in node.bases),
+                methods=methods,
+                span=_header_span(node, "class"),
+            )
+        )
+        if scope.kind == "function":
+            scope.sources.setdefault(node.name, []).append(("def", qualname))
+        class_scope = _Scope("class", qualname, scope, class_qualname=qualname, class_methods=frozenset(methods))
+        self._body(node.body, class_scope)
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope) -> None:
+        qualname = _qualify(scope, node.name)
+        decorators = tuple(self._value(decorator, scope) for decorator in node.decorator_list)
+        if self.deep:
+            for decorator, value in zip(node.decorator_list, decorators):
+                self._decorator_event(decorator, value, qualname, scope)
+        params = _params(node.args)
+        in_class = scope.kind == "class"
+        is_static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
+        inner = _Scope(
+            "function",
+            qualname,
+            scope,
+            params=params,
+            self_name=params[0] if in_class and params and not is_static else None,
+            class_qualname=scope.class_qualname if in_class else None,
+            class_methods=scope.class_methods if in_class else frozenset(),
+        )
+        self._prescan_function(node, inner)
+        collector = _FunctionCollector()
+        if self.deep:
+            for statement in node.body:
+                self._collect(statement, inner, collector)
+        self._body(node.body, inner, qualname)
+        self.functions.append(
+            FunctionFacts(
+                qualname=qualname,
+                name=node.name,
+                class_name=scope.qualname if in_class else None,
+                span=_header_span(node, "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"),
+                params=params,
+                decorators=decorators,
+                calls=tuple(collector.calls),
+                called_names=tuple(dict.fromkeys(collector.called_names)),
+                with_names=tuple(dict.fromkeys(collector.with_names)),
+                sql=tuple(collector.sql),
+                markers=tuple(dict.fromkeys(collector.markers)),
+                returns=tuple(collector.returns),
+                checked=frozenset(collector.checked),
+                is_async=isinstance(node, ast.AsyncFunctionDef),
+            )
+        )
+        if scope.kind == "function":
+            scope.sources.setdefault(node.name, []).append(("def", qualname))
+
+    def _prescan_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope) -> None:
+        """Local bindings of a function body (flow-insensitive), without entering nested scopes."""
+        for child in _scope_nodes(node.body):
+            if isinstance(child, ast.Global):
+                scope.globals_declared.update(child.names)
+            elif isinstance(child, ast.Nonlocal):
+                scope.globals_declared.update(child.names)
+        for child in _scope_nodes(node.body):
+            if isinstance(child, ast.Assign):
+                for target in child.targets:
+                    self._local_target(target, child.value, scope)
+            elif isinstance(child, ast.AnnAssign) and child.value is not None:
+                self._local_target(child.target, child.value, scope)
+            elif isinstance(child, ast.NamedExpr):
+                self._local_target(child.target, child.value, scope)
+            elif isinstance(child, ast.AugAssign) and isinstance(child.target, ast.Name):
+                if isinstance(child.op, ast.BitOr):
+                    scope.mutations.setdefault(child.target.id, []).append(("update", child.value))
+                else:
+                    scope.sources.setdefault(child.target.id, []).append(("opaque", "augmented assignment"))
+            elif isinstance(child, (ast.For, ast.AsyncFor, ast.comprehension)):
+                if isinstance(child.target, ast.Name):
+                    scope.sources.setdefault(child.target.id, []).append(("element", child.iter))
+                else:
+                    for name in _target_names(child.target):
+                        scope.sources.setdefault(name, []).append(("opaque", "unpacked loop variable"))
+            elif isinstance(child, (ast.With, ast.AsyncWith)):
+                for item in child.items:
+                    if item.optional_vars is not None:
+                        if isinstance(item.optional_vars, ast.Name):
+                            scope.sources.setdefault(item.optional_vars.id, []).append(("expr", item.context_expr))
+                        else:
+                            for name in _target_names(item.optional_vars):
+                                scope.sources.setdefault(name, []).append(("opaque", "unpacked with target"))
+            elif isinstance(child, ast.ExceptHandler) and child.name:
+                scope.sources.setdefault(child.name, []).append(("opaque", "exception"))
+            elif isinstance(child, (ast.Import, ast.ImportFrom)):
+                for alias in child.names:
+                    if alias.name == "*":
+                        continue
+                    if isinstance(child, ast.Import):
+                        local = alias.asname or alias.name.split(".")[0]
+                        module = alias.name if alias.asname else alias.name.split(".")[0]
+                        imported = Imported(module, 0, None)
+                    else:
+                        local = alias.asname or alias.name
+                        imported = Imported(child.module or "", child.level, alias.name)
+                    scope.sources.setdefault(local, []).append(("value", imported))
+            elif isinstance(child, ast.Expr) and isinstance(child.value, ast.Call):
+                call = child.value
+                if (
+                    isinstance(call.func, ast.Attribute)
+                    and isinstance(call.func.value, ast.Name)
+                    and call.func.attr == "update"
+                    and call.args
+                ):
+                    scope.mutations.setdefault(call.func.value.id, []).append(("update", call.args[0]))
+        for child in _scope_nodes(node.body):
+            if isinstance(child, ast.Assign):
+                for target in child.targets:
+                    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                        scope.mutations.setdefault(target.value.id, []).append(("setitem", target.slice, child.value))
+        for name in scope.globals_declared:
+            scope.sources.pop(name, None)
+
+    def _local_target(self, target: ast.expr, value: ast.expr, scope: _Scope) -> None:
+        if isinstance(target, ast.Name):
+            scope.sources.setdefault(target.id, []).append(("expr", value))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            paired = isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts)
+            for index, element in enumerate(target.elts):
+                if isinstance(element, ast.Name):
+                    if paired:
+                        scope.sources.setdefault(element.id, []).append(("expr", value.elts[index]))  # type: ignore[union-attr]
+                    else:
+                        scope.sources.setdefault(element.id, []).append(("opaque", "tuple unpacking"))
+
+    # ----------------------------------------------------------------- events (app calls, conf, item writes)
+    def _decorator_event(self, node: ast.expr, value: Value, handler: str, scope: _Scope) -> None:
+        call = value if isinstance(value, CallV) else None
+        func = call.func if call is not None else value
+        if isinstance(func, Attr) and func.attr == "connect":
+            self._event("call", func.base, "connect", call or CallV(func, span=value.span), None, None, handler,
+                        _function_of(scope), node_location(node))
+
+    def _event(
+        self,
+        kind: str,
+        receiver: Value,
+        name: str,
+        call: Optional[CallV],
+        key: Optional[Value],
+        value: Optional[Value],
+        handler: Optional[str],
+        function: Optional[str],
+        span: Span,
+    ) -> None:
+        self.order += 1
+        self.events.append(Event(kind, receiver, name, call, key, value, handler, function, self.order, span))
+
+    def _expressions(self, node: ast.stmt, scope: _Scope, function: Optional[str]) -> None:
+        """Events and escapes in the expressions of one statement (not its nested blocks)."""
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = node.value
+            if value is not None:
+                for target in targets:
+                    self._assignment_event(target, value, scope, function)
+        elif isinstance(node, ast.AugAssign) and isinstance(node.op, ast.BitOr):
+            target_value = self._value(node.target, scope)
+            if _interesting_receiver(target_value):
+                call = CallV(Attr(target_value, "update"), (self._value(node.value, scope),), (), node_location(node))
+                self._event("call", target_value, "update", call, None, None, None, function, node_location(node))
+        for expr in _statement_expressions(node):
+            self._expression_events(expr, scope, function)
+            if scope.kind != "function":
+                collector = _FunctionCollector()
+                self._collect(expr, scope, collector)
+                self.module_sql.extend(collector.sql)
+        if scope.kind == "module":
+            self._django_settings(node)
+
+    def _assignment_event(self, target: ast.expr, value: ast.expr, scope: _Scope, function: Optional[str]) -> None:
+        if isinstance(target, ast.Attribute) and _is_conf(target.value):
+            assert isinstance(target.value, ast.Attribute)
+            app = self._value(target.value.value, scope)
+            self._event("conf-write", app, target.attr, None, Const(target.attr), self._value(value, scope), None,
+                        function, node_location(target))
+        elif isinstance(target, ast.Subscript):
+            if _is_conf(target.value):
+                assert isinstance(target.value, ast.Attribute)
+                app = self._value(target.value.value, scope)
+                key = self._value(target.slice, scope)
+                name = key.value if isinstance(key, Const) and isinstance(key.value, str) else ""
+                self._event("conf-write", app, name, None, key, self._value(value, scope), None, function,
+                            node_location(target))
+            else:
+                container = self._value(target.value, scope)
+                if _interesting_receiver(container):
+                    self._event("setitem", container, "", None, self._value(target.slice, scope),
+                                self._value(value, scope), None, function, node_location(target))
+        elif isinstance(target, ast.Attribute):
+            assigned = self._value(value, scope)
+            for ref in _global_refs(assigned):
+                self.escapes[ref] = None
+
+    def _expression_events(self, expr: ast.expr, scope: _Scope, function: Optional[str]) -> None:
+        for node in _walk_expression(expr):
+            if isinstance(node, ast.Call):
+                self._call_event(node, scope, function)
+            elif isinstance(node, (ast.Attribute, ast.Subscript)) and _is_conf(node.value):
+                if isinstance(node.ctx, ast.Load):
+                    name = node.attr if isinstance(node, ast.Attribute) else ""
+                    if name in _CONF_WRITE_METHODS:
+                        continue
+                    assert isinstance(node.value, ast.Attribute)
+                    self._event("conf-read", self._value(node.value.value, scope), name, None, None, None, None,
+                                function, node_location(node))
+
+    def _call_event(self, node: ast.Call, scope: _Scope, function: Optional[str]) -> None:
+        func = node.func
+        method = func.attr if isinstance(func, ast.Attribute) else None
+        if method in EVENT_METHODS:
+            assert isinstance(func, ast.Attribute)
+            receiver = self._value(func.value, scope)
+            interesting = method not in ("update", "setdefault") or _interesting_receiver(receiver)
+            if interesting:
+                call = self._value(node, scope)
+                if isinstance(call, CallV):
+                    self._event("call", receiver, method, call, None, None, None, function, node_location(node))
+                return
+            if isinstance(receiver, (DictV, SeqV)):
+                # A local dict: the mutation is folded into its value (see _fold_mutations).
+                return
+        name = method if method is not None else (func.id if isinstance(func, ast.Name) else None)
+        if name in _HARMLESS_CALLS:
+            return
+        if isinstance(func, ast.Name) and func.id == "dict":
+            return
+        for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
+            if isinstance(argument, (ast.Constant, ast.JoinedStr)):
+                continue
+            for ref in _global_refs(self._value(argument, scope, depth=_MAX_DEPTH - _ARG_DEPTH)):
+                self.escapes[ref] = None
+
+    def _django_settings(self, node: ast.stmt) -> None:
+        for child in ast.walk(node):
+            if (
+                isinstance(child, ast.Call)
+                and isinstance(child.func, ast.Attribute)
+                and child.func.attr in ("setdefault", "__setitem__")
+                and len(child.args) == 2
+                and isinstance(child.args[0], ast.Constant)
+                and child.args[0].value == "DJANGO_SETTINGS_MODULE"
+                and isinstance(child.args[1], ast.Constant)
+                and isinstance(child.args[1].value, str)
+            ):
+                self.django_settings = child.args[1].value
+            elif isinstance(child, ast.Constant) and isinstance(child.value, str):
+                if "django_celery_beat" in child.value:
+                    self.mentions.add("django_celery_beat")
+                if "redbeat" in child.value.lower():
+                    self.mentions.add("redbeat")
+
+    # ----------------------------------------------------------------- function bodies (calls, SQL, markers)
+    def _collect(self, node: ast.AST, scope: _Scope, out: "_FunctionCollector") -> None:
+        stack: list[ast.AST] = [node]
+        inside_string: set[int] = set()
+        while stack:
+            current = stack.pop()
+            if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            if isinstance(current, (ast.Return, ast.Yield, ast.YieldFrom)) and current.value is not None:
+                out.returns.append(self._value(current.value, scope))
+                if isinstance(current, ast.Return):
+                    for ref in _global_refs(out.returns[-1]):
+                        self.escapes[ref] = None
+            if isinstance(current, (ast.With, ast.AsyncWith)):
+                for item in current.items:
+                    context = item.context_expr
+                    label = _dotted_ast(context.func if isinstance(context, ast.Call) else context)
+                    if label:
+                        out.with_names.append(label)
+            if isinstance(current, ast.Compare):
+                self._collect_check(current, out)
+            if isinstance(current, ast.expr) and id(current) not in inside_string and _is_string_builder(current):
+                self._collect_sql(current, scope, out)
+                self._collect_markers(current, out)
+                inside_string.update(id(child) for child in ast.walk(current))
+            if isinstance(current, ast.Call):
+                self._collect_call(current, scope, out)
+                # The callee itself is not a plain reference; its receiver may be.
+                if isinstance(current.func, ast.Attribute):
+                    stack.append(current.func.value)
+                stack.extend(reversed([*current.args, *(k.value for k in current.keywords)]))
+                continue
+            if isinstance(current, (ast.Name, ast.Attribute)) and isinstance(current.ctx, ast.Load):
+                if self._collect_reference(current, scope, out):
+                    continue
+            stack.extend(reversed(list(ast.iter_child_nodes(current))))
+
+    def _collect_call(self, node: ast.Call, scope: _Scope, out: "_FunctionCollector") -> None:
+        label = _dotted_ast(node.func)
+        if label:
+            out.called_names.append(label)
+            tokens = _tokens(label.rpartition(".")[2])
+            if tokens & _CHECK_TOKENS:
+                for argument in node.args:
+                    if isinstance(argument, ast.Name):
+                        out.checked.add(argument.id)
+        callee = self._value(node.func, scope)
+        if _project_callable(callee, self):
+            out.calls.append(
+                CallSite(
+                    callee=callee,
+                    args=tuple(self._value(a, scope, depth=_MAX_DEPTH - _ARG_DEPTH) for a in node.args),
+                    kwargs=tuple(
+                        (k.arg, self._value(k.value, scope, depth=_MAX_DEPTH - _ARG_DEPTH)) for k in node.keywords
+                    ),
+                    span=node_location(node),
+                )
+            )
+
+    def _collect_reference(self, node: ast.Name | ast.Attribute, scope: _Scope, out: "_FunctionCollector") -> bool:
+        """Record a load that may name a project function (a call-graph edge); True when fully handled."""
+        if isinstance(node, ast.Attribute):
+            value = self._value(node, scope, depth=_MAX_DEPTH - _ARG_DEPTH)
+            root: Value = value
+            while isinstance(root, Attr):
+                root = root.base
+            if isinstance(root, (Name, Imported)) and _project_callable(value, self) and not isinstance(
+                node.value, ast.Call
+            ):
+                out.calls.append(CallSite(value, (), (), node_location(node), ref=True))
+                return True
+            return False
+        value = self._resolve_name(node.id, scope, node_location(node))
+        if isinstance(value, (FuncRef, Imported, Name)) and _project_callable(value, self):
+            out.calls.append(CallSite(value, (), (), node_location(node), ref=True))
+        if isinstance(value, Name) and value.id in self.module_strings:
+            self._constant_sql(value.id, node, out)
+        return True
+
+    def _constant_sql(self, name: str, node: ast.AST, out: "_FunctionCollector") -> None:
+        """A module constant holding a complete REFRESH statement counts where a function reads it."""
+        expr = self.module_strings.get(name)
+        if expr is None or not isinstance(expr, ast.Constant) or not isinstance(expr.value, str):
+            return
+        # Reported where the statement is written, so a constant read by several functions is one site.
+        where = node_location(expr)
+        text = expr.value
+        if ADVISORY_LOCK.search(text):
+            out.markers.extend(f"advisory-lock:{m.group(0).lower()}" for m in ADVISORY_LOCK.finditer(text))
+        if TENANT_GUC.search(text):
+            out.markers.append("tenant-guc:" + TENANT_GUC.search(text).group(0))  # type: ignore[union-attr]
+        if not may_contain_refresh(text):
+            return
+        for statement, concurrently, target in find_refresh((text,)):
+            if not target.placeholder:
+                out.sql.append(SqlSite(where, statement, concurrently, target))
+
+    def _collect_check(self, node: ast.Compare, out: "_FunctionCollector") -> None:
+        if any(isinstance(op, (ast.In, ast.NotIn)) for op in node.ops) and isinstance(node.left, ast.Name):
+            if not all(isinstance(c, ast.Constant) and isinstance(c.value, str) for c in node.comparators):
+                out.checked.add(node.left.id)
+
+    def _collect_sql(self, node: ast.expr, scope: _Scope, out: "_FunctionCollector") -> None:
+        value = self._value(node, scope)
+        if isinstance(value, Const) and isinstance(value.value, str):
+            parts: Sequence[Any] = (value.value,)
+        elif isinstance(value, Template):
+            parts = value.parts
+        else:
+            return
+        literal = "".join(part for part in parts if isinstance(part, str))
+        if not may_contain_refresh(literal):
+            return
+        for statement, concurrently, target in find_refresh(parts):
+            if target.placeholder and scope.kind != "function":
+                continue
+            out.sql.append(SqlSite(node_location(node), statement, concurrently, target))
+
+    def _collect_markers(self, node: ast.expr, out: "_FunctionCollector") -> None:
+        for child in ast.walk(node):
+            if isinstance(child, ast.Constant) and isinstance(child.value, str):
+                for match in ADVISORY_LOCK.finditer(child.value):
+                    out.markers.append(f"advisory-lock:{match.group(0).lower()}")
+                match = TENANT_GUC.search(child.value)
+                if match:
+                    out.markers.append(f"tenant-guc:{match.group(0)}")
+
+    # ----------------------------------------------------------------- expression values
+    def _value(self, node: Optional[ast.AST], scope: _Scope, depth: int = 0) -> Value:
+        if node is None:
+            return Const(None)
+        span = node_location(node)
+        if depth > _MAX_DEPTH:
+            return Opaque("expression too deep", span)
+        d = depth + 1
+        if isinstance(node, ast.Constant):
+            if node.value is Ellipsis:
+                return Opaque("...", span)
+            return Const(node.value, span)
+        if isinstance(node, ast.Name):
+            return self._resolve_name(node.id, scope, span)
+        if isinstance(node, ast.Attribute):
+            if (
+                isinstance(node.value, ast.Name)
+                and scope.kind == "function"
+                and scope.self_name == node.value.id
+                and node.attr in scope.class_methods
+                and node.value.id not in scope.sources
+            ):
+                return FuncRef(f"{scope.class_qualname}.{node.attr}", span)
+            return Attr(self._value(node.value, scope, d), node.attr, span)
+        if isinstance(node, ast.Subscript):
+            return Subscript(self._value(node.value, scope, d), self._value(node.slice, scope, d), span)
+        if isinstance(node, ast.Dict):
+            return DictV(
+                tuple(
+                    (None if key is None else self._value(key, scope, d), self._value(item, scope, d))
+                    for key, item in zip(node.keys, node.values)
+                ),
+                span,
+            )
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            kind = {ast.List: "list", ast.Tuple: "tuple", ast.Set: "set"}[type(node)]
+            return SeqV(kind, tuple(self._value(item, scope, d) for item in node.elts), span)
+        if isinstance(node, ast.Starred):
+            return Starred(self._value(node.value, scope, d), span)
+        if isinstance(node, ast.Call):
+            return self._call_value(node, scope, d, span)
+        if isinstance(node, ast.JoinedStr):
+            return Template(tuple(self._joined_parts(node, scope, d)), span)
+        if isinstance(node, ast.BinOp):
+            return self._binop_value(node, scope, d, span)
+        if isinstance(node, ast.IfExp):
+            return _choice((self._value(node.body, scope, d), self._value(node.orelse, scope, d)), span)
+        if isinstance(node, ast.BoolOp):
+            return _choice(tuple(self._value(v, scope, d) for v in node.values), span)
+        if isinstance(node, ast.NamedExpr):
+            return self._value(node.value, scope, d)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
+            kind = "set" if isinstance(node, ast.SetComp) else "list"
+            return SeqV(kind, (Starred(Opaque("comprehension", span)),), span)
+        return Opaque(type(node).__name__.lower(), span)
+
+    def _resolve_name(self, name: str, scope: _Scope, span: Span) -> Value:
+        current: Optional[_Scope] = scope
+        while current is not None and current.kind != "module":
+            if current.kind == "class" and current is not scope:
+                current = current.parent
+                continue
+            if current.kind == "function" and name in current.globals_declared:
+                break
+            if current.kind == "function" and (name in current.sources or name in current.params):
+                return self._local_value(name, current, span)
+            current = current.parent
+        return Name(name, span)
+
+    def _local_value(self, name: str, scope: _Scope, span: Span) -> Value:
+        if name in scope.cache:
+            return scope.cache[name]
+        if name in scope.resolving:
+            return Opaque(f"`{name}` depends on itself", span)
+        scope.resolving.add(name)
+        try:
+            options: list[Value] = []
+            if name in scope.params:
+                options.append(Param(scope.qualname or "", name, span))
+            for source in scope.sources.get(name, ()):
+                kind = source[0]
+                if kind == "expr":
+                    options.append(self._value(source[1], scope, 1))
+                elif kind == "element":
+                    options.append(Element(self._value(source[1], scope, 1), span))
+                elif kind == "def":
+                    options.append(FuncRef(source[1], span))
+                elif kind == "value":
+                    options.append(source[1])
+                else:
+                    options.append(Opaque(source[1], span))
+            mutations = scope.mutations.get(name, ())
+            if mutations:
+                options = [self._fold_mutations(option, mutations, scope) for option in options]
+            value = _choice(tuple(options), span)
+        finally:
+            scope.resolving.discard(name)
+        scope.cache[name] = value
+        return value
+
+    def _fold_mutations(self, value: Value, mutations: Iterable[tuple[Any, ...]], scope: _Scope) -> Value:
+        if not isinstance(value, DictV):
+            return value
+        items = list(value.items)
+        for mutation in mutations:
+            if mutation[0] == "update":
+                items.append((None, self._value(mutation[1], scope, 1)))
+            elif mutation[0] == "setitem":
+                items.append((self._value(mutation[1], scope, 1), self._value(mutation[2], scope, 1)))
+        return DictV(tuple(items), value.span)
+
+    def _call_value(self, node: ast.Call, scope: _Scope, d: int, span: Span) -> Value:
+        func = node.func
+        if isinstance(func, ast.Name) and func.id not in self.module_defs and func.id not in self.module_imports:
+            if func.id == "dict" and self._is_builtin("dict", scope):
+                items: list[tuple[Optional[Value], Value]] = []
+                for argument in node.args:
+                    items.append((None, self._value(argument, scope, d)))
+                for keyword in node.keywords:
+                    key = None if keyword.arg is None else Const(keyword.arg, node_location(keyword))
+                    items.append((key, self._value(keyword.value, scope, d)))
+                return DictV(tuple(items), span)
+            if func.id in ("list", "tuple", "set", "frozenset", "sorted") and len(node.args) == 1:
+                inner = self._value(node.args[0], scope, d)
+                if isinstance(inner, SeqV):
+                    kind = "set" if func.id in ("set", "frozenset") else ("tuple" if func.id == "tuple" else "list")
+                    return SeqV(kind, inner.items, span)
+        if isinstance(func, ast.Attribute):
+            if func.attr == "copy" and not node.args and not node.keywords:
+                return self._value(func.value, scope, d)
+            if func.attr == "format" and _stringish(func.value, self):
+                return self._format_value(node, scope, d, span)
+        if isinstance(func, (ast.Name, ast.Attribute)) and _last(func) == "SQL" and len(node.args) == 1:
+            inner = self._value(node.args[0], scope, d)
+            if isinstance(inner, (Const, Template)):
+                return inner
+        return CallV(
+            self._value(func, scope, d),
+            tuple(self._value(a, scope, d) for a in node.args),
+            tuple((k.arg, self._value(k.value, scope, d)) for k in node.keywords),
+            span,
+        )
+
+    def _is_builtin(self, name: str, scope: _Scope) -> bool:
+        return isinstance(self._resolve_name(name, scope, (1, 1, 1, 1)), Name) and name not in self.module_strings
+
+    def _joined_parts(self, node: ast.JoinedStr, scope: _Scope, d: int) -> Iterator[Any]:
+        for value in node.values:
+            if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                yield value.value
+            elif isinstance(value, ast.FormattedValue):
+                yield (self._value(value.value, scope, d), _is_quoting(value.value), ast.unparse(value.value))
+
+    def _parts(self, node: ast.expr, scope: _Scope, d: int) -> list[Any]:
+        if isinstance(node, ast.Name) and node.id in self.module_strings and scope.kind != "module":
+            local = self._resolve_name(node.id, scope, node_location(node))
+            constant = self.module_strings.get(node.id)
+            if isinstance(local, Name) and isinstance(constant, ast.Constant) and isinstance(constant.value, str):
+                return [constant.value]
+        value = self._value(node, scope, d)
+        if isinstance(value, Const) and isinstance(value.value, str):
+            return [value.value]
+        if isinstance(value, Template):
+            return list(value.parts)
+        return [(value, _is_quoting(node), ast.unparse(node))]
+
+    def _binop_value(self, node: ast.BinOp, scope: _Scope, d: int, span: Span) -> Value:
+        if isinstance(node.op, ast.Add) and (_stringish(node.left, self) or _stringish(node.right, self)):
+            return Template(tuple(self._parts(node.left, scope, d) + self._parts(node.right, scope, d)), span)
+        if isinstance(node.op, ast.Mod) and _stringish(node.left, self):
+            return self._percent_value(node, scope, d, span)
+        return Opaque("arithmetic", span)
+
+    def _percent_value(self, node: ast.BinOp, scope: _Scope, d: int, span: Span) -> Value:
+        template = self._parts(node.left, scope, d)
+        right = node.right
+        if isinstance(right, ast.Tuple):
+            positional = list(right.elts)
+            named: dict[str, ast.expr] = {}
+        elif isinstance(right, ast.Dict) and all(isinstance(k, ast.Constant) for k in right.keys):
+            positional = []
+            named = {k.value: v for k, v in zip(right.keys, right.values)}  # type: ignore[union-attr]
+        else:
+            positional, named = [right], {}
+        result: list[Any] = []
+        index = 0
+        for part in template:
+            if not isinstance(part, str):
+                result.append(part)
+                continue
+            position = 0
+            for match in re.finditer(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?([sdrifx%])", part):
+                result.append(part[position : match.start()])
+                position = match.end()
+                if match.group(2) == "%":
+                    result.append("%")
+                    continue
+                source = named.get(match.group(1)) if match.group(1) else (
+                    positional[index] if index < len(positional) else None
+                )
+                if not match.group(1):
+                    index += 1
+                if source is None:
+                    result.append(match.group(0))
+                else:
+                    result.extend(self._parts(source, scope, d))
+            result.append(part[position:])
+        return Template(tuple(p for p in result if p != ""), span)
+
+    def _format_value(self, node: ast.Call, scope: _Scope, d: int, span: Span) -> Value:
+        assert isinstance(node.func, ast.Attribute)
+        template = self._parts(node.func.value, scope, d)
+        keywords = {k.arg: k.value for k in node.keywords if k.arg}
+        result: list[Any] = []
+        auto = 0
+        for part in template:
+            if not isinstance(part, str):
+                result.append(part)
+                continue
+            try:
+                fields = list(string.Formatter().parse(part))
+            except ValueError:
+                result.append(part)
+                continue
+            for literal, field_name, _spec, conversion in fields:
+                if literal:
+                    result.append(literal)
+                if field_name is None:
+                    continue
+                source: Optional[ast.expr] = None
+                if field_name == "":
+                    source = node.args[auto] if auto < len(node.args) else None
+                    auto += 1
+                elif field_name.isdigit():
+                    position = int(field_name)
+                    source = node.args[position] if position < len(node.args) else None
+                else:
+                    source = keywords.get(field_name)
+                if source is None:
+                    result.append("{" + field_name + "}")
+                elif conversion == "r":
+                    result.append((self._value(source, scope, d), False, ast.unparse(source)))
+                else:
+                    result.extend(self._parts(source, scope, d))
+        return Template(tuple(result), span)
+
+
+@dataclass
+class _FunctionCollector:
+    calls: list[CallSite] = field(default_factory=list)
+    called_names: list[str] = field(default_factory=list)
+    with_names: list[str] = field(default_factory=list)
+    sql: list[SqlSite] = field(default_factory=list)
+    markers: list[str] = field(default_factory=list)
+    returns: list[Value] = field(default_factory=list)
+    checked: set[str] = field(default_factory=set)
+
+
+# --------------------------------------------------------------------- helpers
+def _qualify(scope: _Scope, name: str) -> str:
+    return f"{scope.qualname}.{name}" if scope.qualname else name
+
+
+def _function_of(scope: _Scope) -> Optional[str]:
+    current: Optional[_Scope] = scope
+    while current is not None:
+        if current.kind == "function":
+            return current.qualname
+        current = current.parent
+    return None
+
+
+def _header_span(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, keyword: str) -> Span:
+    row = node.lineno
+    column = node.col_offset + 1
+    return row, column, row, column + len(keyword) + 1 + len(node.name)
+
+
+def _params(arguments: ast.arguments) -> tuple[str, ...]:
+    names = [a.arg for a in (*arguments.posonlyargs, *arguments.args)]
+    if arguments.vararg:
+        names.append(arguments.vararg.arg)
+    names.extend(a.arg for a in arguments.kwonlyargs)
+    if arguments.kwarg:
+        names.append(arguments.kwarg.arg)
+    return tuple(names)
+
+
+def _target_names(node: ast.expr) -> Iterator[str]:
+    for child in ast.walk(node):
+        if isinstance(child, ast.Name):
+            yield child.id
+
+
+def _scope_nodes(body: Sequence[ast.AST]) -> Iterator[ast.AST]:
+    """Nodes of a scope's body, not entering nested functions, classes or lambdas."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def _child_blocks(node: ast.stmt) -> Iterator[list[ast.stmt]]:
+    for name in ("body", "orelse", "finalbody"):
+        block = getattr(node, name, None)
+        if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+            yield block
+    for handler in getattr(node, "handlers", ()) or ():
+        yield handler.body
+    for case in getattr(node, "cases", ()) or ():
+        yield case.body
+
+
+def _statement_expressions(node: ast.stmt) -> Iterator[ast.expr]:
+    """The expressions a statement evaluates itself (not those of nested blocks)."""
+    for name, value in ast.iter_fields(node):
+        if name in ("body", "orelse", "finalbody", "handlers", "cases", "decorator_list"):
+            continue
+        if isinstance(value, ast.expr):
+            yield value
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.expr):
+                    yield item
+                elif isinstance(item, ast.withitem):
+                    yield item.context_expr
+
+
+def _walk_expression(expr: ast.expr) -> Iterator[ast.AST]:
+    stack: list[ast.AST] = [expr]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.Lambda):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+
+
+def _is_conf(node: ast.AST) -> bool:
+    return isinstance(node, ast.Attribute) and node.attr == "conf"
+
+
+def _interesting_receiver(value: Value) -> bool:
+    """A receiver whose mutation may matter to Celery: a module-level object or an app's conf."""
+    if isinstance(value, (DictV, SeqV, Const, Template)):
+        return False
+    chain: Value = value
+    while isinstance(chain, (Attr, Subscript)):
+        if isinstance(chain, Attr) and chain.attr == "conf":
+            return True
+        chain = chain.base
+    return isinstance(chain, (Name, Imported))
+
+
+def _global_refs(value: Value) -> Iterator[Value]:
+    """Module-level references inside a value: names, function-level imports and attribute chains on them."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        root: Value = current
+        while isinstance(root, Attr):
+            root = root.base
+        if isinstance(root, (Name, Imported)) and isinstance(current, (Name, Imported, Attr)):
+            if not (isinstance(current, Name) and current.id in _BUILTINS):
+                yield current
+            continue
+        if isinstance(current, (Param, FuncRef, Element)):
+            # An element drawn from a collection is not the collection itself.
+            continue
+        stack.extend(children(current))
+
+
+def _choice(options: tuple[Value, ...], span: Span) -> Value:
+    unique = tuple(dict.fromkeys(options))
+    if len(unique) == 1:
+        return unique[0]
+    if not unique:
+        return Opaque("no value", span)
+    return Choice(unique, span)
+
+
+def _dotted_ast(node: ast.AST) -> Optional[str]:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    elif isinstance(node, ast.Call):
+        inner = _dotted_ast(node.func)
+        if inner is None:
+            return None
+        parts.append(inner + "()")
+    else:
+        return None
+    return ".".join(reversed(parts))
+
+
+def _last(node: ast.AST) -> Optional[str]:
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Name):
+        return node.id
+    return None
+
+
+def _tokens(name: str) -> set[str]:
+    """Words of an identifier: `try_acquire_refresh_lock` -> {try, acquire, refresh, lock}; `RedisLock` too."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return {part.lower() for part in re.split(r"[_\W]+", spaced) if part}
+
+
+def _is_quoting(node: ast.AST) -> bool:
+    return isinstance(node, ast.Call) and _last(node.func) in _QUOTING_CALLS
+
+
+def _is_string_builder(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
+        return _has_string(node)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
+        return _has_string(node.func.value)
+    return False
+
+
+def _has_string(node: ast.AST) -> bool:
+    return any(isinstance(child, (ast.Constant, ast.JoinedStr)) and (
+        not isinstance(child, ast.Constant) or isinstance(child.value, str)) for child in ast.walk(node))
+
+
+def _stringish(node: ast.expr, extractor: _Extractor) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.BinOp):
+        return _stringish(node.left, extractor) or _stringish(node.right, extractor)
+    if isinstance(node, ast.Name):
+        constant = extractor.module_strings.get(node.id)
+        return isinstance(constant, (ast.Constant, ast.JoinedStr)) and (
+            not isinstance(constant, ast.Constant) or isinstance(constant.value, str)
+        )
+    if isinstance(node, ast.Call):
+        return _last(node.func) in ("SQL", "format") and bool(node.args or isinstance(node.func, ast.Attribute))
+    return False
+
+
+def _project_callable(callee: Value, extractor: _Extractor) -> bool:
+    """Whether a callee may be a function of this project (worth a call-graph edge)."""
+    root: Value = callee
+    while isinstance(root, Attr):
+        root = root.base
+    if isinstance(root, FuncRef):
+        return True
+    if isinstance(root, Imported):
+        return root.level > 0 or root.module.split(".")[0] not in _STDLIB
+    if isinstance(root, Name):
+        if root.id in extractor.module_defs:
+            return True
+        origin = extractor.module_imports.get(root.id)
+        return origin is not None and origin not in _STDLIB
+    return False

@@ -1,0 +1,72 @@
+"""Dotted module names for project files, computed from the import roots the running app would use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional
+
+
+@dataclass(frozen=True)
+class ModuleName:
+    """`name` is how the file is imported from its import root; `aliases` are the names it gets from a
+
+    deeper root inside the same `__init__.py` chain (a worker started inside `backend/` imports
+    `backend/app/tasks.py` as `app.tasks`), used only to resolve imports and task names leniently.
+    """
+
+    name: str
+    is_package: bool
+    aliases: tuple[str, ...] = ()
+
+
+def import_roots(root: Path, src: Iterable[str]) -> list[Path]:
+    """Configured `src` roots (relative to the settings root), else a `src/` directory when there is one."""
+    roots = [(root / entry).resolve() for entry in src]
+    if not roots and (root / "src").is_dir():
+        roots.append((root / "src").resolve())
+    return roots
+
+
+def module_name(path: Path, project_root: Path, roots: Iterable[Path]) -> Optional[ModuleName]:
+    """The dotted name of a Python file, or None for a file that is not importable by name."""
+    path = path.resolve()
+    if path.suffix != ".py":
+        return None
+    is_package = path.name == "__init__.py"
+    for root in sorted(roots, key=lambda r: len(r.parts), reverse=True):
+        try:
+            relative = path.relative_to(root)
+        except ValueError:
+            continue
+        parts = list(relative.with_suffix("").parts)
+        if is_package:
+            parts = parts[:-1]
+        if not parts or not all(part.isidentifier() for part in parts):
+            return None
+        return ModuleName(".".join(parts), is_package)
+    directory = path.parent
+    top = project_root.resolve().parent
+    parts = [] if is_package else [path.stem]
+    chain: list[str] = []
+    while (directory / "__init__.py").is_file() and directory != top and directory.parent != directory:
+        chain.append(directory.name)
+        directory = directory.parent
+    parts = list(reversed(chain)) + parts
+    if not parts or not all(part.isidentifier() for part in parts):
+        return None
+    aliases = tuple(".".join(parts[index:]) for index in range(1, len(parts)) if parts[index:])
+    return ModuleName(".".join(parts), is_package, aliases)
+
+
+def resolve_relative(current: str, is_package: bool, module: str, level: int) -> Optional[str]:
+    """The absolute module `from <level dots><module> import ...` names inside `current`."""
+    if level == 0:
+        return module
+    package = current.split(".") if is_package else current.split(".")[:-1]
+    if level - 1 > len(package):
+        return None
+    base = package[: len(package) - (level - 1)]
+    if module:
+        base = [*base, *module.split(".")]
+    return ".".join(base) if base else None
