@@ -16,7 +16,6 @@ EXTRACTORS: dict[str, tuple[tuple[str, ...], str]] = {
     # key: ((file kinds...), "module:function"); one line per analysis.
     "schema": ((REVISION,), "driftlint.schema.extract:extract"),
     "celery": ((MODULE,), "driftlint.celery.extract:extract"),
-    "celery": ((MODULE,), "driftlint.celery.extract:extract"),
     "alembic_version_locations_in_code": ((MODULE,), "driftlint.rules._alembic:sets_version_locations"),
 }
 
