@@ -241,22 +241,36 @@ class EnvironmentHistory:
         result: dict[ObjectRef, Creation] = {}
         for key, event in sorted(found.items(), key=lambda item: item[0]):
             obj = self.objects[key]
-            if obj.kind == POLICY and (key[0], ("relation", obj.schema, obj.parent)) not in found:
-                continue  # a policy goes with its table
+            if obj.kind == POLICY:
+                # A policy goes with its table, and follows it through renames.
+                table_key = self.follow_renames((key[0], ("relation", obj.schema, obj.parent)), event)
+                if table_key not in found:
+                    continue
+                obj = ObjectRef(POLICY, obj.schema, obj.name, table_key[1][-1])
             if obj.kind == INDEX and not self._index_survives(key, event, found):
                 continue
             result[obj] = Creation(obj, event.revision, self.path(event.revision), event.effect.span, key[0])
         return result
 
+    def follow_renames(self, key: ObjectKey, after: Event) -> ObjectKey:
+        """The name a relation ends up with when it is renamed after `after`."""
+        for _ in range(32):
+            renames = [e for e in self.events_for(key) if e.action == RENAME and not self.runs_before(e, after)]
+            if not renames:
+                break
+            after = max(renames, key=lambda e: (self.index[e.revision], e.position))
+            key = (key[0], _renamed(after.effect.obj, after.effect.detail).key)
+        return key
+
     def _index_survives(self, key: ObjectKey, created: Event, found: dict[ObjectKey, Event]) -> bool:
         for info, revision in self.index_infos():
             if (info.engine, info.index.key) != key or revision != created.revision:
                 continue
-            table_key = (info.engine, info.table.key)
+            table_key = self.follow_renames((info.engine, info.table.key), created)
             table_created = found.get(table_key)
             if table_created is None and table_key in self.events:
                 return False  # the table was dropped, and its indexes with it
-            if table_created is not None and self.runs_before(created, table_created):
+            if table_created is not None and table_created.action == CREATE and self.runs_before(created, table_created):
                 return False  # the table was re-created after the index
         return True
 

@@ -31,3 +31,25 @@ def upgrade(body: str, prelude: str = "") -> RevisionEffects:
 def summary(result: RevisionEffects) -> list[tuple[str, str, str]]:
     """(action, kind, schema.name) for each effect, in order."""
     return [(e.action, e.obj.kind, e.obj.qualified) for e in result.effects]
+
+
+INI = "[alembic]\nscript_location = %(here)s/migrations\n"
+
+
+def revision(rev: str, down: str | tuple[str, ...] | None, body: str, *, depends_on: str | None = None, labels: tuple[str, ...] = (), prelude: str = "") -> str:
+    """A revision file: header, then `body` as upgrade()."""
+    lines = ['"""A revision."""', "from alembic import op", "import sqlalchemy as sa", "", f"revision = {rev!r}", f"down_revision = {down!r}"]
+    if labels:
+        lines.append(f"branch_labels = {labels!r}")
+    if depends_on is not None:
+        lines.append(f"depends_on = {depends_on!r}")
+    lines += [textwrap.dedent(prelude), "", "def upgrade():", textwrap.indent(textwrap.dedent(body).strip() or "pass", "    "), ""]
+    return "\n".join(lines)
+
+
+def alembic_tree(revisions: dict[str, str], extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A minimal Alembic project: `revisions` maps file stems in migrations/versions/ to content."""
+    files = {"alembic.ini": INI, "migrations/env.py": '"""env"""\n'}
+    files.update({f"migrations/versions/{name}.py": content for name, content in revisions.items()})
+    files.update(extra or {})
+    return files
