@@ -111,6 +111,15 @@ def cli() -> None:
 @click.option("--jobs", type=click.IntRange(min=1), help="Worker processes for reading files [default: CPU count].")
 @click.option("--show-unknown", is_flag=True, help="Also list SQL and Celery constructs driftlint could not resolve.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@click.option("--base", "base_ref", metavar="REF",
+              help="Check the merge of the working tree with git REF (e.g. origin/main): heads and references that only appear after merging.")
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path),
+              help="Report only findings this baseline file does not record; list entries that no longer occur [config: baseline].")
+@click.option("--write-baseline", "write_baseline_file", type=click.Path(path_type=Path),
+              help="Record the current findings in FILE (for --baseline) and exit 0.")
+@click.option("--fix", "apply_fixes", is_flag=True, help="Apply the available fixes, then report what remains.")
+@click.option("--diff", is_flag=True, help="Print the available fixes as a unified diff; write nothing.")
+@click.option("--add-ignore", is_flag=True, help="Add `# driftlint: ignore[CODE]` comments for the current findings and exit 0.")
 def check(
     paths: tuple[Path, ...],
     alembic_config: tuple[Path, ...],
@@ -130,9 +139,15 @@ def check(
     jobs: int | None,
     show_unknown: bool,
     debug: bool,
+    base_ref: str | None,
+    baseline_file: Path | None,
+    write_baseline_file: Path | None,
+    apply_fixes: bool,
+    diff: bool,
+    add_ignore: bool,
 ) -> None:
     """Check Alembic histories and Celery modules under PATHS (default: the current directory)."""
-    from driftlint.engine import CheckOptions, InternalError, run_check, statistics as count_rules
+    from driftlint.engine import CheckOptions, InternalError, statistics as count_rules
     from driftlint.output import RenderContext, render, rule_metadata
 
     options = CheckOptions(
@@ -148,15 +163,19 @@ def check(
         use_cache=not no_cache,
         jobs=jobs,
     )
+    from driftlint.fixes.command import Modes, check_modes
+
+    modes = Modes(base_ref, baseline_file, write_baseline_file, apply_fixes, diff, add_ignore)
     try:
-        result = run_check(options)
+        result, diagnostics = check_modes(options, modes)
+    except click.exceptions.Exit:
+        raise
     except ConfigError as exc:
         raise fail(str(exc)) from None
     except (InternalError, Exception) as exc:  # noqa: BLE001 - one line unless --debug
         if debug:
             raise
         raise fail(f"internal error: {exc} (run with --debug for a traceback)") from None
-    diagnostics = result.diagnostics
     fmt = output_format or (result.settings.output_format if result.settings else None) or default_format()
     if statistics:
         rows = count_rules(diagnostics)

@@ -8,7 +8,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Mapping
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,8 +53,12 @@ class Environment:
     anchor: tuple[Path, int] | None = None
     flask_migrate: bool = False
 
-    def revision_files(self) -> list[Path]:
-        """Files Alembic loads, in load order (script/base.py _load_revisions, _list_py_dir)."""
+    def revision_files(self, overlay: Mapping[Path, bytes | None] | None = None) -> list[Path]:
+        """Files Alembic loads, in load order (script/base.py _load_revisions, _list_py_dir).
+
+        `overlay` (check --base) describes the merge result: files only it has (bytes) join the
+        list in load order, files the merge deletes (None) leave it.
+        """
         seen: set[Path] = set()
         result: list[Path] = []
         pattern = SOURCELESS_REV_FILE if self.sourceless else SOURCE_REV_FILE
@@ -76,7 +80,33 @@ class Environment:
                     continue
                 if path.is_file():
                     result.append(path)
+        if overlay:
+            result = self._merged_with(result, overlay, pattern)
         return result
+
+    def _merged_with(self, files: list[Path], overlay: Mapping[Path, bytes | None], pattern: re.Pattern[str]) -> list[Path]:
+        kept = [p for p in files if overlay.get(p, b"") is not None]
+        present = set(kept)
+        added = [
+            p for p, data in overlay.items()
+            if data is not None and p not in present and p.suffix == ".py" and pattern.match(p.name)
+            and self._load_order_key(p) is not None and not p.exists()
+        ]
+        if not added and len(kept) == len(files):
+            return files
+        return sorted([*kept, *added], key=lambda p: self._load_order_key(p) or (len(self.version_locations), ()))
+
+    def _load_order_key(self, path: Path) -> tuple[int, tuple[tuple[int, str], ...]] | None:
+        """The position os.walk gives a file in _list_py_dir: a folder's files, then its sorted sub-folders."""
+        for index, location in enumerate(self.version_locations):
+            try:
+                parts = path.relative_to(location).parts
+            except ValueError:
+                continue
+            if len(parts) > 1 and (not self.recursive or "__pycache__" in parts[:-1]):
+                continue
+            return index, (*((1, part) for part in parts[:-1]), (0, parts[-1]))
+        return None
 
     def candidate_folders(self) -> list[Path]:
         """Folders where revision files may sit unscanned: the script dir and the version locations' parents."""

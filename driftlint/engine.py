@@ -43,7 +43,8 @@ class CheckOptions:
     cache_dir: Path | None = None
     use_cache: bool = True
     jobs: int | None = None
-    overlay: dict[Path, bytes] | None = None  # file contents that replace the disk (check --base)
+    # File contents that replace the disk (check --base); None: the file is absent from the merge result.
+    overlay: dict[Path, bytes | None] | None = None
 
 
 @dataclass
@@ -109,7 +110,7 @@ def run_check(options: CheckOptions) -> CheckResult:
     dirs = [p.resolve() for p in options.paths if p.is_dir()] or [settings.root]
     environments = discover(dirs, settings, [p.resolve() for p in options.alembic_config] or None, options.alembic_section)
 
-    kinds = _classify_files(dirs, settings, environments)
+    kinds = _classify_files(dirs, settings, environments, options.overlay)
     cache = FactCache(_cache_dir(options, settings), settings) if options.use_cache else None
     facts = read_all(kinds, settings, cache, options.jobs, options.overlay)
 
@@ -117,7 +118,7 @@ def run_check(options: CheckOptions) -> CheckResult:
     from driftlint.graph import RevisionGraph
 
     for env in environments:
-        scripts = [facts[p] for p in env.revision_files() if p in facts]
+        scripts = [facts[p] for p in env.revision_files(options.overlay) if p in facts]
         project.environments.append(EnvironmentAnalysis(env, scripts, RevisionGraph(scripts)))
 
     diagnostics: list[Diagnostic] = []
@@ -151,11 +152,13 @@ def _cache_dir(options: CheckOptions, settings: Settings) -> Path:
     return settings.root / ".driftlint_cache"
 
 
-def _classify_files(dirs: list[Path], settings: Settings, environments: list[Environment]) -> dict[Path, str]:
+def _classify_files(
+    dirs: list[Path], settings: Settings, environments: list[Environment], overlay: dict[Path, bytes | None] | None = None
+) -> dict[Path, str]:
     """Every file to read, with its kind: revision files, unscanned candidates, other modules."""
     kinds: dict[Path, str] = {}
     for env in environments:
-        for path in env.revision_files():
+        for path in env.revision_files(overlay):
             kinds[path] = REVISION
     revision_real = {_real(p) for p in kinds}
     for env in environments:
@@ -181,7 +184,12 @@ def _classify_files(dirs: list[Path], settings: Settings, environments: list[Env
                     rel = _relative(path, settings.root)
                     if not settings.is_excluded(rel):
                         kinds[path] = MODULE
-    return kinds
+    for path, data in (overlay or {}).items():
+        # Modules that only the merge result has (check --base), e.g. a registry added upstream.
+        if data is not None and path.suffix == ".py" and path not in kinds and not path.exists():
+            if any(path.is_relative_to(d) for d in dirs) and not settings.is_excluded(_relative(path, settings.root)):
+                kinds[path] = MODULE
+    return {p: kind for p, kind in kinds.items() if not overlay or overlay.get(p, b"") is not None}
 
 
 def _real(path: Path) -> Path:
@@ -228,7 +236,7 @@ def read_all(
     settings: Settings,
     cache: "FactCache | None",
     jobs: int | None,
-    overlay: dict[Path, bytes] | None = None,
+    overlay: dict[Path, bytes | None] | None = None,
 ) -> dict[Path, FileFacts]:
     facts: dict[Path, FileFacts] = {}
     todo: list[tuple[Path, str, bytes, str]] = []
