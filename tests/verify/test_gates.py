@@ -157,6 +157,13 @@ def test_beat_entry_naming_an_unregistered_task(project, verify):
     assert any("this runs your code" in note for note in run.notes)
 
 
+def test_schedule_defined_in_code_but_never_loaded(project, verify):
+    run = verify(project("beat-schedule-never-loaded"), fresh=True)
+    (unloaded,) = [d for d in run.of("DL908") if "never schedules it" in d.message]
+    assert "'pii-audit-scanner'" in unloaded.message
+    assert unloaded.path == "app/tasks.py" and unloaded.location.row == 8
+
+
 def test_loaded_schedule_with_registered_tasks_passes(project, verify):
     run = verify(project("tenant-app"), fresh=True, celery_app="app.celery_app:celery_app")
     assert run.of("DL908") == []
