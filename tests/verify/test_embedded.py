@@ -1,0 +1,115 @@
+"""The embedded PostgreSQL: found, started as an unprivileged user, always stopped and removed."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+
+from driftlint.cli import cli
+from driftlint.verify.embedded import NO_SERVER, OWNER_FILE, PREFIX, embedded_postgres, find_server_programs
+from driftlint.verify.errors import VerifyError
+
+from .conftest import REPO
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+def test_session_server_runs_unprivileged_and_answers(pg_server):
+    with psycopg.connect(**pg_server.conninfo()) as conn:
+        assert conn.execute("SELECT current_setting('fsync')").fetchone() == ("off",)
+        data_dir = Path(conn.execute("SHOW data_directory").fetchone()[0])  # type: ignore[index]
+    if os.geteuid() == 0:
+        owner = pwd.getpwuid(data_dir.stat().st_uid).pw_name
+        assert owner != "root"
+
+
+def test_failure_inside_the_block_still_stops_and_removes_the_server():
+    with pytest.raises(RuntimeError):
+        with embedded_postgres() as server:
+            base = server.socket_dir.parent
+            pid = int((base / "data" / "postmaster.pid").read_text().splitlines()[0])
+            raise RuntimeError("the verify run failed midway")
+    assert not base.exists()
+    assert not _alive(pid)
+
+
+def test_no_server_programs_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("DRIFTLINT_PG_BINDIR", "/nonexistent")
+    assert find_server_programs() is None
+    with pytest.raises(VerifyError, match="no PostgreSQL server programs found"):
+        with embedded_postgres():
+            pass
+
+
+def test_no_server_programs_exits_2_with_one_line(project):
+    result = CliRunner().invoke(
+        cli,
+        ["verify", str(project("cross-branch-fk")), "--fresh"],
+        env={"DRIFTLINT_PG_BINDIR": "/nonexistent", "DATABASE_URL": None, "DRIFTLINT_DATABASE_URL": None},
+    )
+    assert result.exit_code == 2
+    assert result.stderr == f"driftlint: error: {NO_SERVER}\n"
+
+
+def test_killed_owner_takes_its_server_down_and_the_next_start_sweeps_the_folder(tmp_path):
+    tmp = Path("/tmp") / f"driftlint-test-kill-{os.getpid()}"
+    tmp.mkdir(mode=0o755, exist_ok=True)
+    script = (
+        "import os, sys\n"
+        "from driftlint.verify.embedded import embedded_postgres\n"
+        "with embedded_postgres() as server:\n"
+        "    print(server.socket_dir.parent, flush=True)\n"
+        "    sys.stdin.read()\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script],
+        env={**os.environ, "TMPDIR": str(tmp), "PYTHONPATH": str(REPO)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        base = Path(process.stdout.readline().strip())  # type: ignore[union-attr]
+        postmaster = int((base / "data" / "postmaster.pid").read_text().splitlines()[0])
+        assert (base / OWNER_FILE).read_text() == str(process.pid)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while _alive(postmaster) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not _alive(postmaster), "the server outlived the process that owned it"
+        assert base.exists()  # SIGKILL skips every cleanup hook...
+        os.environ["TMPDIR"], previous = str(tmp), os.environ.get("TMPDIR")
+        try:
+            import tempfile
+
+            tempfile.tempdir = None
+            with embedded_postgres():
+                pass
+        finally:
+            tempfile.tempdir = None
+            if previous is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = previous
+        assert not base.exists()  # ...so the next start removes what was left
+        assert not list(tmp.glob(PREFIX + "*"))
+    finally:
+        if process.poll() is None:
+            process.kill()
+        subprocess.run(["rm", "-rf", str(tmp)], check=False)
