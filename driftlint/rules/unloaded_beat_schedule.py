@@ -1,0 +1,45 @@
+"""DL302 unloaded-beat-schedule: a beat schedule dict that never reaches any Celery app's configuration."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from driftlint.celery.index import NONE, task_index
+from driftlint.diagnostics import Diagnostic
+from driftlint.project import Project
+from driftlint.rule import Rule
+
+
+class UnloadedBeatSchedule(Rule):
+    code = "DL302"
+    name = "unloaded-beat-schedule"
+    summary = "A beat schedule is defined but never reaches a Celery app's configuration, so beat runs none of it"
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        index = task_index(project)
+        if not index.uses_celery:
+            return
+        if not index.apps:
+            # The app lives outside the scanned code: it may load any schedule, so say nothing.
+            for holder in index.holders.values():
+                index.unknown.append(
+                    (holder.module.path, holder.span, f"`{holder.name}`: no Celery app in the project to load it")
+                )
+            return
+        for key, holder in sorted(index.holders.items(), key=lambda item: (str(item[1].module.path), item[1].span)):
+            if holder.fate != NONE or holder.module.is_test:
+                continue
+            if any(target in index.holders for target in holder.flows_into):
+                continue  # reported where it flows to
+            apps = ", ".join(app.label for app in index.apps[:3])
+            entries = f"{holder.entries} entr{'y' if holder.entries == 1 else 'ies'}"
+            yield self.diagnostic(
+                f"`{holder.name}` is a beat schedule ({entries}) that never reaches a Celery app's configuration: "
+                "beat runs none of its entries",
+                project.relpath(holder.module.path),
+                holder.span,
+                fix_title=f"Load it: `app.conf.beat_schedule = {holder.name}` (or `beat_schedule = {holder.name}` "
+                "in the config object the app reads)",
+                context=[("Celery apps in this project", [apps])],
+                subject=(holder.module.name, holder.name),
+            )
