@@ -263,8 +263,22 @@ class Interpreter:
             self.effects.append(Effect(action, obj, self.span(node, frame), detail, guarded, self.engine))
 
     def add_unknown(self, node: ast.AST, frame: _Frame, reason: str, text: str | None = None) -> None:
-        segment = text if text is not None else (ast.get_source_segment(self.source.text, node) or "")
+        segment = text if text is not None else self.segment(node)
         self.unknown.append(UnknownSql(self.span(node, frame), reason, _excerpt(segment), _words(segment)))
+
+    def segment(self, node: ast.AST) -> str:
+        """The node's source text (ast.get_source_segment re-splits the whole file on every call)."""
+        lines = self.source.lines
+        start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
+        if start is None or end is None or end > len(lines):
+            return ""
+        first = lines[start - 1].encode("utf-8")
+        if start == end:
+            return first[node.col_offset : node.end_col_offset].decode("utf-8", errors="replace")  # type: ignore[attr-defined]
+        parts = [first[node.col_offset :].decode("utf-8", errors="replace")]  # type: ignore[attr-defined]
+        parts.extend(lines[start : end - 1])
+        parts.append(lines[end - 1].encode("utf-8")[: node.end_col_offset].decode("utf-8", errors="replace"))  # type: ignore[attr-defined]
+        return "\n".join(parts)
 
     # -- statements -----------------------------------------------------------------------------
 
@@ -959,8 +973,8 @@ class Interpreter:
         fallback = self.span(call, frame)
         if frame.site is not None or not isinstance(origin, ast.Constant) or origin.value != text:
             return lambda offset, length: fallback
-        segment = ast.get_source_segment(self.source.text, origin)
-        if segment is None:
+        segment = self.segment(origin)
+        if not segment:
             return lambda offset, length: fallback
         prefix = len(segment) - len(segment.lstrip("rRuUbBfF"))
         body = segment[prefix:]
