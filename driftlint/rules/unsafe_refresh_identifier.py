@@ -36,9 +36,6 @@ class UnsafeRefreshIdentifier(Rule):
             ]
             unsafe = [o for o in origins if o.kind == "task-argument"]
             if not unsafe:
-                for origin in origins:
-                    if origin.kind == "unknown":
-                        index.unknown.append((site.module.path, site.site.span, f"`{target.text}`: {origin.detail}"))
                 continue
             yield self.diagnostic(
                 f"`{site.site.statement}` interpolates `{target.text}`, which comes from {unsafe[0].detail} with no "
