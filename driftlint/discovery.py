@@ -219,15 +219,23 @@ def discover(paths: list[Path], settings: Settings, alembic_config: list[Path] |
                 environments.extend(_environments_from(None, toml, section, explicit=False))
             for ini_name in ini_names:
                 environments.extend(_environments_from(config_dir / ini_name, toml, section, explicit=False))
+        if section is not None and seen_dirs and not any(e.section == section for e in environments):
+            raise ConfigError(f"no Alembic configuration under the checked paths has a [{section}] section")
     for env in environments:
         if env.script_location is not None:
             claimed.add(_safe_resolve(env.script_location))
     for declared in settings.environments:
         env = _declared_environment(declared, settings)
+        if env.script_location is not None:
+            # A declaration exists because code changes what the config file says (version_locations
+            # set in a CLI wrapper): it replaces the config's view of the same script directory.
+            same = _safe_resolve(env.script_location)
+            environments[:] = [e for e in environments if e.script_location is None or _safe_resolve(e.script_location) != same]
         environments.append(env)
         if env.script_location is not None:
             claimed.add(_safe_resolve(env.script_location))
-    if not alembic_config:
+    if not alembic_config and section is None:
+        # With `-n`, only that section is checked, as `alembic -n` would: other script dirs are not orphans.
         for script_dir in _orphan_script_dirs(paths, settings, claimed):
             environments.append(
                 Environment(
