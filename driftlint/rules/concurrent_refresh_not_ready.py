@@ -16,7 +16,7 @@ VIEWS = """
 SELECT m.schemaname, m.matviewname, m.ispopulated, m.matviewowner,
        EXISTS (
            SELECT 1 FROM pg_index i
-           WHERE i.indrelid = format('%%I.%%I', m.schemaname, m.matviewname)::regclass
+           WHERE i.indrelid = format('%I.%I', m.schemaname, m.matviewname)::regclass
              AND i.indisunique AND i.indimmediate AND i.indisvalid
              AND i.indpred IS NULL AND i.indexprs IS NULL AND NOT (0 = ANY (i.indkey::int2[]))
        )

@@ -206,3 +206,39 @@ def test_target_built_from_the_same_migrations_has_no_schema_drift(project, veri
     migrate(root, databases.url(name))
     run = verify(root, database_url=databases.url(name), fresh=True)
     assert run.of("DL909") == [] and run.of("DL901") == []
+
+
+def test_registry_and_pg_matviews_differ_both_ways(project, verify):
+    run = verify(project("matview-not-refreshable"), fresh=True)
+    messages = sorted(d.message for d in run.of("DL903"))
+    assert len(messages) == 2
+    assert "lists materialized view `mv_realtime_revenue`, which the fresh database does not have" in messages[1]
+    assert "has materialized view `mv_allocation_summary`, which the registry" in messages[0]
+    missing = [d for d in run.of("DL903") if "mv_realtime_revenue" in d.message][0]
+    assert missing.path == "app/matview_registry.py" and missing.location.row == 6
+
+
+def test_views_that_cannot_be_refreshed_concurrently_by_the_app_role(project, verify):
+    run = verify(project("matview-not-refreshable"), fresh=True)
+    by_view = {d.subject[2]: d for d in run.of("DL904")}
+    assert set(by_view) == {"mv_daily_revenue_summary", "mv_channel_performance"}
+    daily = by_view["mv_daily_revenue_summary"].message
+    assert "no unique index on plain columns without WHERE" in daily and "is not its owner `postgres`" in daily
+    assert "not populated" in by_view["mv_channel_performance"].message
+    assert "no unique index" not in by_view["mv_channel_performance"].message
+
+
+def test_owning_app_role_with_unique_index_can_refresh_concurrently(project, verify):
+    root = project("matview-not-refreshable")
+    revision = root / "migrations/versions/0001_revenue.py"
+    text = revision.read_text()
+    text = text.replace("CREATE INDEX mv_daily_revenue_summary_day ON mv_daily_revenue_summary (day)",
+                        "CREATE UNIQUE INDEX mv_daily_revenue_summary_key ON mv_daily_revenue_summary (tenant_id, day)")
+    text = text.replace(" WITH NO DATA", "")
+    text = text.replace('''    op.execute("CREATE UNIQUE INDEX mv_allocation_summary_key ON mv_allocation_summary (tenant_id)")''',
+                        '''    op.execute("CREATE UNIQUE INDEX mv_allocation_summary_key ON mv_allocation_summary (tenant_id)")
+    op.execute("GRANT SELECT ON revenue TO app_user")
+    for view in ("mv_daily_revenue_summary", "mv_channel_performance"):
+        op.execute(f"ALTER MATERIALIZED VIEW {view} OWNER TO app_user")''')
+    revision.write_text(text)
+    assert verify(root, fresh=True).of("DL904") == []
