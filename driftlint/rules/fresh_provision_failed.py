@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Iterator
 
-from driftlint.diagnostics import Diagnostic
+from driftlint.diagnostics import Diagnostic, Location, Related
 from driftlint.rule import Rule
 from driftlint.rules._alembic import node_span
 from driftlint.verify.gate import LiveGate
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from driftlint.verify.context import VerifyContext
 
 STATEMENT_LINES = 8
+MISSING_RELATION = re.compile(r'^relation "(?:(?P<schema>[^"]+)\.)?(?P<name>[^"]+)" does not exist')
 
 
 class FreshProvisionFailed(LiveGate, Rule):
@@ -58,7 +60,27 @@ class FreshProvisionFailed(LiveGate, Rule):
             f"`alembic upgrade heads` fails on an empty database {where}: {failure.error}",
             path,
             span,
+            related=_creators(ctx, failure.error, node.revision if node is not None else None),
             fix_title="Make the history build from zero: declare what this revision needs (`depends_on` or reparent it), or fix the failing statement",
             context=context,
             subject=(failure.revision or path, failure.error),
         )
+
+
+def _creators(ctx: "VerifyContext", error: str, failing: str | None) -> list[Related]:
+    """For `relation "x" does not exist`: the revision that creates x, when the schema history knows it."""
+    from driftlint.schema.model import CREATE
+    from driftlint.verify.locate import last_effect
+
+    match = MISSING_RELATION.match(error)
+    if match is None:
+        return []
+    name = match["name"]
+    found = last_effect(ctx, (CREATE,), match["schema"] or ctx.default_schema, name)
+    if found is None:
+        return []
+    path, span = found
+    creator = ctx.node_for_path(ctx.project.cwd / path)
+    ordered = failing is not None and creator is not None and creator.revision in ctx.analysis.graph.ancestors(failing)
+    note = f"`{name}` is created here" + ("" if ordered else ", by a revision that is not an ancestor of the failing one")
+    return [Related(path, Location(span[0], span[1]), note)]

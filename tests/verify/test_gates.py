@@ -18,6 +18,9 @@ def test_fresh_failure_names_revision_file_and_database_error(project, verify):
     assert finding.path == "migrations/versions/202512151300_create_attribution_recompute_jobs.py"
     assert finding.location.row == 17  # the op.execute that failed
     assert dict(finding.context)["Database error"][:2] == ('relation "tenants" does not exist', "SQLSTATE 42P01")
+    (creator,) = finding.related
+    assert creator.path == "migrations/versions/202511131100_core_schema.py"
+    assert creator.note == "`tenants` is created here, by a revision that is not an ancestor of the failing one"
 
 
 def test_declaring_the_dependency_makes_the_fresh_build_pass(project, verify):
