@@ -66,7 +66,8 @@ class RevisionGraph:
                 if header is None or header.has_revision:
                     self.opaque.append(facts)
                 continue
-            if header.is_dynamic and not _placeable(facts):
+            if header.is_dynamic and not _placeable(facts) or not header.has_down_revision:
+                # Without `down_revision` Alembic fails with AttributeError (DL107): not a base.
                 self.unplaced[header.revision] = facts
                 continue
             node = Node(

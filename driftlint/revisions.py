@@ -61,7 +61,8 @@ def _literal(node: ast.expr, constants: dict[str, ast.expr], depth: int = 0) -> 
     if isinstance(node, ast.Constant):
         if node.value is None or isinstance(node.value, str):
             return node.value
-        raise _Unresolved(f"a {type(node.value).__name__} literal is not a revision identifier", node)
+        kind = type(node.value).__name__
+        raise _Unresolved(f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} literal is not a revision identifier", node)
     if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
         items = []
         for element in node.elts:
