@@ -6,9 +6,10 @@ import json
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from driftlint.config import ConfigError
 from driftlint.diagnostics import Diagnostic

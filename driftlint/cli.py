@@ -162,6 +162,8 @@ def check(
         cache_dir=cache_dir,
         use_cache=not no_cache,
         jobs=jobs,
+        # Fixes and --show-unknown read the parsed project, which a reused result does not carry.
+        reuse_result=not (show_unknown or apply_fixes or diff),
     )
     from driftlint.fixes.command import Modes, check_modes
 

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 import fnmatch
+import gc
 import hashlib
 import os
-import pickle
 import stat
-import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator, Mapping
 
-import driftlint
+from driftlint.cache import FactCache, RunCache, code_fingerprint
 from driftlint.config import ConfigError, Settings, load_settings
 from driftlint.diagnostics import Diagnostic
-from driftlint.discovery import Environment, discover, walk_project
+from driftlint.discovery import Environment, discover, real_path, walk_project
 from driftlint.project import MODULE, REVISION, UNSCANNED, EnvironmentAnalysis, FileFacts, Project
 from driftlint.rule import Rule, all_rules, option_defaults, rule_by_selector
 from driftlint.source import SourceFile
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 300
-CACHE_FORMAT = "1"
 
 
 class InternalError(Exception):
@@ -43,6 +41,9 @@ class CheckOptions:
     cache_dir: Path | None = None
     use_cache: bool = True
     jobs: int | None = None
+    # Answer from the whole-run cache when every input is unchanged; such a result has no
+    # `project` (nothing was parsed), so only callers that just report diagnostics ask for it.
+    reuse_result: bool = False
     # File contents that replace the disk (check --base); None: the file is absent from the merge result.
     overlay: dict[Path, bytes | None] | None = None
 
@@ -58,7 +59,7 @@ class CheckResult:
 
 def load_project_settings(options: CheckOptions) -> Settings:
     start = options.paths[0] if options.paths else options.cwd
-    settings = load_settings(start.resolve(), options.settings_file, option_defaults())
+    settings = load_settings(start.resolve(), options.settings_file, _OptionDefaults())
     if settings.source is None:
         # A file argument narrows the report, not the project: the graph needs the whole history.
         settings.root = (start if start.is_dir() else options.cwd).resolve()
@@ -66,6 +67,37 @@ def load_project_settings(options: CheckOptions) -> Settings:
     settings.ignore = settings.ignore + options.ignore
     settings.extend_select = settings.extend_select + options.extend_select
     return settings
+
+
+class _OptionDefaults(Mapping[str, Any]):
+    """Rule option defaults, imported only when a settings file sets a key that is not a core one.
+
+    Importing every rule module (and networkx and pglast through them) costs more than the rest
+    of a run that the whole-run cache answers, and most settings files set only core keys.
+    """
+
+    def __init__(self) -> None:
+        self._defaults: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self._defaults is None:
+            self._defaults = option_defaults()
+        return self._defaults
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._load()
+
+    def __getitem__(self, key: str) -> Any:
+        return self._load()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
 
 
 def selected_rules(settings: Settings) -> list[type[Rule]]:
@@ -102,17 +134,52 @@ def selected_rules(settings: Settings) -> list[type[Rule]]:
 
 
 def run_check(options: CheckOptions) -> CheckResult:
+    with _cyclic_gc_paused():
+        return _run_check(options)
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Pause the cycle collector for one check: a run allocates hundreds of thousands of objects
+    (trees, facts, a cached pack) that live until the end, and the collector kept re-scanning them
+    (a third of a warm run's CPU time on a 2,000-revision history). Reference counting still frees
+    everything acyclic; the collector resumes, with whatever it was set to, when the check ends."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_check(options: CheckOptions) -> CheckResult:
     for path in options.paths:
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
     settings = load_project_settings(options)
-    rules = selected_rules(settings)
+    cache_dir = _cache_dir(options, settings) if options.use_cache else None
+    reuse = cache_dir is not None and options.reuse_result and not options.overlay
+    # A reused result needs no rule class: the selection is a function of the settings in its key.
+    rules = None if reuse else selected_rules(settings)
     dirs = [p.resolve() for p in options.paths if p.is_dir()] or [settings.root]
     environments = discover(dirs, settings, [p.resolve() for p in options.alembic_config] or None, options.alembic_section)
 
     kinds = _classify_files(dirs, settings, environments, options.overlay)
-    cache = FactCache(_cache_dir(options, settings), settings) if options.use_cache else None
-    facts = read_all(kinds, settings, cache, options.jobs, options.overlay)
+    contents = read_contents(kinds, options.overlay)
+    run_cache = None
+    if reuse:
+        assert cache_dir is not None
+        run_cache = RunCache(cache_dir, _invocation(options, settings))
+        key = _run_key(options, settings, environments, contents)
+        stored = run_cache.load(key)
+        if stored is not None:
+            diagnostics, files_read = stored
+            return CheckResult(list(diagnostics), None, files_read, len(environments), settings)
+    if rules is None:
+        rules = selected_rules(settings)
+    cache = FactCache(cache_dir, settings.fingerprint(), settings.root) if cache_dir is not None else None
+    facts = read_all(kinds, settings, cache, options.jobs, options.overlay, contents)
 
     project = Project(cwd=options.cwd.resolve(), root=settings.root, settings=settings, files=facts)
     from driftlint.graph import RevisionGraph
@@ -138,7 +205,49 @@ def run_check(options: CheckOptions) -> CheckResult:
         diagnostics = [d for d in diagnostics if d.path in wanted]
     unique = {(d.sort_key(), d.end, d.related): d for d in diagnostics}
     ordered = sorted(unique.values(), key=Diagnostic.sort_key)
+    if run_cache is not None:
+        run_cache.store(key, (ordered, len(facts)))
     return CheckResult(ordered, project, len(facts), len(environments), settings)
+
+
+def _invocation(options: CheckOptions, settings: Settings) -> tuple[str, ...]:
+    """What makes two invocations different questions: each keeps its own whole-run entry."""
+    return (
+        str(settings.root),
+        str(options.cwd.resolve()),
+        repr([(str(p.resolve()), p.is_dir()) for p in options.paths]),
+        repr([str(p.resolve()) for p in options.alembic_config]),
+        repr(options.alembic_section),
+        repr(options.settings_file and options.settings_file.resolve()),
+    )
+
+
+def _run_key(
+    options: CheckOptions, settings: Settings, environments: list[Environment], contents: dict[Path, "FileContent"]
+) -> str:
+    """Every input of a check: the code, the settings (file and effective values), the command's
+    options, the environments discovery found, and each file's path, kind and content digest."""
+    digest = hashlib.sha256()
+    settings_file = _content_digest(settings.source) if settings.source is not None else ""
+    for part in (
+        code_fingerprint(),
+        settings.fingerprint(),
+        repr(settings.source),
+        settings_file,
+        *_invocation(options, settings),
+        repr(environments),
+    ):
+        digest.update(part.encode() + b"\0")
+    for path, content in contents.items():
+        digest.update(f"{path}\0{content.kind}\0{content.digest}\0".encode())
+    return digest.hexdigest()
+
+
+def _content_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        return f"unreadable:{exc}"
 
 
 def _cache_dir(options: CheckOptions, settings: Settings) -> Path:
@@ -160,27 +269,33 @@ def _classify_files(
     for env in environments:
         for path in env.revision_files(overlay):
             kinds[path] = REVISION
-    revision_real = {_real(p) for p in kinds}
+    folders: dict[str, str] = {}
+    revision_real = {_real(p, folders) for p in kinds}
+    # Membership is tested on path strings: a Path per listed file, for each of the (usually
+    # three) walks over a 2,000-revision folder, cost more than reading the files.
+    known = {os.fspath(p) for p in kinds}
+    walked: set[Path] = set()
     for env in environments:
         for folder in env.candidate_folders():
-            if not folder.is_dir():
+            # The script folder is usually also a version location's parent: one walk is enough.
+            if folder in walked or not folder.is_dir():
                 continue
+            walked.add(folder)
             for root, _dirs, files in walk_project([folder], settings):
+                root_text = os.fspath(root)
                 for name in files:
-                    path = root / name
-                    if (
-                        name.endswith(".py")
-                        and not name.startswith("__init__")
-                        and name != "env.py"
-                        and path not in kinds
-                        and _real(path) not in revision_real
-                    ):
-                        kinds[path] = UNSCANNED
+                    if not name.endswith(".py") or name.startswith("__init__") or name == "env.py":
+                        continue
+                    text = os.path.join(root_text, name)
+                    if text not in known and _real(root / name, folders) not in revision_real:
+                        kinds[root / name] = UNSCANNED
+                        known.add(text)
     for root, _dirs, files in walk_project(dirs, settings):
+        root_text = os.fspath(root)
         for name in files:
-            if name.endswith(".py"):
+            if name.endswith(".py") and os.path.join(root_text, name) not in known:
                 path = root / name
-                if path not in kinds and _real(path) not in revision_real:
+                if _real(path, folders) not in revision_real:
                     rel = _relative(path, settings.root)
                     if not settings.is_excluded(rel):
                         kinds[path] = MODULE
@@ -192,11 +307,11 @@ def _classify_files(
     return {p: kind for p, kind in kinds.items() if not overlay or overlay.get(p, b"") is not None}
 
 
-def _real(path: Path) -> Path:
+def _real(path: Path, folders: dict[str, str]) -> str:
     try:
-        return path.resolve()
+        return real_path(path, folders)
     except (OSError, RuntimeError):
-        return path
+        return os.fspath(path)
 
 
 def _relative(path: Path, root: Path) -> str:
@@ -231,41 +346,74 @@ def _extract_batch(batch: list[tuple[Path, str, bytes]], settings: Settings) -> 
     return [extract_facts(path, kind, data, settings) for path, kind, data in batch]
 
 
+@dataclass(frozen=True)
+class FileContent:
+    """One file as this run read it: its bytes and their SHA-256, or why it could not be read."""
+
+    kind: str
+    data: bytes
+    digest: str
+    error: Any = None  # a ParseError for an unreadable file (then digest describes the error)
+
+
+def read_contents(kinds: dict[Path, str], overlay: dict[Path, bytes | None] | None = None) -> dict[Path, FileContent]:
+    """Every file's bytes, in sorted path order; FIFOs, devices and sockets are left out."""
+    contents: dict[Path, FileContent] = {}
+    for path in sorted(kinds):
+        kind = kinds[path]
+        try:
+            data = overlay.get(path) if overlay and path in overlay else _read_regular(path)
+        except OSError as exc:
+            error = _unreadable(exc)
+            contents[path] = FileContent(kind, b"", f"unreadable:{error.message}", error)
+            continue
+        if data is not None:
+            contents[path] = FileContent(kind, data, hashlib.sha256(data).hexdigest())
+    return contents
+
+
+def _read_regular(path: Path) -> bytes | None:
+    """A regular file's bytes, else None: FIFOs and devices would block or never end, so the type is
+    checked before opening; dangling symlinks fail the stat (OSError)."""
+    name = os.fspath(path)
+    if not stat.S_ISREG(os.stat(name).st_mode):
+        return None
+    with open(name, "rb", buffering=0) as handle:
+        return handle.readall()
+
+
 def read_all(
     kinds: dict[Path, str],
     settings: Settings,
     cache: "FactCache | None",
     jobs: int | None,
     overlay: dict[Path, bytes | None] | None = None,
+    contents: dict[Path, FileContent] | None = None,
 ) -> dict[Path, FileFacts]:
+    if contents is None:
+        contents = read_contents(kinds, overlay)
     facts: dict[Path, FileFacts] = {}
     todo: list[tuple[Path, str, bytes, str]] = []
-    for path in sorted(kinds):
-        kind = kinds[path]
-        try:
-            if overlay and path in overlay:
-                data = overlay[path]
-            elif not stat.S_ISREG(path.stat().st_mode):
-                # FIFOs and devices would block or never end; dangling symlinks fail the stat.
-                continue
-            else:
-                data = path.read_bytes()
-        except OSError as exc:
-            facts[path] = FileFacts(path=path, kind=kind, parse_error=_unreadable(exc))
+    for path, content in contents.items():
+        if content.error is not None:
+            facts[path] = FileFacts(path=path, kind=content.kind, parse_error=content.error)
             continue
-        digest = hashlib.sha256(data).hexdigest()
-        cached = cache.get(digest, kind) if cache else None
+        cached = cache.get(path, content.kind, content.digest) if cache else None
         if cached is not None:
-            cached.path = path
             facts[path] = cached
         else:
-            todo.append((path, kind, data, digest))
+            todo.append((path, content.kind, content.data, content.digest))
     if todo:
         for (path, kind, _data, digest), result in zip(todo, _extract_many(todo, settings, jobs)):
             result.digest = digest
             facts[path] = result
             if cache:
-                cache.put(digest, kind, result)
+                cache.put(path, kind, digest, result)
+        # Sorted path order whatever came from the cache: rules see the files in the same order
+        # on every run.
+        facts = {path: facts[path] for path in contents}
+    if cache:
+        cache.save()
     return facts
 
 
@@ -284,6 +432,7 @@ def _extract_many(todo: list[tuple[Path, str, bytes, str]], settings: Settings, 
     batches = [items[i : i + size] for i in range(0, len(items), size)]
     try:
         import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
         context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -294,62 +443,14 @@ def _extract_many(todo: list[tuple[Path, str, bytes, str]], settings: Settings, 
     return [facts for batch in results for facts in batch]
 
 
-class FactCache:
-    """Per-file facts keyed by content hash, driftlint version and the settings that matter.
-
-    Writes go to a temporary file renamed into place, so two runs at once never see half a file;
-    an entry that cannot be read is ignored and rewritten.
-    """
-
-    def __init__(self, directory: Path, settings: Settings):
-        self.directory = directory
-        self.salt = f"{CACHE_FORMAT}:{driftlint.__version__}:{settings.fingerprint()}"
-        self.writable = True
-
-    def _path(self, digest: str, kind: str) -> Path:
-        key = hashlib.sha256(f"{self.salt}:{kind}:{digest}".encode()).hexdigest()
-        return self.directory / "facts" / key[:2] / f"{key}.pickle"
-
-    def get(self, digest: str, kind: str) -> FileFacts | None:
-        path = self._path(digest, kind)
-        try:
-            with open(path, "rb") as handle:
-                value = pickle.load(handle)
-        except FileNotFoundError:
-            return None
-        except Exception:  # noqa: BLE001 - a corrupt entry is a miss, never a crash
-            return None
-        return value if isinstance(value, FileFacts) else None
-
-    def put(self, digest: str, kind: str, facts: FileFacts) -> None:
-        if not self.writable:
-            return
-        path = self._path(digest, kind)
-        try:
-            self._ensure_root()
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(facts, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temp, path)
-        except OSError:
-            self.writable = False
-
-    def _ensure_root(self) -> None:
-        if not self.directory.exists():
-            self.directory.mkdir(parents=True, exist_ok=True)
-            (self.directory / ".gitignore").write_text("# Created by driftlint.\n*\n", encoding="utf-8")
-            (self.directory / "CACHEDIR.TAG").write_text(
-                "Signature: 8a477f597d28d172789f06886806bc55\n# driftlint cache\n", encoding="utf-8"
-            )
-
-
 # -- suppressions, per-file ignores, severities ----------------------------------------------------
 
 
 def apply_suppressions(diagnostics: list[Diagnostic], project: Project, enabled: set[str]) -> list[Diagnostic]:
     by_selector = rule_by_selector()
-    facts_by_rel = {project.relpath(path): facts for path, facts in project.files.items()}
+    # Only files with suppression comments matter here; relpath on every file of a large history
+    # costs more than all the rules together.
+    facts_by_rel = {project.relpath(path): facts for path, facts in project.files.items() if facts.suppressions}
     used: set[tuple[str, int, str]] = set()
     kept: list[Diagnostic] = []
     for diagnostic in diagnostics:

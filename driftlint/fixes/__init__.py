@@ -6,9 +6,10 @@ import difflib
 import importlib
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Protocol
 
 from driftlint.diagnostics import Diagnostic
 from driftlint.engine import CheckOptions, CheckResult, run_check
@@ -31,7 +32,7 @@ class FixError(Exception):
 
 
 class Fixer(Protocol):
-    def __call__(self, diagnostic: Diagnostic, project: Project, files: "Workspace") -> str: ...
+    def __call__(self, diagnostic: Diagnostic, project: Project, files: Workspace) -> str: ...
 
 
 class Workspace:
@@ -50,7 +51,7 @@ class Workspace:
     def write(self, path: Path, data: bytes) -> None:
         self.pending[path] = data
 
-    def edits(self) -> list["FileEdit"]:
+    def edits(self) -> list[FileEdit]:
         result = []
         for path in sorted(self.pending):
             before = _disk(path)

@@ -7,9 +7,9 @@ import io
 import re
 import token
 import tokenize
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from driftlint.diagnostics import Diagnostic
 from driftlint.fixes import FileEdit, Skipped, Workspace

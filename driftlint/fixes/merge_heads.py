@@ -73,9 +73,9 @@ def fix_multiple_heads(diagnostic: Diagnostic, project: Project, files: Workspac
 def _analysis_for(diagnostic: Diagnostic, project: Project) -> EnvironmentAnalysis:
     for analysis in project.environments:
         heads = analysis.graph.heads
-        if len(heads) > 1 and tuple(sorted(n.revision for n in heads)) == diagnostic.subject:
-            if any(project.relpath(n.facts.path) == diagnostic.path for n in heads):
-                return analysis
+        same_heads = len(heads) > 1 and tuple(sorted(n.revision for n in heads)) == diagnostic.subject
+        if same_heads and any(project.relpath(n.facts.path) == diagnostic.path for n in heads):
+            return analysis
     raise FixError("the heads changed since the check")
 
 

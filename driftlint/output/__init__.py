@@ -6,7 +6,7 @@ import importlib
 import pkgutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Mapping, Sequence
 
 from driftlint.diagnostics import Diagnostic
 
@@ -18,7 +18,7 @@ class RenderContext:
     cwd: Path
     color: bool = False
     tool_version: str = ""
-    rules: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # code -> (name, summary, severity)
+    rules: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)  # code -> (name, summary, severity)
     show_fixes: bool = True
     files_checked: int = 0
 
@@ -51,7 +51,28 @@ def render(diagnostics: Sequence[Diagnostic], format_name: str, context: RenderC
     return formats()[format_name](diagnostics, context)
 
 
-def rule_metadata() -> dict[str, tuple[str, str, str]]:
-    from driftlint.rule import all_rules
+def rule_metadata() -> Mapping[str, tuple[str, str, str]]:
+    """code -> (name, summary, severity), imported on first use: a warm run answered from the
+    cache would otherwise import every rule module (and networkx, pglast) just to print."""
+    return _RuleMetadata()
 
-    return {r.code: (r.name, r.summary, r.severity.value) for r in all_rules()}
+
+class _RuleMetadata(Mapping[str, tuple[str, str, str]]):
+    def __init__(self) -> None:
+        self._data: dict[str, tuple[str, str, str]] | None = None
+
+    def _load(self) -> dict[str, tuple[str, str, str]]:
+        if self._data is None:
+            from driftlint.rule import all_rules
+
+            self._data = {r.code: (r.name, r.summary, r.severity.value) for r in all_rules()}
+        return self._data
+
+    def __getitem__(self, code: str) -> tuple[str, str, str]:
+        return self._load()[code]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())

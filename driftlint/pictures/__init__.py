@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from driftlint.diagnostics import Diagnostic
 from driftlint.project import EnvironmentAnalysis, Project

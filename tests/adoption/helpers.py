@@ -64,7 +64,7 @@ class Repo:
         self.git("init", "-q", "-b", "main")
 
     def git(self, *args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=self.root, env=self.env, capture_output=True, text=True)
+        done = subprocess.run(["git", *args], check=False, cwd=self.root, env=self.env, capture_output=True, text=True)
         assert done.returncode == 0, f"git {' '.join(args)} failed: {done.stderr}"
         return done.stdout
 

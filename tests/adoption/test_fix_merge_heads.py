@@ -184,10 +184,16 @@ def test_builtin_template_matches_alembics_generic_template():
     from mako.template import Template
 
     generic = Path(alembic.__file__).parent / "templates" / "generic" / "script.py.mako"
-    arguments = dict(
-        up_revision="0123456789ab", down_revision=("a1", "b1"), branch_labels=None, depends_on=None,
-        create_date=datetime.datetime(2024, 5, 1, 12, 0, 0), comma=format_as_comma, message="merge heads", refresh=True,
-    )
+    arguments = {
+        "up_revision": "0123456789ab",
+        "down_revision": ("a1", "b1"),
+        "branch_labels": None,
+        "depends_on": None,
+        "create_date": datetime.datetime(2024, 5, 1, 12, 0, 0),
+        "comma": format_as_comma,
+        "message": "merge heads",
+        "refresh": True,
+    }
 
     assert builtin_template(**arguments) == Template(filename=str(generic)).render_unicode(**arguments)
 

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from driftlint.pictures import Picture, PictureNode
-from driftlint.pictures import dot, mermaid, text
+from driftlint.pictures import Picture, PictureNode, dot, mermaid, text
 
 from ..conftest import FIXTURES
 from .helpers import invoke

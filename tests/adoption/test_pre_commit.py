@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(shutil.which("pre-commit") is None, reason="the 
 
 
 def _run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(args, check=False, cwd=cwd, env=env, capture_output=True, text=True, timeout=900)
 
 
 @pytest.fixture(scope="module")

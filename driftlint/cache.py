@@ -1,0 +1,204 @@
+"""The on-disk cache: each file's facts by content digest, and whole results by every input of a run."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import driftlint
+from driftlint.project import FileFacts
+
+CACHE_FORMAT = "2"
+# Every entry starts with this, then the SHA-256 of the pickled payload: a truncated or garbled
+# entry fails the check and is treated as absent, so it can never produce a wrong result.
+MAGIC = b"driftlint-cache-" + CACHE_FORMAT.encode() + b"\n"
+DIGEST_SIZE = 32
+# Libraries whose behaviour shapes what is extracted from a file (pglast parses the raw SQL).
+LIBRARIES = ("pglast", "libcst", "networkx")
+GITIGNORE = "# Created by driftlint automatically.\n*\n"
+CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by driftlint.\n"
+
+
+@lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """driftlint's own source, its version, the interpreter, and the libraries that read files.
+
+    Reusing a result needs exactly the code that produced it: with an editable install the
+    version stays the same while an extractor or a rule changes underneath.
+    """
+    digest = hashlib.sha256(f"{CACHE_FORMAT}\0{driftlint.__version__}\0{sys.version}\0".encode())
+    package = os.path.dirname(os.path.abspath(driftlint.__file__))
+    for root, dirs, files in os.walk(package):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith(".py"):
+                path = os.path.join(root, name)
+                with open(path, "rb") as handle:
+                    content = handle.read()
+                digest.update(os.path.relpath(path, package).encode() + b"\0" + hashlib.sha256(content).digest())
+    for name in LIBRARIES:
+        digest.update(f"{name}\0{_library_stamp(name)}\0".encode())
+    return digest.hexdigest()
+
+
+def _library_stamp(name: str) -> str:
+    """Where an installed library lives and when it was written, found without importing it."""
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return "absent"
+    origin = spec.origin if spec is not None else None
+    if not origin:
+        return "absent"
+    try:
+        status = os.stat(origin)
+    except OSError:
+        return origin
+    return f"{origin}:{status.st_size}:{status.st_mtime_ns}"
+
+
+def scope_name(prefix: str, *parts: str) -> str:
+    """A file name for one project (or one invocation): runs on other projects keep their own entries."""
+    return f"{prefix}-{hashlib.sha256(chr(0).join(parts).encode()).hexdigest()[:20]}.pickle"
+
+
+def read_entry(path: Path) -> Any:
+    """The value stored at `path`; None when it is missing, truncated, garbled or of another format."""
+    try:
+        with open(path, "rb") as handle:
+            blob = handle.read()
+    except OSError:
+        return None
+    start = len(MAGIC) + DIGEST_SIZE
+    if len(blob) < start or not blob.startswith(MAGIC):
+        return None
+    payload = memoryview(blob)[start:]
+    if hashlib.sha256(payload).digest() != blob[len(MAGIC) : start]:
+        return None
+    try:
+        return pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - e.g. a class renamed since: a miss, never a crash
+        return None
+
+
+def write_entry(directory: Path, name: str, value: Any) -> bool:
+    """Store `value` under `name`, atomically: a concurrent reader sees the old entry or the new one.
+
+    False when it cannot be written (read-only disk, full disk): the cache is an optimisation and
+    never fails a check.
+    """
+    try:
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # noqa: BLE001 - an unpicklable extractor result: run uncached rather than fail
+        return False
+    try:
+        ensure_directory(directory)
+        fd, temp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".pickle")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(MAGIC + hashlib.sha256(payload).digest() + payload)
+            os.replace(temp, directory / name)
+        except BaseException:
+            try:
+                os.unlink(temp)
+            except OSError:
+                pass
+            raise
+    except OSError:
+        return False
+    return True
+
+
+def ensure_directory(directory: Path) -> None:
+    """Create the cache folder, with its own .gitignore and CACHEDIR.TAG, when it does not exist.
+
+    Only a folder driftlint creates gets them: `--cache-dir` pointing at an existing folder must
+    not hide that folder's files from git.
+    """
+    if directory.is_dir():
+        return
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir()
+    except FileExistsError:
+        return  # another run created it a moment ago and writes the markers itself
+    for name, text in ((".gitignore", GITIGNORE), ("CACHEDIR.TAG", CACHEDIR_TAG)):
+        (directory / name).write_text(text, encoding="utf-8")
+
+
+class FactCache:
+    """Each file's facts, keyed by its path, kind and content digest, in one file per project.
+
+    One file instead of one per source file: creating thousands of small files costs far more
+    than extracting the facts again (about a millisecond each on ext4), and a warm run that finds
+    one file changed reads the whole pack at once. The pack also carries the salt (code and
+    settings fingerprints); a pack with another salt is ignored and replaced.
+    """
+
+    def __init__(self, directory: Path, settings_fingerprint: str, root: Path):
+        self.directory = directory
+        self.salt = f"{code_fingerprint()}:{settings_fingerprint}"
+        self.name = scope_name("facts", str(root))
+        self._stored: dict[str, tuple[str, str, FileFacts]] | None = None
+        self._used: dict[str, tuple[str, str, FileFacts]] = {}
+        self._added = False
+
+    def _entries(self) -> dict[str, tuple[str, str, FileFacts]]:
+        if self._stored is None:
+            value = read_entry(self.directory / self.name)
+            valid = isinstance(value, tuple) and len(value) == 2 and value[0] == self.salt and isinstance(value[1], dict)
+            self._stored = value[1] if valid else {}
+        return self._stored
+
+    def get(self, path: Path, kind: str, digest: str) -> FileFacts | None:
+        entry = self._entries().get(str(path))
+        if not (isinstance(entry, tuple) and len(entry) == 3 and entry[:2] == (kind, digest)):
+            return None
+        facts = entry[2]
+        if not isinstance(facts, FileFacts):
+            return None
+        self._used[str(path)] = entry
+        facts.path = path
+        return facts
+
+    def put(self, path: Path, kind: str, digest: str, facts: FileFacts) -> None:
+        self._used[str(path)] = (kind, digest, facts)
+        self._added = True
+
+    def save(self) -> None:
+        """Write the pack when this run extracted anything; entries of files it did not read are
+        kept while those files exist (another invocation may check them)."""
+        if not self._added:
+            return
+        kept = {p: e for p, e in self._entries().items() if p not in self._used and os.path.exists(p)}
+        write_entry(self.directory, self.name, (self.salt, {**kept, **self._used}))
+
+
+class RunCache:
+    """The result of one invocation, reused only when every input of the run is unchanged.
+
+    The key (computed by the engine) covers the code fingerprint, the settings, the command's
+    options, the discovered environments and the path, kind and content digest of every file
+    read; one entry per invocation scope (project root, working directory, arguments).
+    """
+
+    def __init__(self, directory: Path, scope: tuple[str, ...]):
+        self.directory = directory
+        self.name = scope_name("run", *scope)
+
+    def load(self, key: str) -> Any:
+        value = read_entry(self.directory / self.name)
+        if isinstance(value, tuple) and len(value) == 2 and value[0] == key:
+            return value[1]
+        return None
+
+    def store(self, key: str, value: Any) -> None:
+        write_entry(self.directory, self.name, (key, value))
