@@ -149,3 +149,14 @@ def test_a_missing_baseline_exits_2_and_says_how_to_create_it(tmp_path):
 
     assert result.exit_code == 2
     assert "--write-baseline" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_fix_leaves_findings_the_baseline_records_alone(tmp_path):
+    root = write_tree(tmp_path, TWO_HEADS)
+    invoke(root, "check", "--no-cache", "--write-baseline", "baseline.json")
+    before = sorted(p.name for p in (root / "migrations/versions").iterdir())
+
+    result = invoke(root, "check", "--no-cache", "--fix", "--baseline", "baseline.json")
+
+    assert result.exit_code == 0
+    assert sorted(p.name for p in (root / "migrations/versions").iterdir()) == before

@@ -229,3 +229,22 @@ def test_overlay_files_join_the_load_order_where_alembic_would_walk_them(tmp_pat
     files = [p.relative_to(location).as_posix() for p in env.revision_files(overlay)]
 
     assert files == ["a.py", "sub/a.py", "sub/b.py", "zz/c.py"]
+
+
+def test_graph_base_draws_the_merge_result(make_repo):
+    repo = branch_off(make_repo, {"a1_base.py": revision("a1", None)})
+    repo.write(project({"c1_index.py": revision("c1", "a1")}))
+    repo.commit("feature adds c1")
+    repo.git("checkout", "-q", "main")
+    repo.write(project({"b1_email.py": revision("b1", "a1")}))
+    repo.commit("main adds b1")
+    repo.git("checkout", "-q", "feature")
+
+    drawn = invoke(repo.root, "graph", "--no-cache", "--base", "main")
+
+    assert drawn.stdout.splitlines() == [
+        "alembic.ini: 3 revisions, 2 heads",
+        "● a1  a1  (base)",
+        "├─● b1  b1  (head)  ✗ DL101",
+        "└─● c1  c1  (head)  ✗ DL101",
+    ]
