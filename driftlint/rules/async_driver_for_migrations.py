@@ -42,7 +42,11 @@ class AsyncDriverForMigrations(LiveGate, Rule):
                 continue
             if not url.is_async:
                 continue
-            where = "`sqlalchemy.url`" if candidate.source == "sqlalchemy.url" else f"environment variable `{candidate.source}`"
+            where = (
+                "`sqlalchemy.url`"
+                if candidate.source == "sqlalchemy.url"
+                else f"environment variable `{candidate.source}`"
+            )
             sync = url.with_driver("postgresql+psycopg")
             yield self.diagnostic(
                 f"{where} names the async driver `{url.driver}` ({url}), but env.py creates a sync engine: "
@@ -50,6 +54,8 @@ class AsyncDriverForMigrations(LiveGate, Rule):
                 ctx.project.relpath(candidate.path),
                 (candidate.line, 1, candidate.line, 1),
                 fix_title=f"Give migrations a sync URL ({sync}) or switch env.py to the async template",
-                related=[Related(ctx.project.relpath(env_py), Location(engine_line, 1), "the sync engine env.py creates")],
+                related=[
+                    Related(ctx.project.relpath(env_py), Location(engine_line, 1), "the sync engine env.py creates")
+                ],
                 subject=(candidate.source, url.drivername),
             )

@@ -68,6 +68,8 @@ class BeatScheduleNotLoaded(LiveGate, Rule):
                 path,
                 span,
                 fix_title="Name a registered task, or add its module to `include`/`imports`/autodiscovery",
-                context=[("Registered tasks", sorted(t for t in loaded.tasks if not t.startswith("celery.")) or ["(none)"])],
+                context=[
+                    ("Registered tasks", sorted(t for t in loaded.tasks if not t.startswith("celery.")) or ["(none)"])
+                ],
                 subject=(spec, key, task),
             )

@@ -63,11 +63,19 @@ class ConcurrentRefreshNotReady(LiveGate, Rule):
             problems: list[tuple[str, str, str]] = []
             if not has_index:
                 problems.append(
-                    ("index", "it has no unique index on plain columns without WHERE", f"CREATE UNIQUE INDEX ON {entry.name} (<key columns>)")
+                    (
+                        "index",
+                        "it has no unique index on plain columns without WHERE",
+                        f"CREATE UNIQUE INDEX ON {entry.name} (<key columns>)",
+                    )
                 )
             if not populated:
                 problems.append(
-                    ("populated", "it is not populated (created WITH NO DATA)", f"REFRESH MATERIALIZED VIEW {entry.name} once, without CONCURRENTLY")
+                    (
+                        "populated",
+                        "it is not populated (created WITH NO DATA)",
+                        f"REFRESH MATERIALIZED VIEW {entry.name} once, without CONCURRENTLY",
+                    )
                 )
             if not may:
                 problems.append(("privilege", permission, grant))

@@ -37,7 +37,9 @@ class DatabaseNotAtHead(LiveGate, Rule):
                 applied |= {revision} | graph.ancestors(revision)
         pending_set = set(graph.by_id) - applied
         order = {rev: node.order for rev, node in graph.by_id.items()}
-        pending = list(nx.lexicographical_topological_sort(graph.dag.subgraph(pending_set), key=lambda r: (order[r], r)))
+        pending = list(
+            nx.lexicographical_topological_sort(graph.dag.subgraph(pending_set), key=lambda r: (order[r], r))
+        )
         upgrade = alembic_command(project, ctx.analysis.environment, "upgrade", "heads")
         if pending:
             shown = ", ".join(pending[:8]) + (f" and {len(pending) - 8} more" if len(pending) > 8 else "")
@@ -49,7 +51,11 @@ class DatabaseNotAtHead(LiveGate, Rule):
                 span,
                 fix_title=f"Apply the pending revisions: `{upgrade}`",
                 related=[
-                    Related(project.relpath(graph.by_id[r].facts.path), Location(*node_span(graph.by_id[r])[:2]), f"pending revision {r}")
+                    Related(
+                        project.relpath(graph.by_id[r].facts.path),
+                        Location(*node_span(graph.by_id[r])[:2]),
+                        f"pending revision {r}",
+                    )
                     for r in pending
                 ],
                 context=[
@@ -86,7 +92,9 @@ def _stamped(ctx: "VerifyContext", inspection: "Inspection") -> set[str] | None:
     else:
         location = alembic_env.version_table(ctx.env_py())
     if location == alembic_env.UNKNOWN:
-        raise VerifyError("env.py sets version_table at run time; name it with `version-table` in [tool.driftlint.verify]")
+        raise VerifyError(
+            "env.py sets version_table at run time; name it with `version-table` in [tool.driftlint.verify]"
+        )
     assert isinstance(location, tuple)
     schema, table = location
     qualified = f"{quote_ident(schema)}.{quote_ident(table)}" if schema else quote_ident(table)

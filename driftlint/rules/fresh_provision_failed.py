@@ -51,9 +51,13 @@ class FreshProvisionFailed(LiveGate, Rule):
         context = [("Database error", error_lines)]
         if failure.statement:
             statement = [line.rstrip() for line in failure.statement.splitlines() if line.strip()]
-            context.append(("Statement", statement[:STATEMENT_LINES] + (["..."] if len(statement) > STATEMENT_LINES else [])))
+            context.append(
+                ("Statement", statement[:STATEMENT_LINES] + (["..."] if len(statement) > STATEMENT_LINES else []))
+            )
         if ctx.fresh.applied:
-            context.append(("Ran before it (rolled back with it when the run is one transaction)", list(ctx.fresh.applied)))
+            context.append(
+                ("Ran before it (rolled back with it when the run is one transaction)", list(ctx.fresh.applied))
+            )
         if ctx.fresh.output:
             context.append(("Alembic output (last lines)", list(ctx.fresh.output)))
         yield self.diagnostic(
@@ -61,7 +65,10 @@ class FreshProvisionFailed(LiveGate, Rule):
             path,
             span,
             related=_creators(ctx, failure.error, node.revision if node is not None else None),
-            fix_title="Make the history build from zero: declare what this revision needs (`depends_on` or reparent it), or fix the failing statement",
+            fix_title=(
+                "Make the history build from zero: declare what this revision needs "
+                "(`depends_on` or reparent it), or fix the failing statement"
+            ),
             context=context,
             subject=(failure.revision or path, failure.error),
         )
@@ -82,5 +89,7 @@ def _creators(ctx: "VerifyContext", error: str, failing: str | None) -> list[Rel
     path, span = found
     creator = ctx.node_for_path(ctx.project.cwd / path)
     ordered = failing is not None and creator is not None and creator.revision in ctx.analysis.graph.ancestors(failing)
-    note = f"`{name}` is created here" + ("" if ordered else ", by a revision that is not an ancestor of the failing one")
+    note = f"`{name}` is created here" + (
+        "" if ordered else ", by a revision that is not an ancestor of the failing one"
+    )
     return [Related(path, Location(span[0], span[1]), note)]

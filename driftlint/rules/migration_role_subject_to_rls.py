@@ -50,10 +50,16 @@ class MigrationRoleSubjectToRls(LiveGate, Rule):
                 continue
             shown = table if schema == ctx.default_schema else f"{schema}.{table}"
             if forced:
-                why = "FORCE ROW LEVEL SECURITY applies it even to the owner" + (f" ({owner})" if is_owner else f"; the owner is {owner}")
+                why = "FORCE ROW LEVEL SECURITY applies it even to the owner" + (
+                    f" ({owner})" if is_owner else f"; the owner is {owner}"
+                )
             else:
                 why = f"the role is not the owner ({owner}) nor a member of it"
-            rule_text = "no policy, so every row is hidden" if not policies else f"{policies} polic{'y' if policies == 1 else 'ies'}"
+            rule_text = (
+                "no policy, so every row is hidden"
+                if not policies
+                else f"{policies} polic{'y' if policies == 1 else 'ies'}"
+            )
             path, span = locate(ctx, (RLS_FORCE, RLS_ENABLE, CREATE), schema, table)
             yield self.diagnostic(
                 f"Migration role `{role}` is subject to row-level security on `{shown}` ({rule_text}): {why}, "
@@ -74,7 +80,11 @@ class MigrationRoleSubjectToRls(LiveGate, Rule):
         if settings.source is not None:
             path = ctx.project.relpath(settings.source)
             line = next(
-                (n for n, text in enumerate(settings.source.read_text(encoding="utf-8").splitlines(), 1) if text.strip().startswith(ASSERTION)),
+                (
+                    n
+                    for n, text in enumerate(settings.source.read_text(encoding="utf-8").splitlines(), 1)
+                    if text.strip().startswith(ASSERTION)
+                ),
                 1,
             )
             span = (line, 1, line, 1)

@@ -57,6 +57,9 @@ class ReadOnlyRoleCanWrite(LiveGate, Rule):
                 path,
                 span,
                 fix_title=f"REVOKE {', '.join(granted)} ON {name} FROM {role} (and from the roles it inherits from)",
-                context=[("Checked on", [f"{inspection.label} ({inspection.url})"]), ("Write privileges held", granted)],
+                context=[
+                    ("Checked on", [f"{inspection.label} ({inspection.url})"]),
+                    ("Write privileges held", granted),
+                ],
                 subject=(role, f"{schema}.{table}"),
             )

@@ -41,7 +41,16 @@ class SchemaDrift(LiveGate, Rule):
     def _name(self, ctx: "VerifyContext", schema: str, name: str) -> str:
         return name if schema == ctx.default_schema else f"{schema}.{name}"
 
-    def _finding(self, ctx: "VerifyContext", schema: str, table: str, message: str, subject: tuple[str, ...], live: str | None = None, built: str | None = None) -> Diagnostic:
+    def _finding(
+        self,
+        ctx: "VerifyContext",
+        schema: str,
+        table: str,
+        message: str,
+        subject: tuple[str, ...],
+        live: str | None = None,
+        built: str | None = None,
+    ) -> Diagnostic:
         path, span = self._where(ctx, schema, table)
         context = []
         if live is not None or built is not None:
@@ -61,22 +70,44 @@ class SchemaDrift(LiveGate, Rule):
             a, b = live.relations.get(key), built.relations.get(key)
             shown = self._name(ctx, schema, name)
             if a is None and b is not None:
-                yield self._finding(ctx, schema, name, f"{b.kind.capitalize()} `{shown}` {ONLY_FRESH}", (schema, name, "missing"))
+                yield self._finding(
+                    ctx, schema, name, f"{b.kind.capitalize()} `{shown}` {ONLY_FRESH}", (schema, name, "missing")
+                )
             elif b is None and a is not None:
-                yield self._finding(ctx, schema, name, f"{a.kind.capitalize()} `{shown}` {ONLY_TARGET}", (schema, name, "extra"))
+                yield self._finding(
+                    ctx, schema, name, f"{a.kind.capitalize()} `{shown}` {ONLY_TARGET}", (schema, name, "extra")
+                )
             elif a is not None and b is not None:
                 if a.kind != b.kind:
-                    yield self._finding(ctx, schema, name, f"`{shown}` is a {a.kind} in the database but a {b.kind} from the migrations", (schema, name, "kind"), a.kind, b.kind)
+                    yield self._finding(
+                        ctx,
+                        schema,
+                        name,
+                        f"`{shown}` is a {a.kind} in the database but a {b.kind} from the migrations",
+                        (schema, name, "kind"),
+                        a.kind,
+                        b.kind,
+                    )
                     continue
                 if (a.row_security, a.force_row_security) != (b.row_security, b.force_row_security):
                     yield self._finding(
-                        ctx, schema, name,
+                        ctx,
+                        schema,
+                        name,
                         f"Row-level security on `{shown}` is {_rls(a.row_security, a.force_row_security)} in the database "
                         f"but {_rls(b.row_security, b.force_row_security)} from the migrations",
                         (schema, name, "rls"),
                     )
                 if a.definition != b.definition:
-                    yield self._finding(ctx, schema, name, f"The query of {a.kind} `{shown}` differs from the one the migrations create", (schema, name, "definition"), a.definition, b.definition)
+                    yield self._finding(
+                        ctx,
+                        schema,
+                        name,
+                        f"The query of {a.kind} `{shown}` differs from the one the migrations create",
+                        (schema, name, "definition"),
+                        a.definition,
+                        b.definition,
+                    )
 
     def _columns(self, ctx: "VerifyContext", live: "SchemaSnapshot", built: "SchemaSnapshot") -> Iterator[Diagnostic]:
         for key in sorted(live.columns.keys() | built.columns.keys()):
@@ -86,13 +117,22 @@ class SchemaDrift(LiveGate, Rule):
             a, b = live.columns.get(key), built.columns.get(key)
             shown = f"{self._name(ctx, schema, table)}.{column}"
             if a is None:
-                yield self._finding(ctx, schema, table, f"Column `{shown}` {ONLY_FRESH}", (schema, table, column, "missing"))
+                yield self._finding(
+                    ctx, schema, table, f"Column `{shown}` {ONLY_FRESH}", (schema, table, column, "missing")
+                )
             elif b is None:
-                yield self._finding(ctx, schema, table, f"Column `{shown}` {ONLY_TARGET}", (schema, table, column, "extra"))
+                yield self._finding(
+                    ctx, schema, table, f"Column `{shown}` {ONLY_TARGET}", (schema, table, column, "extra")
+                )
             elif a != b:
                 yield self._finding(
-                    ctx, schema, table, f"Column `{shown}` is `{_column(a)}` in the database but `{_column(b)}` from the migrations",
-                    (schema, table, column, "changed"), _column(a), _column(b),
+                    ctx,
+                    schema,
+                    table,
+                    f"Column `{shown}` is `{_column(a)}` in the database but `{_column(b)}` from the migrations",
+                    (schema, table, column, "changed"),
+                    _column(a),
+                    _column(b),
                 )
 
     def _indexes(self, ctx: "VerifyContext", live: "SchemaSnapshot", built: "SchemaSnapshot") -> Iterator[Diagnostic]:
@@ -102,11 +142,29 @@ class SchemaDrift(LiveGate, Rule):
             table = (a or b)[0]  # type: ignore[index]
             shown = self._name(ctx, schema, index)
             if a is None:
-                yield self._finding(ctx, schema, table, f"Index `{shown}` {ONLY_FRESH}", (schema, index, "missing"), None, b[1] if b else None)
+                yield self._finding(
+                    ctx,
+                    schema,
+                    table,
+                    f"Index `{shown}` {ONLY_FRESH}",
+                    (schema, index, "missing"),
+                    None,
+                    b[1] if b else None,
+                )
             elif b is None:
-                yield self._finding(ctx, schema, table, f"Index `{shown}` {ONLY_TARGET}", (schema, index, "extra"), a[1], None)
+                yield self._finding(
+                    ctx, schema, table, f"Index `{shown}` {ONLY_TARGET}", (schema, index, "extra"), a[1], None
+                )
             elif a != b:
-                yield self._finding(ctx, schema, table, f"Index `{shown}` is defined differently in the database", (schema, index, "changed"), a[1], b[1])
+                yield self._finding(
+                    ctx,
+                    schema,
+                    table,
+                    f"Index `{shown}` is defined differently in the database",
+                    (schema, index, "changed"),
+                    a[1],
+                    b[1],
+                )
 
     def _policies(self, ctx: "VerifyContext", live: "SchemaSnapshot", built: "SchemaSnapshot") -> Iterator[Diagnostic]:
         for key in sorted(live.policies.keys() | built.policies.keys()):
@@ -114,15 +172,47 @@ class SchemaDrift(LiveGate, Rule):
             a, b = live.policies.get(key), built.policies.get(key)
             shown = f"`{policy}` on `{self._name(ctx, schema, table)}`"
             if a is None:
-                yield self._finding(ctx, schema, table, f"Policy {shown} {ONLY_FRESH}", (schema, table, policy, "missing"), None, _policy(b))
+                yield self._finding(
+                    ctx,
+                    schema,
+                    table,
+                    f"Policy {shown} {ONLY_FRESH}",
+                    (schema, table, policy, "missing"),
+                    None,
+                    _policy(b),
+                )
             elif b is None:
-                yield self._finding(ctx, schema, table, f"Policy {shown} {ONLY_TARGET}", (schema, table, policy, "extra"), _policy(a), None)
+                yield self._finding(
+                    ctx,
+                    schema,
+                    table,
+                    f"Policy {shown} {ONLY_TARGET}",
+                    (schema, table, policy, "extra"),
+                    _policy(a),
+                    None,
+                )
             elif a != b:
-                yield self._finding(ctx, schema, table, f"Policy {shown} differs from the one the migrations create", (schema, table, policy, "changed"), _policy(a), _policy(b))
+                yield self._finding(
+                    ctx,
+                    schema,
+                    table,
+                    f"Policy {shown} differs from the one the migrations create",
+                    (schema, table, policy, "changed"),
+                    _policy(a),
+                    _policy(b),
+                )
 
 
 def _rls(enabled: bool, forced: bool) -> str:
-    return "enabled and forced" if enabled and forced else "enabled" if enabled else "forced but disabled" if forced else "disabled"
+    return (
+        "enabled and forced"
+        if enabled and forced
+        else "enabled"
+        if enabled
+        else "forced but disabled"
+        if forced
+        else "disabled"
+    )
 
 
 def _column(value: tuple[str, bool, str | None]) -> str:

@@ -31,11 +31,19 @@ def main(argv: list[str]) -> int:
         result = {
             "ok": True,
             "module_file": getattr(module, "__file__", None),
-            "schedule": {str(name): str(entry.get("task")) if isinstance(entry, dict) else None for name, entry in schedule.items()},
+            "schedule": {
+                str(name): str(entry.get("task")) if isinstance(entry, dict) else None
+                for name, entry in schedule.items()
+            },
             "tasks": sorted(str(name) for name in app.tasks.keys()),
         }
     except BaseException as exc:  # noqa: BLE001 - reported to the parent as a finding
-        result = {"ok": False, "error": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}".rstrip(": ")}
+        result = {
+            "ok": False,
+            "error": f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}".rstrip(
+                ": "
+            ),
+        }
         traceback.print_exc()
     with open(result_file, "w", encoding="utf-8") as handle:
         json.dump(result, handle)

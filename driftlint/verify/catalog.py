@@ -49,7 +49,9 @@ class Relation:
 class SchemaSnapshot:
     relations: dict[tuple[str, str], Relation] = field(default_factory=dict)
     columns: dict[tuple[str, str, str], tuple[str, bool, str | None]] = field(default_factory=dict)
-    indexes: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # (schema, index) -> (table, definition)
+    indexes: dict[tuple[str, str], tuple[str, str]] = field(
+        default_factory=dict
+    )  # (schema, index) -> (table, definition)
     policies: dict[tuple[str, str, str], tuple[str, ...]] = field(default_factory=dict)
 
 

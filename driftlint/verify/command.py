@@ -13,20 +13,44 @@ from driftlint.config import ConfigError
 
 @click.command()
 @click.argument("path", required=False, type=click.Path(path_type=Path))
-@click.option("--database-url", help="The database to verify, read-only [default: env DRIFTLINT_DATABASE_URL, else DATABASE_URL].")
-@click.option("--fresh/--no-fresh", default=None,
-              help="Build a scratch database with `alembic upgrade heads` (on the target server, else an embedded PostgreSQL), verify it, drop it.")
-@click.option("--url-env", multiple=True, help="Environment variable env.py reads the URL from (repeatable) [default: DATABASE_URL].")
-@click.option("--app-role", help="Role the application runs as (refreshes materialized views) [default: the URL's user].")
+@click.option(
+    "--database-url", help="The database to verify, read-only [default: env DRIFTLINT_DATABASE_URL, else DATABASE_URL]."
+)
+@click.option(
+    "--fresh/--no-fresh",
+    default=None,
+    help="Build a scratch database with `alembic upgrade heads` (on the target server, else an embedded PostgreSQL), verify it, drop it.",
+)
+@click.option(
+    "--url-env",
+    multiple=True,
+    help="Environment variable env.py reads the URL from (repeatable) [default: DATABASE_URL].",
+)
+@click.option(
+    "--app-role", help="Role the application runs as (refreshes materialized views) [default: the URL's user]."
+)
 @click.option("--migration-role", help="Role migrations run as (row-level security) [default: the URL's user].")
 @click.option("--read-only-role", help="Role that must not write the --read-only-table tables.")
-@click.option("--read-only-table", "read_only_tables", multiple=True, help="A table the read-only role must not write (repeatable).")
+@click.option(
+    "--read-only-table",
+    "read_only_tables",
+    multiple=True,
+    help="A table the read-only role must not write (repeatable).",
+)
 @click.option("--celery-app", help="module:attr of the Celery app; DL908 imports it, which runs your code.")
-@click.option("--timeout", type=click.FloatRange(min=0.5), help="Connect and statement timeout in seconds [default: 10].")
-@click.option("--output-format", type=FORMAT_CHOICE, envvar="DRIFTLINT_OUTPUT_FORMAT",
-              help="Output format, as for check [default: full on a terminal, else concise].")
+@click.option(
+    "--timeout", type=click.FloatRange(min=0.5), help="Connect and statement timeout in seconds [default: 10]."
+)
+@click.option(
+    "--output-format",
+    type=FORMAT_CHOICE,
+    envvar="DRIFTLINT_OUTPUT_FORMAT",
+    help="Output format, as for check [default: full on a terminal, else concise].",
+)
 @click.option("-o", "--output-file", type=click.Path(path_type=Path), help="Write the report to a file.")
-@click.option("-c", "--config", "alembic_config", type=click.Path(path_type=Path), help="Alembic config file (like `alembic -c`).")
+@click.option(
+    "-c", "--config", "alembic_config", type=click.Path(path_type=Path), help="Alembic config file (like `alembic -c`)."
+)
 @click.option("-n", "--name", "alembic_section", help="Section of the Alembic ini file (like `alembic -n`).")
 @click.option("--settings", "settings_file", type=click.Path(path_type=Path), help="driftlint settings file.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")

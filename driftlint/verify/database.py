@@ -18,14 +18,30 @@ ASYNC_DRIVERS = frozenset({"asyncpg", "psycopg_async", "aiopg"})
 # libpq parameters that may ride along in a URL query (everything else is driver-specific).
 LIBPQ_QUERY = frozenset(
     {
-        "host", "port", "sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl", "sslpassword",
-        "application_name", "options", "target_session_attrs", "gssencmode", "passfile", "service",
-        "channel_binding", "krbsrvname", "requirepeer",
+        "host",
+        "port",
+        "sslmode",
+        "sslrootcert",
+        "sslcert",
+        "sslkey",
+        "sslcrl",
+        "sslpassword",
+        "application_name",
+        "options",
+        "target_session_attrs",
+        "gssencmode",
+        "passfile",
+        "service",
+        "channel_binding",
+        "krbsrvname",
+        "requirepeer",
     }
 )
 SSL_MODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
 # Greedy up to the last `@` of the token: an unencoded password may itself contain `@`.
-_URL_CREDENTIALS = re.compile(r"(?P<head>[a-z][a-z0-9+._-]*://[^:/@\s'\"]*:)(?P<secret>[^\s'\"]+)(?P<tail>@)", re.IGNORECASE)
+_URL_CREDENTIALS = re.compile(
+    r"(?P<head>[a-z][a-z0-9+._-]*://[^:/@\s'\"]*:)(?P<secret>[^\s'\"]+)(?P<tail>@)", re.IGNORECASE
+)
 
 
 class Masker:
@@ -83,14 +99,16 @@ class DatabaseURL:
         except (ArgumentError, ValueError):
             raise VerifyError(f"not a database URL: {MASK(raw)!r}") from None
         MASK.add(url.password if isinstance(url.password, str) else None)
-        if not url.drivername.split("+")[0] in ("postgresql", "postgres"):
+        if url.drivername.split("+")[0] not in ("postgresql", "postgres"):
             raise VerifyError(f"{cls._masked(url)}: driftlint verify supports PostgreSQL URLs only")
         query: list[tuple[str, str]] = []
         for key, value in url.query.items():
             for item in (value,) if isinstance(value, str) else value:
                 query.append((key, item))
         return cls(
-            drivername=url.drivername.replace("postgres+", "postgresql+") if url.drivername != "postgres" else "postgresql",
+            drivername=url.drivername.replace("postgres+", "postgresql+")
+            if url.drivername != "postgres"
+            else "postgresql",
             username=url.username,
             password=url.password if isinstance(url.password, str) else None,
             host=url.host,
@@ -156,7 +174,9 @@ class DatabaseURL:
             elif key == "ssl":
                 # asyncpg spells sslmode `ssl` (and accepts true/false).
                 lowered = value.lower()
-                params["sslmode"] = lowered if lowered in SSL_MODES else ("require" if lowered in ("true", "1") else "disable")
+                params["sslmode"] = (
+                    lowered if lowered in SSL_MODES else ("require" if lowered in ("true", "1") else "disable")
+                )
         return params
 
 
@@ -179,7 +199,9 @@ def describe_connect_error(url: DatabaseURL, exc: BaseException) -> str:
     return MASK(f"cannot connect to {url}: {reason}")
 
 
-def connect(url: DatabaseURL, timeout: float, *, autocommit: bool = False, read_only: bool = True) -> "psycopg.Connection[Any]":
+def connect(
+    url: DatabaseURL, timeout: float, *, autocommit: bool = False, read_only: bool = True
+) -> "psycopg.Connection[Any]":
     """A connection with connect, statement and lock timeouts; read-only unless asked otherwise."""
     psycopg = _psycopg()
     options = f"-c statement_timeout={int(timeout * 1000)} -c lock_timeout={int(timeout * 1000)}"

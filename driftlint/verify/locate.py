@@ -30,11 +30,7 @@ def last_effect(ctx: "VerifyContext", actions: Iterable[str], schema: str, name:
         if effects is None:
             continue
         match: Effect | None = next(
-            (
-                e
-                for e in effects.effects
-                if e.action in wanted and e.obj.name == name and e.obj.schema == schema
-            ),
+            (e for e in effects.effects if e.action in wanted and e.obj.name == name and e.obj.schema == schema),
             None,
         )
         if match is not None:

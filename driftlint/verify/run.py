@@ -104,11 +104,17 @@ def choose_environment(project: Project, request: VerifyRequest) -> EnvironmentA
     runnable = [a for a in project.environments if a.environment.config_path is not None]
     if not runnable:
         raise VerifyError(
-            f"no Alembic configuration (alembic.ini or [tool.alembic]) found under {request.path}; "
-            "pass -c/--config"
+            f"no Alembic configuration (alembic.ini or [tool.alembic]) found under {request.path}; pass -c/--config"
         )
     if len(runnable) > 1:
-        names = ", ".join(sorted(project.relpath(a.environment.config_path) + (f" [{a.environment.section}]" if a.environment.section else "") for a in runnable if a.environment.config_path))
+        names = ", ".join(
+            sorted(
+                project.relpath(a.environment.config_path)
+                + (f" [{a.environment.section}]" if a.environment.section else "")
+                for a in runnable
+                if a.environment.config_path
+            )
+        )
         raise VerifyError(f"several Alembic environments found ({names}); choose one with -c/--config and -n/--name")
     return runnable[0]
 
@@ -118,7 +124,9 @@ def target_url(options: VerifyOptions, environ: Mapping[str, str]) -> DatabaseUR
     return DatabaseURL.parse(raw) if raw else None
 
 
-def project_driver(options: VerifyOptions, environ: Mapping[str, str], analysis: EnvironmentAnalysis, target: DatabaseURL | None) -> str:
+def project_driver(
+    options: VerifyOptions, environ: Mapping[str, str], analysis: EnvironmentAnalysis, target: DatabaseURL | None
+) -> str:
     """The driver env.py would use: from the URL variables, the target URL, then alembic.ini."""
     candidates = [environ.get(name) for name in options.url_env]
     configured = alembic_env.ini_url(analysis.environment)
@@ -177,14 +185,20 @@ def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> Verif
     analysis = choose_environment(project, request)
     target = target_url(options, request.environ)
     if target is None and not options.fresh:
-        raise VerifyError("no database to verify: pass --database-url (or set DRIFTLINT_DATABASE_URL or DATABASE_URL), or --fresh")
+        raise VerifyError(
+            "no database to verify: pass --database-url (or set DRIFTLINT_DATABASE_URL or DATABASE_URL), or --fresh"
+        )
     gates = live_gates(settings)
     diagnostics = list(check.diagnostics)
     # SIGTERM/SIGHUP unwind like Ctrl-C, so the scratch database and server are always removed.
     with signals_exit(), contextlib.ExitStack() as stack:
-        ctx = VerifyContext(project=project, analysis=analysis, options=options, announce=announce, environ=request.environ)
+        ctx = VerifyContext(
+            project=project, analysis=analysis, options=options, announce=announce, environ=request.environ
+        )
         if target is not None:
-            ctx.target = stack.enter_context(open_inspection(target.with_driver(DEFAULT_DRIVER), "the database", options.timeout))
+            ctx.target = stack.enter_context(
+                open_inspection(target.with_driver(DEFAULT_DRIVER), "the database", options.timeout)
+            )
             ensure_roles_exist(ctx.target, options)
         if options.fresh:
             _build_fresh(ctx, stack, target, request)
@@ -193,7 +207,9 @@ def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> Verif
     return VerifyResult(_finish(diagnostics, project, settings, gates), settings, options, check.files_read)
 
 
-def _build_fresh(ctx: VerifyContext, stack: contextlib.ExitStack, target: DatabaseURL | None, request: VerifyRequest) -> None:
+def _build_fresh(
+    ctx: VerifyContext, stack: contextlib.ExitStack, target: DatabaseURL | None, request: VerifyRequest
+) -> None:
     from driftlint.verify.fresh import AlembicTarget, FreshOutcome, run_upgrade, scratch_database
 
     options = ctx.options

@@ -97,7 +97,9 @@ class Databases:
         self.created.append(name)
         return name
 
-    def url(self, name: str, user: str | None = None, password: str | None = None, driver: str = "postgresql+psycopg") -> str:
+    def url(
+        self, name: str, user: str | None = None, password: str | None = None, driver: str = "postgresql+psycopg"
+    ) -> str:
         credentials = user or self.server.superuser
         if password:
             credentials += f":{quote(password, safe='')}"
@@ -110,7 +112,12 @@ class Databases:
 
     def scratch_databases(self) -> list[str]:
         with superuser(self.server) as conn:
-            return [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'driftlint_fresh_%'").fetchall()]
+            return [
+                r[0]
+                for r in conn.execute(
+                    "SELECT datname FROM pg_database WHERE datname LIKE 'driftlint_fresh_%'"
+                ).fetchall()
+            ]
 
 
 @pytest.fixture

@@ -28,7 +28,12 @@ SECRET = "S3cr3t-p@ss:w0rd%"
 
 def invoke(*args: str, env: dict[str, str] | None = None):
     runner = CliRunner()
-    return runner.invoke(cli, ["verify", *args], env=env or {"DATABASE_URL": None, "DRIFTLINT_DATABASE_URL": None}, catch_exceptions=False)
+    return runner.invoke(
+        cli,
+        ["verify", *args],
+        env=env or {"DATABASE_URL": None, "DRIFTLINT_DATABASE_URL": None},
+        catch_exceptions=False,
+    )
 
 
 def closed_port() -> int:
@@ -101,7 +106,7 @@ def test_bad_credentials_exit_2_without_the_password(project, databases, passwor
     url = databases.url(name, password_role, "wrong-" + SECRET)
     result = invoke(str(project("tenant-app")), "--database-url", url)
     assert result.exit_code == 2
-    assert "bad credentials (password authentication failed for user \"pw_user\")" in result.stderr
+    assert 'bad credentials (password authentication failed for user "pw_user")' in result.stderr
     assert "wrong-" not in result.stderr and SECRET not in result.stderr
 
 
@@ -205,7 +210,7 @@ def test_interrupting_fresh_drops_the_scratch_database(project, databases, sig, 
         # The scratch database exists and the migration sleeps inside it.
         _wait_for(lambda: any(True for _ in databases.scratch_databases()) and _sleeping(databases))
         os.killpg(process.pid, sig)
-        _, err = process.communicate(timeout=60)
+        process.communicate(timeout=60)
     finally:
         if process.poll() is None:
             process.kill()
@@ -215,7 +220,11 @@ def test_interrupting_fresh_drops_the_scratch_database(project, databases, sig, 
 
 def _sleeping(databases) -> bool:
     with superuser(databases.server) as conn:
-        return bool(conn.execute("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()").fetchone())
+        return bool(
+            conn.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()"
+            ).fetchone()
+        )
 
 
 def test_interrupting_fresh_stops_and_removes_the_embedded_server(project, own_tmp):
@@ -242,7 +251,13 @@ def _sleeping_in(data: Path) -> bool:
     if len(lines) < 4:
         return False
     try:
-        with psycopg.connect(host="127.0.0.1", port=int(lines[3]), user="postgres", dbname="postgres", connect_timeout=2) as conn:
-            return bool(conn.execute("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()").fetchone())
+        with psycopg.connect(
+            host="127.0.0.1", port=int(lines[3]), user="postgres", dbname="postgres", connect_timeout=2
+        ) as conn:
+            return bool(
+                conn.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()"
+                ).fetchone()
+            )
     except psycopg.OperationalError:
         return False

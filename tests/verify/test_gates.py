@@ -155,7 +155,8 @@ def test_beat_entry_naming_an_unregistered_task(project, verify):
     run = verify(project("beat-schedule-never-loaded"), fresh=True)
     messages = [d.message for d in run.of("DL908")]
     assert any(
-        "'refresh-matviews-every-5-min' names task 'app.tasks.refresh_all_matviews_global_legacy'" in m for m in messages
+        "'refresh-matviews-every-5-min' names task 'app.tasks.refresh_all_matviews_global_legacy'" in m
+        for m in messages
     )
     assert any("this runs your code" in note for note in run.notes)
 
@@ -235,13 +236,17 @@ def test_owning_app_role_with_unique_index_can_refresh_concurrently(project, ver
     root = project("matview-not-refreshable")
     revision = root / "migrations/versions/0001_revenue.py"
     text = revision.read_text()
-    text = text.replace("CREATE INDEX mv_daily_revenue_summary_day ON mv_daily_revenue_summary (day)",
-                        "CREATE UNIQUE INDEX mv_daily_revenue_summary_key ON mv_daily_revenue_summary (tenant_id, day)")
+    text = text.replace(
+        "CREATE INDEX mv_daily_revenue_summary_day ON mv_daily_revenue_summary (day)",
+        "CREATE UNIQUE INDEX mv_daily_revenue_summary_key ON mv_daily_revenue_summary (tenant_id, day)",
+    )
     text = text.replace(" WITH NO DATA", "")
-    text = text.replace('''    op.execute("CREATE UNIQUE INDEX mv_allocation_summary_key ON mv_allocation_summary (tenant_id)")''',
-                        '''    op.execute("CREATE UNIQUE INDEX mv_allocation_summary_key ON mv_allocation_summary (tenant_id)")
+    text = text.replace(
+        """    op.execute("CREATE UNIQUE INDEX mv_allocation_summary_key ON mv_allocation_summary (tenant_id)")""",
+        """    op.execute("CREATE UNIQUE INDEX mv_allocation_summary_key ON mv_allocation_summary (tenant_id)")
     op.execute("GRANT SELECT ON revenue TO app_user")
     for view in ("mv_daily_revenue_summary", "mv_channel_performance"):
-        op.execute(f"ALTER MATERIALIZED VIEW {view} OWNER TO app_user")''')
+        op.execute(f"ALTER MATERIALIZED VIEW {view} OWNER TO app_user")""",
+    )
     revision.write_text(text)
     assert verify(root, fresh=True).of("DL904") == []
