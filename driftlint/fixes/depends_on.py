@@ -9,7 +9,14 @@ import libcst as cst
 
 from driftlint.diagnostics import Diagnostic
 from driftlint.fixes import FixError, Workspace
-from driftlint.fixes.literals import append_strings, quote_of, string_node, string_value
+from driftlint.fixes.literals import (
+    append_strings,
+    last_assignment,
+    quote_of,
+    replace_value,
+    string_node,
+    string_value,
+)
 from driftlint.project import Project
 from driftlint.revisions import read_header
 
@@ -47,53 +54,23 @@ def add_depends_on(data: bytes, needed: str) -> bytes:
     except cst.ParserSyntaxError as exc:
         raise FixError(f"the file does not parse: {exc.message}") from None
     quote = quote_of(module)
-    index, statement, assignment = _last_assignment(module, "depends_on")
+    if any(not isinstance(s, cst.SimpleStatementLine) and _binds_inside(s, "depends_on") for s in module.body):
+        raise FixError("`depends_on` is assigned inside a block; edit it by hand")
+    index, statement, assignment = last_assignment(module, "depends_on")
     if statement is None:
         new_module = _insert_after_header(module, needed, quote)
     else:
-        value = assignment.value
-        if value is None:
+        if assignment is None:
+            raise FixError("`depends_on` is assigned by unpacking or together with other names; edit it by hand")
+        if assignment.value is None:
             raise FixError("`depends_on` is declared without a value")
-        new_value = _extended(value, needed, quote)
+        new_value = _extended(assignment.value, needed, quote)
         if new_value is None:
             return data
-        new_statement = statement.with_changes(
-            body=[assignment.with_changes(value=new_value) if s is assignment else s for s in statement.body]
-        )
-        body = list(module.body)
-        body[index] = new_statement
-        new_module = module.with_changes(body=body)
+        new_module = replace_value(module, index, assignment, new_value)
     result = new_module.bytes
     _verify(result, needed)
     return result
-
-
-def _last_assignment(module: cst.Module, name: str) -> tuple[int, cst.SimpleStatementLine | None, cst.Assign | cst.AnnAssign]:
-    """The module-level statement that last binds `name` (the one Python, and read_header, keep)."""
-    found: tuple[int, cst.SimpleStatementLine | None, cst.Assign | cst.AnnAssign] = (-1, None, None)  # type: ignore[assignment]
-    for index, statement in enumerate(module.body):
-        if not isinstance(statement, cst.SimpleStatementLine):
-            if _binds_inside(statement, name):
-                raise FixError(f"`{name}` is assigned inside a block; edit it by hand")
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.Assign):
-                targets = [t.target for t in small.targets]
-                if any(isinstance(t, cst.Name) and t.value == name for t in targets):
-                    if len(targets) > 1:
-                        raise FixError(f"`{name}` is assigned together with other names; edit it by hand")
-                    found = (index, statement, small)
-                elif any(_unpacks(t, name) for t in targets):
-                    raise FixError(f"`{name}` is assigned by unpacking; edit it by hand")
-            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value == name:
-                found = (index, statement, small)
-    return found
-
-
-def _unpacks(target: cst.BaseExpression, name: str) -> bool:
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return any(_unpacks(element.value, name) for element in target.elements)
-    return isinstance(target, cst.Name) and target.value == name
 
 
 def _binds_inside(statement: cst.CSTNode, name: str) -> bool:

@@ -108,6 +108,66 @@ def append_strings(node: Collection, values: Sequence[str], quote: str) -> Colle
     return node.with_changes(elements=elements)
 
 
+def insert_string(node: Collection, value: str, quote: str) -> Collection:
+    """Add one string element: in sorted position when the elements are sorted, else at the end."""
+    elements = list(node.elements)
+    values = [string_value(element.value) for element in elements]
+    if not elements or None in values or values != sorted(values):  # type: ignore[type-var]
+        return append_strings(node, [value], quote)
+    position = next((i for i, existing in enumerate(values) if value < existing), len(values))  # type: ignore[operator]
+    if position == len(elements):
+        return append_strings(node, [value], quote)
+    if position > 0:
+        separator = elements[position - 1].comma.whitespace_after  # type: ignore[union-attr]
+    elif len(elements) > 1 and _has_comma(elements[0]):
+        separator = elements[0].comma.whitespace_after  # type: ignore[union-attr]
+    else:
+        opening = _opening(node)
+        separator = opening if isinstance(opening, cst.ParenthesizedWhitespace) else cst.SimpleWhitespace(" ")
+    if isinstance(separator, cst.ParenthesizedWhitespace):
+        # The comment before the break belongs to the line above, not to the new element.
+        separator = separator.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+    new = cst.Element(string_node(value, quote), comma=cst.Comma(whitespace_after=separator))
+    if isinstance(node, cst.Tuple) and len(elements) == 1 and not isinstance(_closing(node), cst.ParenthesizedWhitespace):
+        elements[0] = elements[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)  # `("c",)` needed it, `("a", "c")` does not
+    return node.with_changes(elements=[*elements[:position], new, *elements[position:]])
+
+
+def last_assignment(
+    module: cst.Module, name: str
+) -> tuple[int, cst.SimpleStatementLine | None, cst.Assign | cst.AnnAssign | None]:
+    """The module-level statement that last binds `name` (the one Python keeps): (index, line, assignment)."""
+    found: tuple[int, cst.SimpleStatementLine | None, cst.Assign | cst.AnnAssign | None] = (-1, None, None)
+    for index, statement in enumerate(module.body):
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Assign):
+                targets = [t.target for t in small.targets]
+                if any(isinstance(t, cst.Name) and t.value == name for t in targets):
+                    found = (index, statement, small) if len(targets) == 1 else (index, statement, None)
+                elif any(_unpacks(t, name) for t in targets):
+                    found = (index, statement, None)
+            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.target.value == name:
+                found = (index, statement, small)
+    return found
+
+
+def replace_value(module: cst.Module, index: int, assignment: cst.Assign | cst.AnnAssign, value: cst.BaseExpression) -> cst.Module:
+    statement = module.body[index]
+    assert isinstance(statement, cst.SimpleStatementLine)
+    new_statement = statement.with_changes(
+        body=[assignment.with_changes(value=value) if small is assignment else small for small in statement.body]
+    )
+    return module.with_changes(body=[*module.body[:index], new_statement, *module.body[index + 1 :]])
+
+
+def _unpacks(target: cst.BaseExpression, name: str) -> bool:
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return any(_unpacks(element.value, name) for element in target.elements)
+    return isinstance(target, cst.Name) and target.value == name
+
+
 def remove_strings(node: Collection, values: set[str]) -> cst.BaseExpression:
     """Drop the string elements whose value is in `values`, with the comments on their lines."""
     elements = list(node.elements)
