@@ -136,13 +136,14 @@ def fix_project(
     run = FixRun()
     files = Workspace(options.cwd.resolve())
     tried: set[str] = set()
-    for _ in range(MAX_PASSES):
+    for attempt in range(MAX_PASSES + 1):
         overlay: dict[Path, bytes | None] = {**(options.overlay or {}), **files.pending}
         result = run_check(replace(options, overlay=overlay or None))
         run.result = result
         run.remaining = report(result)
         todo = [d for d in run.remaining if d.fingerprint() not in tried and d.code in FIXERS]
-        if result.project is None or not todo:
+        # The last pass only checks: what it reports is what the edits leave.
+        if attempt == MAX_PASSES or result.project is None or not todo:
             break
         before = dict(files.pending)
         fixed, skipped = plan(todo, result.project, files)

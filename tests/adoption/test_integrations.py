@@ -105,6 +105,31 @@ def test_gitlab_job_writes_the_code_quality_report_it_declares(tmp_path):
     assert isinstance(issue["location"]["lines"]["begin"], int)
 
 
+
+def test_gitlab_merge_request_job_checks_the_merge_with_the_target_branch(make_repo):
+    repo = make_repo()
+    repo.write(project({"a1_base.py": revision("a1", None)}))
+    repo.commit("base")
+    repo.git("checkout", "-q", "-b", "feature")
+    repo.write(project({"c1_index.py": revision("c1", "a1")}))
+    repo.commit("feature")
+    repo.git("checkout", "-q", "main")
+    repo.write(project({"b1_email.py": revision("b1", "a1")}))
+    repo.commit("main")
+    repo.git("update-ref", "refs/remotes/origin/main", "main")  # what `git fetch origin main` leaves
+    repo.git("checkout", "-q", "feature")
+    job = yaml.safe_load((DOCS / "gitlab-ci.yml").read_text())["driftlint-merge-result"]
+    script = "\n".join(job["script"]).replace("$CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main")
+    [command] = driftlint_commands(script)
+
+    result = invoke(repo.root, *command, "--no-cache")
+
+    assert job["rules"] == [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]
+    assert job["variables"]["GIT_DEPTH"] == "0"
+    assert "git fetch origin \"main\"" in script
+    assert result.exit_code == 1
+    assert "DL101 2 heads (b1, c1)" in result.stdout
+
 def vscode_matcher() -> tuple[dict, re.Pattern[str]]:
     tasks = json.loads((DOCS / "vscode-tasks.json").read_text())
     [task] = tasks["tasks"]
