@@ -159,7 +159,8 @@ def describe_gone(entries: Sequence[BaselineEntry], baseline: Baseline, cwd: Pat
         return []
     folder = _folder(baseline.path, cwd)
     noun = "entry no longer occurs" if len(entries) == 1 else "entries no longer occur"
-    lines = [f"driftlint: {len(entries)} baseline {noun} (rewrite {baseline.path} with --write-baseline to drop them):"]
+    shown_file = os.path.relpath(cwd / baseline.path, cwd).replace(os.sep, "/")
+    lines = [f"driftlint: {len(entries)} baseline {noun} (rewrite {shown_file} with --write-baseline to drop them):"]
     for entry in entries:
         shown = os.path.relpath(folder / entry.path, cwd).replace(os.sep, "/")
         lines.append(f"  {shown}: {entry.code} {entry.message}")

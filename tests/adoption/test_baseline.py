@@ -160,3 +160,17 @@ def test_fix_leaves_findings_the_baseline_records_alone(tmp_path):
 
     assert result.exit_code == 0
     assert sorted(p.name for p in (root / "migrations/versions").iterdir()) == before
+
+
+def test_baseline_from_settings_applies_to_cached_runs_too(tmp_path):
+    root = write_tree(tmp_path, {**TWO_HEADS, "driftlint.toml": 'baseline = "ci/baseline.json"\n'})
+    invoke(root, "check", "--write-baseline", "ci/baseline.json")
+    first = invoke(root, "check")
+    second = invoke(root, "check")
+    write_tree(root, project({"d1_third.py": revision("d1", "a1")}))
+
+    changed = invoke(root, "check", "--output-format", "concise")
+
+    assert (first.exit_code, second.exit_code) == (0, 0)
+    assert changed.exit_code == 1
+    assert "rewrite ci/baseline.json with --write-baseline" in changed.stderr
