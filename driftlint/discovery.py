@@ -70,7 +70,7 @@ class Environment:
                 try:
                     real = real_path(path, folders)
                 except (OSError, RuntimeError):
-                    continue
+                    real = os.fspath(path)  # a symlink loop: kept, so reading it reports the error
                 if real in seen:
                     continue
                 seen.add(real)
@@ -79,7 +79,9 @@ class Environment:
                 if path.suffix in (".pyc", ".pyo"):
                     # Alembic prefers the source next to a compiled file; driftlint never reads bytecode.
                     continue
-                if path.is_file():
+                if path.is_file() or path.is_symlink():
+                    # A dangling or looping symlink stops Alembic ("Can't find Python file"):
+                    # kept, so the engine's failed read becomes a DL001 finding.
                     result.append(path)
         if overlay:
             result = self._merged_with(result, overlay, pattern)
@@ -123,7 +125,9 @@ class Environment:
 def _list_py_dir(location: Path, recursive: bool) -> list[Path]:
     paths: list[Path] = []
     visited: set[tuple[int, int]] = set()
-    for root, dirs, files in os.walk(location, topdown=True, followlinks=True):
+    # Alembic walks without following symlinked folders (compat.path_walk: os.walk / Path.walk
+    # defaults), so revisions in them are never loaded: DL106 reports them.
+    for root, dirs, files in os.walk(location, topdown=True, followlinks=False):
         root_path = Path(root)
         try:
             stat = root_path.stat()
@@ -313,6 +317,8 @@ def _rel_to_root(path: Path, root: Path) -> str:
 
 def _config_dirs(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, list[str], bool]]:
     for root, _dirs, files in walk_project(paths, settings):
+        # Regular files only: reading a FIFO named alembic.ini would block forever.
+        files = [f for f in files if (f.endswith(".ini") or f == "pyproject.toml") and (root / f).is_file()]
         inis = [f for f in files if f == "alembic.ini" or (f.endswith(".ini") and _ini_mentions_alembic(root / f))]
         has_toml = "pyproject.toml" in files and _toml_has_alembic(root / "pyproject.toml")
         if inis or has_toml:

@@ -55,11 +55,12 @@ class ParseErrorRule(Rule):
                 newer.setdefault(target, []).append(facts)
                 continue
             what = "revision file" if facts.kind == "revision" else "file"
+            unreadable = error.message.startswith("cannot read file: ")
             yield self.diagnostic(
-                f"Cannot parse {what}: {error.message}",
+                f"Cannot {'read' if unreadable else 'parse'} {what}: {error.message.removeprefix('cannot read file: ')}",
                 project.relpath(facts.path),
                 (error.row, error.column, error.row, error.column),
-                fix_title="Fix the syntax error",
+                fix_title="Make the file readable (or remove a broken symlink)" if unreadable else "Fix the syntax error",
                 subject=(error.message,),
             )
         for target, files in sorted(newer.items(), key=lambda item: str(item[0].path)):

@@ -19,6 +19,10 @@ def _inside(path: Path, folder: Path) -> bool:
     return True
 
 
+def _through_symlink(path: Path, location: Path) -> bool:
+    return any(folder.is_symlink() for folder in path.parents if _inside(folder, location) and folder != location)
+
+
 class UnscannedRevisionFile(Rule):
     code = "DL106"
     name = "unscanned-revision-file"
@@ -42,6 +46,12 @@ class UnscannedRevisionFile(Rule):
                         reason = (
                             f"it is nested below version location {project.relpath(location)} "
                             f"and recursive_version_locations is not true"
+                        )
+                        break
+                    if _inside(facts.path, location) and _through_symlink(facts.path, location):
+                        reason = (
+                            f"it is in a symlinked folder below version location {project.relpath(location)}, "
+                            f"and Alembic does not follow symlinked folders"
                         )
                         break
             yield self.diagnostic(

@@ -1,0 +1,236 @@
+"""driftlint never runs user code, never hangs, and turns broken files and paths into findings or exit 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from driftlint.cli import cli
+
+from .conftest import alembic_tree, check, found, revision
+
+# Generous: a hang is what these tests catch, not speed.
+HANG_TIMEOUT = 120
+
+
+def run_cli(root: Path, *args: str):
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        return CliRunner().invoke(cli, ["check", "--no-cache", "--output-format", "concise", *args])
+    finally:
+        os.chdir(previous)
+
+
+def run_subprocess(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command line in its own process: a hang fails the test instead of the suite."""
+    return subprocess.run(
+        [sys.executable, "-m", "driftlint", "check", "--no-cache", "--output-format", "concise", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=HANG_TIMEOUT,
+    )
+
+
+# -- user code is read, never run ------------------------------------------------------------------
+
+
+def test_revision_with_side_effects_is_never_executed(fixture_copy):
+    root = fixture_copy("side-effects-on-import")
+    revision_file = root / "migrations/versions/1100_create_invoices.py"
+    result = check(root)  # in-process: a SystemExit from the file would end this test here
+    assert not (revision_file.parent / "EXECUTED").exists()
+    assert found(result) == []
+    assert [n.revision for n in result.project.environments[0].graph.load_order()] == ["1000", "1100"]
+    completed = run_subprocess(root)
+    assert completed.returncode == 0, completed.stderr
+    assert not (revision_file.parent / "EXECUTED").exists()
+
+
+def test_side_effect_fixture_really_has_side_effects_when_imported(fixture_copy):
+    """The test above only means something if importing the file does what it says."""
+    root = fixture_copy("side-effects-on-import")
+    revision_file = root / "migrations/versions/1100_create_invoices.py"
+    completed = subprocess.run([sys.executable, str(revision_file)], capture_output=True, text=True, timeout=HANG_TIMEOUT)
+    assert completed.returncode == 1 and "revision module executed" in completed.stderr
+    assert (revision_file.parent / "EXECUTED").exists()
+
+
+def test_env_py_and_packages_named_by_pkg_locations_are_never_imported(fixture_copy):
+    root = fixture_copy("pkg-resource-location")
+    marker = root / "IMPORTED"
+    trap = f"import pathlib\npathlib.Path({str(marker)!r}).write_text('imported')\nraise SystemExit('imported')\n"
+    (root / "shop_pkgres" / "__init__.py").write_text(trap)
+    (root / "shop_pkgres" / "migrations" / "env.py").write_text(trap)
+    assert found(check(root)) == []
+    assert run_subprocess(root).returncode == 0
+    assert not marker.exists()
+
+
+# -- paths that are not plain files ----------------------------------------------------------------
+
+
+def test_missing_path_is_a_usage_error(tree):
+    root = tree(alembic_tree(("1000", None)))
+    result = run_cli(root, "does-not-exist")
+    assert result.exit_code == 2
+    assert result.stderr == "driftlint: error: does-not-exist: no such file or directory\n"
+
+
+def test_directory_symlink_loop_in_a_recursive_version_location_ends(tree):
+    ini = "[alembic]\nscript_location = %(here)s/migrations\npath_separator = os\nrecursive_version_locations = true\n"
+    root = tree({**alembic_tree(("1000", None), ("1100", "1000")), "alembic.ini": ini})
+    (root / "migrations/versions/loop").symlink_to("..")
+    (root / "migrations/versions/self").symlink_to(".")
+    completed = run_subprocess(root)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    result = check(root)
+    assert [n.revision for n in result.project.environments[0].graph.load_order()] == ["1000", "1100"]
+    assert [f.name for f in alembic_revision_files(root)] == ["1000_step.py", "1100_step.py"]
+
+
+def test_revisions_in_a_symlinked_folder_are_unscanned_like_alembic(tree, tmp_path_factory):
+    ini = "[alembic]\nscript_location = %(here)s/migrations\npath_separator = os\nrecursive_version_locations = true\n"
+    root = tree({**alembic_tree(("1000", None)), "alembic.ini": ini})
+    shared = tmp_path_factory.mktemp("shared")
+    (shared / "1100_step.py").write_text(revision("1100", "1000"))
+    (root / "migrations/versions/shared").symlink_to(shared, target_is_directory=True)
+    assert [f.name for f in alembic_revision_files(root)] == ["1000_step.py"]
+    assert found(check(root)) == [
+        "migrations/versions/shared/1100_step.py:7:1 DL106 Revision 1100 is never loaded: it is in a symlinked folder "
+        "below version location migrations/versions, and Alembic does not follow symlinked folders, so Alembic does not see it"
+    ]
+
+
+def alembic_revision_files(root: Path) -> list[Path]:
+    from alembic.config import Config
+    from alembic.script import Script, ScriptDirectory
+
+    script = ScriptDirectory.from_config(Config(str(root / "alembic.ini")))
+    return [Path(p) for location in script._version_locations for p in Script._list_py_dir(script, Path(location))]
+
+
+def test_directory_symlink_loop_elsewhere_in_the_project_ends(tree):
+    root = tree({**alembic_tree(("1000", None)), "app/models/__init__.py": ""})
+    (root / "app/models/again").symlink_to("../..")
+    completed = run_subprocess(root)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_dangling_symlink_revision_is_a_finding_like_alembic_fails(tree):
+    root = tree(alembic_tree(("1000", None)))
+    (root / "migrations/versions/1100_moved.py").symlink_to("elsewhere/1100_moved.py")
+    assert found(check(root)) == [
+        "migrations/versions/1100_moved.py:1:1 DL001 Cannot read revision file: No such file or directory"
+    ]
+
+
+def test_file_symlink_loop_is_a_finding(tree):
+    root = tree(alembic_tree(("1000", None)))
+    versions = root / "migrations/versions"
+    (versions / "2000_a.py").symlink_to("2001_b.py")
+    (versions / "2001_b.py").symlink_to("2000_a.py")
+    assert [line.split(" ")[:2] for line in found(check(root))] == [
+        ["migrations/versions/2000_a.py:1:1", "DL001"],
+        ["migrations/versions/2001_b.py:1:1", "DL001"],
+    ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["migrations/versions/2000_pipe.py", "alembic.ini", "legacy.ini", "pyproject.toml", "app/tasks.py"],
+)
+def test_fifo_never_blocks(name, tree):
+    files = alembic_tree(("1000", None))
+    if name == "alembic.ini":
+        files["deploy/alembic.ini"] = files.pop("alembic.ini").replace("%(here)s/migrations", "%(here)s/../migrations")
+    root = tree(files)
+    (root / name).parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(root / name)
+    completed = run_subprocess(root)
+    assert completed.returncode in (0, 1), completed.stderr
+    assert "Traceback" not in completed.stderr
+
+
+def test_unreadable_revision_file_is_a_finding(tree):
+    root = tree(alembic_tree(("1000", None), ("1100", "1000")))
+    target = root / "migrations/versions/1100_step.py"
+    if os.geteuid() != 0:
+        target.chmod(0)
+        expected = "Permission denied"
+    else:
+        # Root reads every file, but not the unmapped first page of its own memory: the same
+        # failed read() a permission error gives a normal user.
+        if not Path("/proc/self/mem").exists():
+            pytest.skip("needs /proc/self/mem to make a read fail as root")
+        target.unlink()
+        target.symlink_to("/proc/self/mem")
+        expected = "Input/output error"
+    try:
+        result = check(root)
+    finally:
+        if target.exists() and not target.is_symlink():
+            target.chmod(0o644)
+    assert found(result) == [f"migrations/versions/1100_step.py:1:1 DL001 Cannot read revision file: {expected}"]
+    assert result.diagnostics[0].fix_title == "Make the file readable (or remove a broken symlink)"
+
+
+def test_directory_named_like_a_revision_is_skipped_like_alembic(tree):
+    root = tree({**alembic_tree(("1000", None)), "migrations/versions/2000_folder.py/placeholder.txt": ""})
+    assert found(check(root)) == []
+
+
+# -- files that do not parse -------------------------------------------------------------------------
+
+
+def test_syntax_error_is_reported_where_it_is_and_the_run_goes_on(tree):
+    root = tree(
+        {
+            **alembic_tree(("1000", None), ("a100", "1000"), ("b100", "1000")),
+            "migrations/versions/c100_broken.py": 'revision = "c100"\ndown_revision = "b100"\n\ndef upgrade(:\n    pass\n',
+        }
+    )
+    assert found(check(root)) == [
+        "migrations/versions/b100_step.py:7:1 DL101 2 heads (a100, b100): `alembic upgrade head` fails with "
+        '"Multiple head revisions are present", and `upgrade heads` runs the branches in no defined order',
+        "migrations/versions/c100_broken.py:4:13 DL001 Cannot parse revision file: SyntaxError: invalid syntax",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'revision = "a100"\x00\ndown_revision = "1000"\n', "source code string cannot contain null bytes"),
+        (b'# -*- coding: utf-8 -*-\nrevision = "\xff\xfe"\ndown_revision = "1000"\n', "(unicode error)"),
+        (b'# -*- coding: klingon -*-\nrevision = "a100"\n', "unknown encoding"),
+    ],
+    ids=["null-byte", "not-utf-8", "unknown-encoding"],
+)
+def test_undecodable_revision_is_a_parse_error(content, message, tree):
+    root = tree({**alembic_tree(("1000", None)), "migrations/versions/a100_step.py": content})
+    [line] = found(check(root))
+    assert line.startswith("migrations/versions/a100_step.py:") and " DL001 Cannot parse revision file: " in line
+    assert message in line
+
+
+def test_bom_and_crlf_revision_reads_like_any_other(tree):
+    source = revision("a100", "1000").replace("\n", "\r\n").encode("utf-8")
+    root = tree({**alembic_tree(("1000", None)), "migrations/versions/a100_step.py": b"\xef\xbb\xbf" + source})
+    result = check(root)
+    assert found(result) == []
+    assert [n.revision for n in result.project.environments[0].graph.heads] == ["a100"]
+
+
+def test_output_is_identical_on_every_run(fixture_copy):
+    root = fixture_copy("three-heads")
+    (root / "migrations/versions/d100_broken.py").write_text("revision = \n")
+    first = run_cli(root, "--output-format", "json")
+    second = run_cli(root, "--output-format", "json")
+    assert first.exit_code == second.exit_code == 1
+    assert first.stdout == second.stdout
