@@ -35,3 +35,14 @@ def test_quickstart_has_exactly_two_commands_and_ci_runs_the_second_verbatim():
     assert "driftlint check fixtures/repos/demo" in commands[0]
     ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
     assert commands[1] in ci.splitlines()
+
+
+def test_readme_includes_every_integration_snippet_verbatim():
+    snippets = sorted((REPO / "docs" / "integrations").iterdir())
+    assert snippets
+    for path in snippets:
+        marker = f"<!-- include: docs/integrations/{path.name} -->\n"
+        assert marker in README, f"README does not include {path.name}"
+        included = README.split(marker, 1)[1].split("<!-- /include -->", 1)[0]
+        body = included.split("\n", 1)[1].rsplit("```", 1)[0]
+        assert body == path.read_text(encoding="utf-8")
