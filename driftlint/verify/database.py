@@ -6,7 +6,7 @@ import contextlib
 import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
-from urllib.parse import quote, quote_plus
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlencode
 
 from driftlint.verify.errors import VerifyError
 
@@ -39,6 +39,26 @@ LIBPQ_QUERY = frozenset(
 )
 SSL_MODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
 # Greedy up to the last `@` of the token: an unencoded password may itself contain `@`.
+# sqlalchemy/engine/url.py _parse_url: the same grammar, so URLs mean what they mean to env.py.
+_URL = re.compile(
+    r"""
+    (?P<name>[\w\+]+)://
+    (?:
+        (?P<username>[^:/]*)
+        (?::(?P<password>[^@]*))?
+    @)?
+    (?:
+        (?:
+            \[(?P<ipv6host>[^/\?]+)\] |
+            (?P<ipv4host>[^/:\?]+)
+        )?
+        (?::(?P<port>[^/\?]*))?
+    )?
+    (?:/(?P<database>[^\?]*))?
+    (?:\?(?P<query>.*))?
+    """,
+    re.VERBOSE,
+)
 _URL_CREDENTIALS = re.compile(
     r"(?P<head>[a-z][a-z0-9+._-]*://[^:/@\s'\"]*:)(?P<secret>[^\s'\"]+)(?P<tail>@)", re.IGNORECASE
 )
@@ -56,8 +76,6 @@ class Masker:
 
     def add_url(self, raw: str) -> None:
         """Register the password of a URL before it is parsed (so parse errors cannot leak it)."""
-        from urllib.parse import unquote
-
         _, scheme, rest = raw.partition("://")
         credentials = rest[: rest.rfind("@")] if scheme and "@" in rest else ""
         if ":" in credentials:
@@ -89,37 +107,30 @@ class DatabaseURL:
 
     @classmethod
     def parse(cls, raw: str) -> "DatabaseURL":
-        try:
-            from sqlalchemy.engine import make_url
-            from sqlalchemy.exc import ArgumentError
-        except ImportError:
-            raise VerifyError(f"driftlint verify needs SQLAlchemy: {INSTALL_HINT}") from None
-        try:
-            url = make_url(raw)
-        except (ArgumentError, ValueError):
-            raise VerifyError(f"not a database URL: {MASK(raw)!r}") from None
-        MASK.add(url.password if isinstance(url.password, str) else None)
-        if url.drivername.split("+")[0] not in ("postgresql", "postgres"):
-            raise VerifyError(f"{cls._masked(url)}: driftlint verify supports PostgreSQL URLs only")
-        query: list[tuple[str, str]] = []
-        for key, value in url.query.items():
-            for item in (value,) if isinstance(value, str) else value:
-                query.append((key, item))
+        """Parse like SQLAlchemy's make_url (same pattern), without importing SQLAlchemy."""
+        MASK.add_url(raw)
+        match = _URL.match(raw.strip())
+        if match is None:
+            raise VerifyError(f"not a database URL: {MASK(raw)!r}")
+        password = unquote(match["password"]) if match["password"] is not None else None
+        MASK.add(password)
+        drivername = match["name"]
+        if drivername.split("+")[0] not in ("postgresql", "postgres"):
+            raise VerifyError(f"{MASK(raw)}: driftlint verify supports PostgreSQL URLs only")
+        if drivername == "postgres" or drivername.startswith("postgres+"):
+            drivername = "postgresql" + drivername[len("postgres") :]
+        port = match["port"]
+        if port and not port.isdigit():
+            raise VerifyError(f"not a database URL (bad port): {MASK(raw)!r}")
         return cls(
-            drivername=url.drivername.replace("postgres+", "postgresql+")
-            if url.drivername != "postgres"
-            else "postgresql",
-            username=url.username,
-            password=url.password if isinstance(url.password, str) else None,
-            host=url.host,
-            port=url.port,
-            database=url.database,
-            query=tuple(query),
+            drivername=drivername,
+            username=unquote(match["username"]) if match["username"] else None,
+            password=password,
+            host=match["ipv6host"] or match["ipv4host"] or None,
+            port=int(port) if port else None,
+            database=unquote(match["database"]) if match["database"] else None,
+            query=tuple(parse_qsl(match["query"] or "", keep_blank_values=True)),
         )
-
-    @staticmethod
-    def _masked(url: Any) -> str:
-        return str(url.render_as_string(hide_password=True))
 
     @property
     def driver(self) -> str:
@@ -137,21 +148,21 @@ class DatabaseURL:
 
     def render(self, hide_password: bool = True) -> str:
         """The URL text; with `hide_password=False` only for handing to Alembic, never for output."""
-        from sqlalchemy.engine import URL
-
-        query: dict[str, Any] = {}
-        for key, value in self.query:
-            query.setdefault(key, []).append(value)
-        url = URL.create(
-            self.drivername,
-            username=self.username,
-            password=self.password,
-            host=self.host,
-            port=self.port,
-            database=self.database,
-            query={k: v[0] if len(v) == 1 else tuple(v) for k, v in query.items()},
-        )
-        return str(url.render_as_string(hide_password=hide_password))
+        text = f"{self.drivername}://"
+        if self.username is not None:
+            text += quote(self.username, safe="")
+            if self.password is not None:
+                text += ":" + ("***" if hide_password else quote(self.password, safe=""))
+            text += "@"
+        if self.host:
+            text += f"[{self.host}]" if ":" in self.host else self.host
+        if self.port:
+            text += f":{self.port}"
+        if self.database is not None:
+            text += "/" + quote(self.database, safe="")
+        if self.query:
+            text += "?" + urlencode(self.query)
+        return text
 
     def __str__(self) -> str:
         return self.render(hide_password=True)
