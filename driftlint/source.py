@@ -12,7 +12,9 @@ from pathlib import Path
 
 # `# driftlint: ignore[DL101, multiple-heads]`, `# driftlint: ignore-file[...]`, `# noqa: DL101`.
 _SUPPRESS = re.compile(r"#\s*driftlint:\s*(ignore-file|ignore)\s*\[([^\]]*)\]", re.IGNORECASE)
-_NOQA = re.compile(r"#\s*noqa:\s*((?:DL\d{3})(?:\s*,\s*DL\d{3})*)", re.IGNORECASE)
+# A noqa comment may list other tools' codes too (`# noqa: E501, DL101`): driftlint takes its own.
+_NOQA = re.compile(r"#\s*noqa:\s*([A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*)", re.IGNORECASE)
+_OWN_CODE = re.compile(r"DL[0-9]+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,8 @@ def _one_line(text: str) -> str:
 
 def find_suppressions(text: str) -> list[Suppression]:
     result: list[Suppression] = []
-    if "driftlint" not in text and "noqa" not in text:
+    lowered = text.lower()  # the comments are matched case-insensitively, so is this shortcut
+    if "driftlint" not in lowered and "noqa" not in lowered:
         return result
     for row, line in enumerate(text.splitlines(), start=1):
         if "#" not in line:
@@ -133,8 +136,9 @@ def find_suppressions(text: str) -> list[Suppression]:
                 if item.strip():
                     result.append(Suppression(row, match.start() + 1, item.strip(), whole_file))
         for match in _NOQA.finditer(line):
-            for item in match.group(1).split(","):
-                result.append(Suppression(row, match.start() + 1, item.strip().upper(), False))
+            for item in re.split(r"[\s,]+", match.group(1)):
+                if _OWN_CODE.fullmatch(item):
+                    result.append(Suppression(row, match.start() + 1, item.upper(), False))
     return result
 
 
