@@ -32,6 +32,10 @@ class MultipleHeads(Rule):
                 for n in heads
             ]
             merge = alembic_command(project, analysis.environment, "merge", "-m", '"merge heads"', *ids)
+            fix_title = f"Merge the heads: `{merge}`"
+            if len(set(ids)) < len(ids):
+                # `alembic merge a100 a100` cannot help: the duplicated id has to go first.
+                fix_title = "Give the duplicated revision a new id (see DL104), then merge what heads remain"
             if len(graph.real_heads) == 1:
                 message = (
                     f"{len(heads)} heads ({', '.join(ids)}): only a depends_on ties them, so `upgrade heads` works "
@@ -46,7 +50,7 @@ class MultipleHeads(Rule):
                 message,
                 project.relpath(anchor.facts.path),
                 node_span(anchor),
-                fix_title=f"Merge the heads: `{merge}`",
+                fix_title=fix_title,
                 related=[node_related(project, n, f"head {n.revision}") for n in heads if n is not anchor],
                 context=[("Heads", lines)],
                 subject=tuple(sorted(ids)),
