@@ -138,20 +138,21 @@ class FactCache:
     """Each file's facts, keyed by its path, kind and content digest, in one file per project.
 
     One file instead of one per source file: creating thousands of small files costs far more
-    than extracting the facts again (about a millisecond each on ext4), and a warm run that finds
-    one file changed reads the whole pack at once. The pack also carries the salt (code and
-    settings fingerprints); a pack with another salt is ignored and replaced.
+    than extracting the facts again (about a millisecond each on ext4). Inside the pack each
+    file's facts stay pickled on their own, so a run that changed one file re-pickles only that
+    one, and a run over part of the project unpickles only what it reads. The pack carries the
+    salt (code and settings fingerprints); a pack with another salt is ignored and replaced.
     """
 
     def __init__(self, directory: Path, settings_fingerprint: str, root: Path):
         self.directory = directory
         self.salt = f"{code_fingerprint()}:{settings_fingerprint}"
         self.name = scope_name("facts", str(root))
-        self._stored: dict[str, tuple[str, str, FileFacts]] | None = None
-        self._used: dict[str, tuple[str, str, FileFacts]] = {}
-        self._added = False
+        self._stored: dict[str, tuple[str, str, bytes]] | None = None
+        self._used: dict[str, tuple[str, str, bytes]] = {}
+        self._added: dict[str, tuple[str, str, FileFacts, bytes | None]] = {}
 
-    def _entries(self) -> dict[str, tuple[str, str, FileFacts]]:
+    def _entries(self) -> dict[str, tuple[str, str, bytes]]:
         if self._stored is None:
             value = read_entry(self.directory / self.name)
             valid = isinstance(value, tuple) and len(value) == 2 and value[0] == self.salt and isinstance(value[1], dict)
@@ -162,24 +163,35 @@ class FactCache:
         entry = self._entries().get(str(path))
         if not (isinstance(entry, tuple) and len(entry) == 3 and entry[:2] == (kind, digest)):
             return None
-        facts = entry[2]
+        try:
+            facts = pickle.loads(entry[2])
+        except Exception:  # noqa: BLE001 - an entry that no longer loads is a miss
+            return None
         if not isinstance(facts, FileFacts):
             return None
         self._used[str(path)] = entry
         facts.path = path
         return facts
 
-    def put(self, path: Path, kind: str, digest: str, facts: FileFacts) -> None:
-        self._used[str(path)] = (kind, digest, facts)
-        self._added = True
+    def put(self, path: Path, kind: str, digest: str, facts: FileFacts, blob: bytes | None = None) -> None:
+        """Remember new facts; `blob` is their pickled form when a worker already made it."""
+        self._added[str(path)] = (kind, digest, facts, blob)
 
     def save(self) -> None:
-        """Write the pack when this run extracted anything; entries of files it did not read are
-        kept while those files exist (another invocation may check them)."""
+        """Write the pack when this run extracted anything. Entries of files this run did not read
+        are kept while those files exist (another invocation may check them)."""
         if not self._added:
             return
-        kept = {p: e for p, e in self._entries().items() if p not in self._used and os.path.exists(p)}
-        write_entry(self.directory, self.name, (self.salt, {**kept, **self._used}))
+        entries = {p: e for p, e in self._entries().items() if p not in self._used and p not in self._added and os.path.exists(p)}
+        entries.update(self._used)
+        for path, (kind, digest, facts, blob) in self._added.items():
+            if blob is None:
+                try:
+                    blob = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception:  # noqa: BLE001 - an unpicklable extractor result: that file stays uncached
+                    continue
+            entries[path] = (kind, digest, blob)
+        write_entry(self.directory, self.name, (self.salt, entries))
 
 
 class RunCache:

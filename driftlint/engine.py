@@ -6,6 +6,7 @@ import fnmatch
 import gc
 import hashlib
 import os
+import pickle
 import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -342,8 +343,19 @@ def extract_facts(path: Path, kind: str, data: bytes, settings: Settings) -> Fil
     return facts
 
 
-def _extract_batch(batch: list[tuple[Path, str, bytes]], settings: Settings) -> list[FileFacts]:
-    return [extract_facts(path, kind, data, settings) for path, kind, data in batch]
+def _extract_batch(batch: list[tuple[Path, str, bytes, str]], settings: Settings) -> list[FileFacts]:
+    results = []
+    for path, kind, data, digest in batch:
+        facts = extract_facts(path, kind, data, settings)
+        facts.digest = digest
+        results.append(facts)
+    return results
+
+
+def _extract_batch_pickled(batch: list[tuple[Path, str, bytes, str]], settings: Settings) -> list[bytes]:
+    """In a worker: the facts pickled once, here; the parent keeps these bytes for the fact cache
+    instead of pickling every file's facts a second time."""
+    return [pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL) for facts in _extract_batch(batch, settings)]
 
 
 @dataclass(frozen=True)
@@ -404,11 +416,10 @@ def read_all(
         else:
             todo.append((path, content.kind, content.data, content.digest))
     if todo:
-        for (path, kind, _data, digest), result in zip(todo, _extract_many(todo, settings, jobs)):
-            result.digest = digest
+        for (path, kind, _data, digest), (result, blob) in zip(todo, _extract_many(todo, settings, jobs)):
             facts[path] = result
             if cache:
-                cache.put(path, kind, digest, result)
+                cache.put(path, kind, digest, result, blob)
         # Sorted path order whatever came from the cache: rules see the files in the same order
         # on every run.
         facts = {path: facts[path] for path in contents}
@@ -423,11 +434,14 @@ def _unreadable(exc: OSError) -> Any:
     return ParseError(f"cannot read file: {exc.strerror or exc}", 1, 1)
 
 
-def _extract_many(todo: list[tuple[Path, str, bytes, str]], settings: Settings, jobs: int | None) -> list[FileFacts]:
+def _extract_many(
+    todo: list[tuple[Path, str, bytes, str]], settings: Settings, jobs: int | None
+) -> list[tuple[FileFacts, bytes | None]]:
+    """Each file's facts, with their pickled form when a worker process produced them."""
     workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
-    items = [(path, kind, data) for path, kind, data, _ in todo]
+    items = todo
     if workers <= 1 or len(items) < PARALLEL_THRESHOLD:
-        return _extract_batch(items, settings)
+        return [(facts, None) for facts in _extract_batch(items, settings)]
     size = max(1, len(items) // (workers * 4))
     batches = [items[i : i + size] for i in range(0, len(items), size)]
     try:
@@ -436,11 +450,11 @@ def _extract_many(todo: list[tuple[Path, str, bytes, str]], settings: Settings, 
 
         context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            results = list(pool.map(_extract_batch, batches, [settings] * len(batches)))
+            results = list(pool.map(_extract_batch_pickled, batches, [settings] * len(batches)))
     except (OSError, RuntimeError):
         # No processes available (sandboxes, some CI runners): the serial path gives the same answer.
-        return _extract_batch(items, settings)
-    return [facts for batch in results for facts in batch]
+        return [(facts, None) for facts in _extract_batch(items, settings)]
+    return [(pickle.loads(blob), blob) for batch in results for blob in batch]
 
 
 # -- suppressions, per-file ignores, severities ----------------------------------------------------

@@ -1,0 +1,398 @@
+"""The cache: keyed by content, code version and settings; safe when shared, corrupt or unwritable."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from click.testing import CliRunner
+
+import driftlint
+import driftlint.engine as engine
+from driftlint.cache import code_fingerprint, read_entry, write_entry
+from driftlint.cli import cli
+from driftlint.engine import CheckOptions, CheckResult, run_check
+
+from .conftest import write_tree
+
+INI = "[alembic]\nscript_location = %(here)s/migrations\n"
+TWO_HEADS = {
+    "alembic.ini": INI,
+    "migrations/env.py": "",
+    "migrations/versions/a1.py": 'revision = "a1"\ndown_revision = None\n',
+    "migrations/versions/b1.py": 'revision = "b1"\ndown_revision = "a1"\n',
+    "migrations/versions/c1.py": 'revision = "c1"\ndown_revision = "a1"\n',
+    "app/tasks.py": "def work():\n    return 1\n",
+}
+
+
+@pytest.fixture(autouse=True)
+def fresh_fingerprint() -> Iterator[None]:
+    """Tests that change driftlint's version must not leak the changed fingerprint."""
+    code_fingerprint.cache_clear()
+    yield
+    code_fingerprint.cache_clear()
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return write_tree(tmp_path / "repo", TWO_HEADS)
+
+
+def check(root: Path, cache: Path | None, reuse: bool = False, **options: Any) -> CheckResult:
+    """`driftlint check .` from inside root, with the cache in `cache` (None: --no-cache)."""
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        return run_check(
+            CheckOptions(
+                paths=[Path(".")],
+                cwd=root,
+                cache_dir=cache,
+                use_cache=cache is not None,
+                reuse_result=reuse,
+                jobs=1,
+                **options,
+            )
+        )
+    finally:
+        os.chdir(previous)
+
+
+def findings(result: CheckResult) -> list[tuple[str, str, int, str]]:
+    return [(d.code, d.path, d.location.row, d.message) for d in result.diagnostics]
+
+
+@pytest.fixture
+def extractions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files whose facts are extracted (cache misses) during the test."""
+    calls: list[str] = []
+    original = engine.extract_facts
+
+    def counting(path: Path, *args: Any) -> Any:
+        calls.append(path.name)
+        return original(path, *args)
+
+    monkeypatch.setattr(engine, "extract_facts", counting)
+    return calls
+
+
+def invoke(root: Path, *args: str, env: dict[str, str] | None = None) -> Any:
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False, env=env)
+    finally:
+        os.chdir(previous)
+
+
+def cache_files(cache: Path, prefix: str) -> list[Path]:
+    return sorted(cache.glob(f"{prefix}-*.pickle"))
+
+
+# -- what the cache is keyed by -----------------------------------------------------------------
+
+
+def test_warm_run_reads_every_file_from_the_fact_cache(repo: Path, tmp_path: Path, extractions: list[str]):
+    cold = check(repo, tmp_path / "cache")
+    assert sorted(extractions) == ["a1.py", "b1.py", "c1.py", "env.py", "tasks.py"]
+    extractions.clear()
+    warm = check(repo, tmp_path / "cache")
+    assert extractions == []
+    assert findings(warm) == findings(cold)
+    assert any(d.code == "DL101" for d in warm.diagnostics)
+
+
+def test_reused_result_answers_without_resolving_rules(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    cold = check(repo, tmp_path / "cache", reuse=True)
+
+    def no_rules(*_args: Any) -> Any:
+        raise AssertionError("a reused result must not need the rule classes")
+
+    monkeypatch.setattr(engine, "selected_rules", no_rules)
+    warm = check(repo, tmp_path / "cache", reuse=True)
+    assert warm.project is None
+    assert warm.diagnostics == cold.diagnostics
+    assert warm.files_read == cold.files_read
+
+
+def test_content_change_with_same_size_and_mtime_is_seen(repo: Path, tmp_path: Path, extractions: list[str]):
+    """Keyed by content hash: size and mtime alone would miss this edit."""
+    check(repo, tmp_path / "cache", reuse=True)
+    target = repo / "migrations/versions/c1.py"
+    status = target.stat()
+    target.write_text('revision = "c1"\ndown_revision = "b1"\n')  # same length: "a1" -> "b1"
+    os.utime(target, ns=(status.st_atime_ns, status.st_mtime_ns))
+    assert target.stat().st_size == status.st_size
+    expected = findings(check(repo, None))
+    extractions.clear()
+    for reuse in (True, False):
+        result = check(repo, tmp_path / "cache", reuse=reuse)
+        assert findings(result) == expected
+        assert not any(d.code == "DL101" for d in result.diagnostics)
+    assert extractions == ["c1.py"]
+
+
+def test_another_driftlint_version_does_not_reuse_the_cache(
+    repo: Path, tmp_path: Path, extractions: list[str], monkeypatch: pytest.MonkeyPatch
+):
+    check(repo, tmp_path / "cache", reuse=True)
+    monkeypatch.setattr(driftlint, "__version__", "999.0")
+    code_fingerprint.cache_clear()
+    extractions.clear()
+    result = check(repo, tmp_path / "cache", reuse=True)
+    assert result.project is not None  # recomputed, not reused
+    assert len(extractions) == 5
+
+
+def test_changed_driftlint_code_does_not_reuse_the_cache(
+    repo: Path, tmp_path: Path, extractions: list[str], monkeypatch: pytest.MonkeyPatch
+):
+    """An editable install changes the code, not the version: the source fingerprint catches it."""
+    check(repo, tmp_path / "cache", reuse=True)
+    monkeypatch.setattr(engine, "code_fingerprint", lambda: "edited")
+    monkeypatch.setattr("driftlint.cache.code_fingerprint", lambda: "edited")
+    extractions.clear()
+    result = check(repo, tmp_path / "cache", reuse=True)
+    assert result.project is not None
+    assert len(extractions) == 5
+
+
+def test_settings_change_is_not_answered_from_the_cache(repo: Path, tmp_path: Path):
+    assert any(d.code == "DL101" for d in check(repo, tmp_path / "cache", reuse=True).diagnostics)
+    (repo / "pyproject.toml").write_text('[tool.driftlint]\nignore = ["multiple-heads"]\n')
+    for reuse in (True, False):
+        result = check(repo, tmp_path / "cache", reuse=reuse)
+        assert not any(d.code == "DL101" for d in result.diagnostics)
+        assert findings(result) == findings(check(repo, None))
+
+
+def test_settings_that_shape_facts_reextract_every_file(repo: Path, tmp_path: Path, extractions: list[str]):
+    check(repo, tmp_path / "cache")
+    (repo / "pyproject.toml").write_text('[tool.driftlint]\ndefault-schema = "app"\n')
+    extractions.clear()
+    check(repo, tmp_path / "cache")
+    assert len(extractions) == 5
+
+
+def test_command_line_selection_is_part_of_the_key(repo: Path, tmp_path: Path):
+    everything = check(repo, tmp_path / "cache", reuse=True)
+    ignored = check(repo, tmp_path / "cache", reuse=True, ignore=("DL101",))
+    assert any(d.code == "DL101" for d in everything.diagnostics)
+    assert not any(d.code == "DL101" for d in ignored.diagnostics)
+    again = check(repo, tmp_path / "cache", reuse=True)
+    assert again.diagnostics == everything.diagnostics
+
+
+def test_added_and_deleted_revision_files_are_seen(repo: Path, tmp_path: Path):
+    check(repo, tmp_path / "cache", reuse=True)
+    (repo / "migrations/versions/d1.py").write_text('revision = "d1"\ndown_revision = ("b1", "c1")\n')
+    merged = check(repo, tmp_path / "cache", reuse=True)
+    assert not any(d.code == "DL101" for d in merged.diagnostics)
+    (repo / "migrations/versions/d1.py").unlink()
+    assert any(d.code == "DL101" for d in check(repo, tmp_path / "cache", reuse=True).diagnostics)
+
+
+def test_alembic_config_change_is_seen(repo: Path, tmp_path: Path):
+    check(repo, tmp_path / "cache", reuse=True)
+    write_tree(repo, {
+        "other/env.py": "",
+        "other/versions/x1.py": 'revision = "x1"\ndown_revision = None\n',
+        "alembic.ini": "[alembic]\nscript_location = %(here)s/other\n",
+    })
+    result = check(repo, tmp_path / "cache", reuse=True)
+    assert findings(result) == findings(check(repo, None))
+    assert not any(d.code == "DL101" for d in result.diagnostics)
+
+
+# -- robustness ---------------------------------------------------------------------------------
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _empty(path: Path) -> None:
+    path.write_bytes(b"")
+
+
+def _garble(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 16] = bytes(b ^ 0xFF for b in data[middle : middle + 16])
+    path.write_bytes(bytes(data))
+
+
+def _foreign(path: Path) -> None:
+    path.write_bytes(os.urandom(4096))
+
+
+def _wrong_shape(path: Path) -> None:
+    """A well-formed, checksummed entry that holds something else entirely."""
+    write_entry(path.parent, path.name, ["not", "a", "cache", "entry"])
+
+
+def _directory(path: Path) -> None:
+    """Not even a file: reading fails, and so does writing a new entry in its place."""
+    path.unlink()
+    path.mkdir()
+    (path / "junk").write_text("x")
+
+
+CORRUPTIONS = [_truncate, _empty, _garble, _foreign, _wrong_shape, _directory]
+
+
+@pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=lambda f: f.__name__.strip("_"))
+@pytest.mark.parametrize("entry", ["facts", "run"])
+def test_corrupt_cache_entry_is_ignored_and_rewritten(repo: Path, tmp_path: Path, entry: str, corrupt: Any):
+    cache = tmp_path / "cache"
+    expected = findings(check(repo, None))
+    check(repo, cache, reuse=True)
+    (target,) = cache_files(cache, entry)
+    corrupt(target)
+    # A run entry is only consulted when nothing changed; a fact entry when a file did.
+    if entry == "facts":
+        (repo / "app/tasks.py").write_text("def work():\n    return 2\n")
+        expected = findings(check(repo, None))
+    result = check(repo, cache, reuse=True)
+    assert findings(result) == expected
+    assert result.project is not None  # recomputed, not answered from the damaged entry
+    if corrupt is not _directory:
+        assert read_entry(target) is not None, "the damaged entry is written again"
+        assert findings(check(repo, cache, reuse=True)) == expected
+
+
+def test_garbage_inside_an_intact_pack_is_a_miss_for_that_file(repo: Path, tmp_path: Path, extractions: list[str]):
+    cache = tmp_path / "cache"
+    expected = findings(check(repo, cache))
+    (pack,) = cache_files(cache, "facts")
+    salt, entries = read_entry(pack)
+    victim = next(p for p in entries if p.endswith("b1.py"))
+    kind, digest, _blob = entries[victim]
+    entries[victim] = (kind, digest, b"\x80\x05garbage")
+    write_entry(cache, pack.name, (salt, entries))
+    extractions.clear()
+    assert findings(check(repo, cache)) == expected
+    assert extractions == ["b1.py"]
+
+
+def test_unwritable_cache_location_still_checks(repo: Path, tmp_path: Path):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder should be")
+    expected = findings(check(repo, None))
+    for _ in range(2):
+        assert findings(check(repo, blocked, reuse=True)) == expected
+    assert blocked.read_text() == "a file where the cache folder should be"
+
+
+SYNTH_REVISIONS = 120
+
+
+def synthetic_repo(root: Path) -> Path:
+    """A history big enough that two runs overlap: a line with a branch that is never merged."""
+    files: dict[str, str] = {"alembic.ini": INI, "migrations/env.py": ""}
+    previous = None
+    for number in range(SYNTH_REVISIONS):
+        revision = f"r{number:04d}"
+        down = f'"{previous}"' if previous else "None"
+        files[f"migrations/versions/{revision}_step.py"] = (
+            f'"""step {number}"""\nfrom alembic import op\n\nrevision = "{revision}"\ndown_revision = {down}\n\n\n'
+            f'def upgrade():\n    op.execute("CREATE TABLE t_{number} (id int)")\n'
+        )
+        previous = revision if number != SYNTH_REVISIONS // 2 else previous
+    for number in range(30):
+        files[f"app/tasks/t{number}.py"] = "".join(f"def helper_{h}(x):\n    return x * {h}\n" for h in range(30))
+    return write_tree(root, files)
+
+
+def test_two_runs_at_once_on_one_cache_dir_agree(tmp_path: Path):
+    root = synthetic_repo(tmp_path / "synth")
+    cache = tmp_path / "shared-cache"
+    command = [sys.executable, "-m", "driftlint", "check", ".", "--output-format", "json", "--exit-zero"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(driftlint.__file__).parent.parent), os.environ.get("PYTHONPATH", "")])}
+    reference = subprocess.run([*command, "--no-cache"], cwd=root, env=env, capture_output=True, text=True, check=True).stdout
+    assert '"code": "DL101"' in reference
+    for round_number in range(4):
+        if round_number % 2 == 0:
+            shutil.rmtree(cache, ignore_errors=True)  # both cold, both writing at once
+        runs = [
+            subprocess.Popen([*command, "--cache-dir", str(cache)], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)
+        ]
+        for run in runs:
+            out, err = run.communicate(timeout=120)
+            assert run.returncode == 0, err
+            assert out == reference
+    assert not list(cache.glob(".tmp-*")), "every write was renamed into place"
+    assert read_entry(cache_files(cache, "facts")[0]) is not None
+    assert read_entry(cache_files(cache, "run")[0]) is not None
+
+
+# -- where the cache lives ------------------------------------------------------------------------
+
+
+def test_default_cache_dir_is_at_the_project_root_and_ignores_itself(repo: Path):
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    result = invoke(repo, "check", "--output-format", "concise")
+    assert result.exit_code == 1
+    cache = repo / ".driftlint_cache"
+    assert (cache / ".gitignore").read_text().splitlines()[-1] == "*"
+    assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert cache_files(cache, "facts") and cache_files(cache, "run")
+    status = subprocess.run(
+        ["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=all"], capture_output=True, text=True, check=True
+    ).stdout
+    assert status and ".driftlint_cache" not in status
+
+
+def test_no_cache_writes_nothing(repo: Path):
+    result = invoke(repo, "check", "--no-cache", "--output-format", "concise")
+    assert result.exit_code == 1
+    assert not (repo / ".driftlint_cache").exists()
+
+
+def test_cache_dir_option_wins_over_environment(repo: Path, tmp_path: Path):
+    result = invoke(repo, "check", "--cache-dir", str(tmp_path / "flag"), env={"DRIFTLINT_CACHE_DIR": str(tmp_path / "env")})
+    assert result.exit_code == 1
+    assert cache_files(tmp_path / "flag", "facts")
+    assert not (tmp_path / "env").exists()
+    assert not (repo / ".driftlint_cache").exists()
+
+
+def test_environment_variable_sets_the_cache_dir(repo: Path, tmp_path: Path):
+    result = invoke(repo, "check", env={"DRIFTLINT_CACHE_DIR": str(tmp_path / "env")})
+    assert result.exit_code == 1
+    assert cache_files(tmp_path / "env", "facts")
+    assert (tmp_path / "env" / ".gitignore").is_file()
+    assert not (repo / ".driftlint_cache").exists()
+
+
+def test_settings_cache_dir_is_relative_to_the_project_root(repo: Path):
+    (repo / "pyproject.toml").write_text('[tool.driftlint]\ncache-dir = "build-cache/driftlint"\n')
+    assert invoke(repo, "check").exit_code == 1
+    assert cache_files(repo / "build-cache" / "driftlint", "facts")
+    assert not (repo / ".driftlint_cache").exists()
+
+
+def test_existing_folder_given_as_cache_dir_gets_no_gitignore(repo: Path, tmp_path: Path):
+    """Only a folder driftlint creates is marked ignored: an existing one may hold the user's files."""
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    assert invoke(repo, "check", "--cache-dir", str(existing)).exit_code == 1
+    assert cache_files(existing, "facts")
+    assert not (existing / ".gitignore").exists()
+
+
+@pytest.mark.parametrize("fmt", ["concise", "json", "full", "sarif"])
+def test_warm_output_is_identical_to_cold_output(repo: Path, tmp_path: Path, fmt: str):
+    args = ("check", "--cache-dir", str(tmp_path / "cache"), "--output-format", fmt, "--color", "never")
+    cold = invoke(repo, *args)
+    warm = invoke(repo, *args)
+    uncached = invoke(repo, "check", "--no-cache", "--output-format", fmt, "--color", "never")
+    assert cold.exit_code == warm.exit_code == uncached.exit_code == 1
+    assert cold.output == warm.output == uncached.output
