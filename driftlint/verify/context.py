@@ -45,7 +45,6 @@ class VerifyContext:
     target: Inspection | None = None
     fresh: FreshOutcome | None = None
     fresh_db: Inspection | None = None
-    embedded: bool = False
     environ: Mapping[str, str] = field(default_factory=dict)
     announce: Callable[[str], None] = print
     notes: list[str] = field(default_factory=list)

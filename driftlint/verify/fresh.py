@@ -11,7 +11,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Callable, Iterator, Mapping
 
 from driftlint.verify import _alembic_runner
 from driftlint.verify.database import MASK, DatabaseURL, connect, quote_ident
@@ -93,10 +93,15 @@ def drop_database(admin: DatabaseURL, name: str, timeout: float) -> None:
             conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")  # type: ignore[arg-type]
 
 
-def run_upgrade(
+@contextlib.contextmanager
+def upgrade_in_background(
     target: AlembicTarget, url: DatabaseURL, environ: Mapping[str, str]
-) -> tuple[tuple[str, ...], MigrationFailure | None, tuple[str, ...], float]:
-    """`alembic upgrade heads` in a subprocess of this Python, with `url` as sqlalchemy.url and in url_env."""
+) -> Iterator[Callable[[], tuple[tuple[str, ...], MigrationFailure | None, tuple[str, ...], float]]]:
+    """Start `alembic upgrade heads` (a subprocess of this Python) and yield a function that waits for it.
+
+    The URL is `sqlalchemy.url` and the value of every `url_env` variable; the child is killed if
+    the block exits before it finished (Ctrl-C, an error in the static analysis...).
+    """
     raw = url.render(hide_password=False)
     env = dict(environ)
     for name in target.url_env:
@@ -113,22 +118,41 @@ def run_upgrade(
             str(target.toml_file) if target.toml_file else "",
         ]
         started = time.monotonic()
-        completed = subprocess.run(
-            args, cwd=target.workdir, env=env, stdin=subprocess.DEVNULL, capture_output=True, check=False
+        process = subprocess.Popen(
+            args,
+            cwd=target.workdir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
-        seconds = time.monotonic() - started
-        output = MASK((completed.stdout + completed.stderr).decode(errors="replace"))
-        lines = tuple(line for line in output.splitlines() if line.strip())[-OUTPUT_TAIL:]
+
+        def finish() -> tuple[tuple[str, ...], MigrationFailure | None, tuple[str, ...], float]:
+            out, _ = process.communicate()
+            return _outcome(result_file, process.returncode, out, time.monotonic() - started)
+
         try:
-            result = json.loads(result_file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            last = lines[-1] if lines else f"exit status {completed.returncode}"
-            return (), MigrationFailure(None, None, None, last, "", None, None), lines, seconds
+            yield finish
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.communicate()
+
+
+def _outcome(
+    result_file: Path, returncode: int, out: bytes, seconds: float
+) -> tuple[tuple[str, ...], MigrationFailure | None, tuple[str, ...], float]:
+    output = MASK(out.decode(errors="replace"))
+    lines = tuple(line for line in output.splitlines() if line.strip())[-OUTPUT_TAIL:]
+    try:
+        result = json.loads(result_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        last = lines[-1] if lines else f"exit status {returncode}"
+        return (), MigrationFailure(None, None, None, last, "", None, None), lines, seconds
     applied = tuple(result.get("applied") or ())
-    failure = result.get("failure")
-    if result.get("ok") and completed.returncode == 0:
+    if result.get("ok") and returncode == 0:
         return applied, None, lines, seconds
-    failure = failure or {"error": lines[-1] if lines else f"exit status {completed.returncode}"}
+    failure = result.get("failure") or {"error": lines[-1] if lines else f"exit status {returncode}"}
     return (
         applied,
         MigrationFailure(

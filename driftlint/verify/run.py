@@ -10,8 +10,10 @@ from typing import Any, Callable, ContextManager, Mapping
 
 from driftlint.config import ConfigError, Settings
 from driftlint.diagnostics import Diagnostic
+from driftlint.discovery import Environment, discover
 from driftlint.engine import (
     CheckOptions,
+    load_project_settings,
     _apply_per_file_ignores,
     _apply_severity,
     apply_suppressions,
@@ -25,6 +27,13 @@ from driftlint.verify.context import VerifyContext, VerifyOptions
 from driftlint.verify.database import MASK, DatabaseURL, Inspection, connect, open_inspection, quote_ident
 from driftlint.verify.embedded import EmbeddedServer, embedded_postgres, signals_exit
 from driftlint.verify.errors import VerifyError
+from driftlint.verify.fresh import (
+    AlembicTarget,
+    FreshOutcome,
+    MigrationFailure,
+    scratch_database,
+    upgrade_in_background,
+)
 
 # The static checks the gates build on: a revision graph that parses, links and has known heads.
 STATIC_SELECT = ("DL001", "DL101", "DL103", "DL104", "DL105", "DL108")
@@ -100,8 +109,8 @@ def live_gates(settings: Settings) -> list[Rule]:
     return [rule() for rule in chosen if getattr(rule, "live", False)]
 
 
-def choose_environment(project: Project, request: VerifyRequest) -> EnvironmentAnalysis:
-    runnable = [a for a in project.environments if a.environment.config_path is not None]
+def choose_environment(environments: list[Environment], request: VerifyRequest) -> Environment:
+    runnable = [e for e in environments if e.config_path is not None]
     if not runnable:
         raise VerifyError(
             f"no Alembic configuration (alembic.ini or [tool.alembic]) found under {request.path}; pass -c/--config"
@@ -109,14 +118,20 @@ def choose_environment(project: Project, request: VerifyRequest) -> EnvironmentA
     if len(runnable) > 1:
         names = ", ".join(
             sorted(
-                project.relpath(a.environment.config_path)
-                + (f" [{a.environment.section}]" if a.environment.section else "")
-                for a in runnable
-                if a.environment.config_path
+                os.path.relpath(str(e.config_path), request.cwd) + (f" [{e.section}]" if e.section else "")
+                for e in runnable
             )
         )
         raise VerifyError(f"several Alembic environments found ({names}); choose one with -c/--config and -n/--name")
     return runnable[0]
+
+
+def _analysis(project: Project, environment: Environment) -> EnvironmentAnalysis:
+    for analysis in project.environments:
+        found = analysis.environment
+        if found.config_path == environment.config_path and found.section == environment.section:
+            return analysis
+    raise VerifyError(f"{environment.config_path}: the Alembic environment could not be analysed")
 
 
 def target_url(options: VerifyOptions, environ: Mapping[str, str]) -> DatabaseURL | None:
@@ -125,11 +140,11 @@ def target_url(options: VerifyOptions, environ: Mapping[str, str]) -> DatabaseUR
 
 
 def project_driver(
-    options: VerifyOptions, environ: Mapping[str, str], analysis: EnvironmentAnalysis, target: DatabaseURL | None
+    options: VerifyOptions, environ: Mapping[str, str], environment: Environment, target: DatabaseURL | None
 ) -> str:
     """The driver env.py would use: from the URL variables, the target URL, then alembic.ini."""
     candidates = [environ.get(name) for name in options.url_env]
-    configured = alembic_env.ini_url(analysis.environment)
+    configured = alembic_env.ini_url(environment)
     for raw in candidates:
         if raw:
             with contextlib.suppress(VerifyError):
@@ -169,68 +184,89 @@ def ensure_roles_exist(inspection: Inspection, options: VerifyOptions) -> None:
 
 
 def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> VerifyResult:
-    check = run_check(
-        CheckOptions(
-            paths=[request.path],
-            cwd=request.cwd,
-            settings_file=request.settings_file,
-            alembic_config=[request.alembic_config] if request.alembic_config else [],
-            alembic_section=request.alembic_section,
-            select=STATIC_SELECT,
-        )
+    static = CheckOptions(
+        paths=[request.path],
+        cwd=request.cwd,
+        settings_file=request.settings_file,
+        alembic_config=[request.alembic_config] if request.alembic_config else [],
+        alembic_section=request.alembic_section,
+        select=STATIC_SELECT,
     )
-    assert check.project is not None and check.settings is not None
-    project, settings = check.project, check.settings
+    if not request.path.exists():
+        raise ConfigError(f"{request.path}: no such file or directory")
+    settings = load_project_settings(static)
     options = resolve_options(settings.verify, request.given, settings.source)
-    analysis = choose_environment(project, request)
+    dirs = [request.path.resolve()] if request.path.is_dir() else [settings.root]
+    environments = discover(
+        dirs, settings, [p.resolve() for p in static.alembic_config] or None, static.alembic_section
+    )
+    environment = choose_environment(environments, request)
     target = target_url(options, request.environ)
     if target is None and not options.fresh:
         raise VerifyError(
             "no database to verify: pass --database-url (or set DRIFTLINT_DATABASE_URL or DATABASE_URL), or --fresh"
         )
     gates = live_gates(settings)
-    diagnostics = list(check.diagnostics)
     # SIGTERM/SIGHUP unwind like Ctrl-C, so the scratch database and server are always removed.
     with signals_exit(), contextlib.ExitStack() as stack:
-        ctx = VerifyContext(
-            project=project, analysis=analysis, options=options, announce=announce, environ=request.environ
-        )
+        inspection = None
         if target is not None:
-            ctx.target = stack.enter_context(
+            inspection = stack.enter_context(
                 open_inspection(target.with_driver(DEFAULT_DRIVER), "the database", options.timeout)
             )
-            ensure_roles_exist(ctx.target, options)
-        if options.fresh:
-            _build_fresh(ctx, stack, target, request)
+            ensure_roles_exist(inspection, options)
+        fresh = _start_fresh(stack, environment, options, target, request, announce) if options.fresh else None
+        # The static analysis runs while the migrations build the scratch database.
+        check = run_check(static)
+        assert check.project is not None and check.settings is not None
+        project = check.project
+        ctx = VerifyContext(
+            project=project,
+            analysis=_analysis(project, environment),
+            options=options,
+            target=inspection,
+            announce=announce,
+            environ=request.environ,
+        )
+        if fresh is not None:
+            scratch, migrations_url, finish = fresh
+            applied, failure, output, seconds = finish()
+            ctx.fresh = FreshOutcome(scratch, migrations_url, applied, failure, output, seconds)
+            if failure is None:
+                ctx.fresh_db = stack.enter_context(open_inspection(scratch, "the fresh database", options.timeout))
+        diagnostics = list(check.diagnostics)
         for gate in gates:
             diagnostics.extend(gate.verify(ctx))  # type: ignore[attr-defined]
-    return VerifyResult(_finish(diagnostics, project, settings, gates), settings, options, check.files_read)
+    return VerifyResult(_finish(diagnostics, project, check.settings, gates), check.settings, options, check.files_read)
 
 
-def _build_fresh(
-    ctx: VerifyContext, stack: contextlib.ExitStack, target: DatabaseURL | None, request: VerifyRequest
-) -> None:
-    from driftlint.verify.fresh import AlembicTarget, FreshOutcome, run_upgrade, scratch_database
-
-    options = ctx.options
-    env = ctx.analysis.environment
-    assert env.config_path is not None
-    is_toml = env.config_path.name == "pyproject.toml"
+def _start_fresh(
+    stack: contextlib.ExitStack,
+    environment: Environment,
+    options: VerifyOptions,
+    target: DatabaseURL | None,
+    request: VerifyRequest,
+    announce: Callable[[str], None],
+) -> tuple[
+    DatabaseURL, DatabaseURL, Callable[[], tuple[tuple[str, ...], MigrationFailure | None, tuple[str, ...], float]]
+]:
+    """Create the scratch database and start migrating it; the returned function waits for the result."""
+    assert environment.config_path is not None
+    is_toml = environment.config_path.name == "pyproject.toml"
     alembic = AlembicTarget(
-        config_file=None if is_toml else env.config_path,
-        section=env.section,
-        toml_file=env.config_path if is_toml else None,
+        config_file=None if is_toml else environment.config_path,
+        section=environment.section,
+        toml_file=environment.config_path if is_toml else None,
         url_env=options.url_env,
     )
-    driver = project_driver(options, request.environ, ctx.analysis, target)
+    driver = project_driver(options, request.environ, environment, target)
     owner: str | None = None
     if target is not None:
         admin = target.with_driver(DEFAULT_DRIVER)
-        announce_where = f"on the target server ({target.host or 'local socket'})"
+        where = f"on the target server ({target.host or 'local socket'})"
     else:
-        announce_where = "on an embedded PostgreSQL"
+        where = "on an embedded PostgreSQL"
         server = stack.enter_context(request.server())
-        ctx.embedded = True
         admin = DatabaseURL.parse(server.url("postgres"))
         create_roles(admin, _sorted_roles(options), options.timeout)
         owner = options.migration_role
@@ -238,11 +274,9 @@ def _build_fresh(
     migrations_url = scratch.with_driver(driver)
     if owner:
         migrations_url = replace(migrations_url, username=owner, password=None)
-    ctx.announce(f"driftlint: building a fresh database {announce_where} with `alembic upgrade heads`")
-    applied, failure, output, seconds = run_upgrade(alembic, migrations_url, request.environ)
-    ctx.fresh = FreshOutcome(scratch, migrations_url, applied, failure, output, seconds)
-    if failure is None:
-        ctx.fresh_db = stack.enter_context(open_inspection(scratch, "the fresh database", options.timeout))
+    announce(f"driftlint: building a fresh database {where} with `alembic upgrade heads`")
+    finish = stack.enter_context(upgrade_in_background(alembic, migrations_url, request.environ))
+    return scratch, migrations_url, finish
 
 
 def _finish(diagnostics: list[Diagnostic], project: Project, settings: Settings, gates: list[Rule]) -> list[Diagnostic]:
