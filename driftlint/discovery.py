@@ -22,6 +22,9 @@ SOURCE_REV_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
 SOURCELESS_REV_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)(c|o)?$")
 SEPARATORS = {"space": " ", "newline": "\n", ":": ":", ";": ";"}
 LEGACY_SPLIT = re.compile(r", *|(?: +)")
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+# str.format, Mako/shell and Jinja placeholders: the value is a template, not a path.
+TEMPLATE_PLACEHOLDER = re.compile(r"(?<!\{)\{[A-Za-z_][A-Za-z0-9_]*\}(?!\})|\$\{[^}]+\}|\{\{[^}]*\}\}")
 NON_ENV_SECTIONS = re.compile(r"^(loggers|handlers|formatters|logger_.*|handler_.*|formatter_.*|post_write_hooks)$")
 
 
@@ -229,13 +232,12 @@ def discover(paths: list[Path], settings: Settings, alembic_config: list[Path] |
     for env in environments:
         if env.script_location is not None:
             claimed.add(_safe_resolve(env.script_location))
-    for declared in settings.environments:
-        env = _declared_environment(declared, settings)
-        if env.script_location is not None:
-            # A declaration exists because code changes what the config file says (version_locations
-            # set in a CLI wrapper): it replaces the config's view of the same script directory.
-            same = _safe_resolve(env.script_location)
-            environments[:] = [e for e in environments if e.script_location is None or _safe_resolve(e.script_location) != same]
+    declared_envs = [_declared_environment(declared, settings) for declared in settings.environments]
+    # A declaration exists because code changes what the config file says (version_locations set in a
+    # CLI wrapper or env.py): it replaces the config's view of the same script directory.
+    replaced = {_safe_resolve(e.script_location) for e in declared_envs if e.script_location is not None}
+    environments[:] = [e for e in environments if e.script_location is None or _safe_resolve(e.script_location) not in replaced]
+    for env in declared_envs:
         environments.append(env)
         if env.script_location is not None:
             claimed.add(_safe_resolve(env.script_location))
@@ -357,7 +359,8 @@ def _read_toml(path: Path | None) -> tuple[dict[str, Any], ConfigIssue | None, s
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
         return {}, ConfigIssue("parse", f"{path.name} is not valid TOML: {exc}", path, line), ""
-    section = data.get("tool", {}).get("alembic")
+    tool = data.get("tool", {})
+    section = tool.get("alembic") if isinstance(tool, dict) else None
     if section is None:
         return {}, None, text
     if not isinstance(section, dict):
@@ -403,6 +406,9 @@ def _environments_from(ini: Path | None, toml: Path | None, section: str | None,
             own_keys = set(parser._sections.get(name, {}))  # type: ignore[attr-defined]
             if name == "alembic" or "script_location" in own_keys:
                 sections.append(name)
+        if "alembic" in sections and len(sections) > 1 and not parser.has_option("alembic", "script_location"):
+            # Only `-n <name>` works with this file: [alembic] holds shared settings, not an environment.
+            sections.remove("alembic")
         if not sections:
             sections = ["alembic"]
 
@@ -453,6 +459,10 @@ def _environment(
             return None, line
 
     script_value, script_line = ini_value("script_location")
+    if script_value is not None and TEMPLATE_PLACEHOLDER.search(script_value):
+        # A template the application formats before handing it to Alembic (JupyterHub writes
+        # `script_location = {alembic_dir}`): the location is only known at run time.
+        return None
     script_source = ini
     flask_migrate = False
     if script_value is None and "script_location" in toml_data:
@@ -557,7 +567,15 @@ def _display_dir(path: Path, config_name: str) -> str:
 
 
 def _sys_path_roots(values: _Values, base_dir: Path) -> list[Path]:
-    roots = [base_dir]
+    """Where `import package` may find the project's own package: prepend_sys_path, the config's
+    folder, then each parent folder (and its src/) up to the project root (pyproject.toml, setup.py,
+    setup.cfg or .git), as an editable install or the working directory would provide it."""
+    roots = [base_dir, base_dir / "src"]
+    if not any((base_dir / marker).exists() for marker in PROJECT_MARKERS):
+        for parent in base_dir.parents:
+            roots += [parent, parent / "src"]
+            if any((parent / marker).exists() for marker in PROJECT_MARKERS):
+                break
     raw = values.ini("prepend_sys_path")
     entries: list[str] = []
     if raw:
