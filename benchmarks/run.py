@@ -13,8 +13,14 @@ this one invocation and interleaved round by round so machine noise hits every f
   one revision file (its content changes, so its digest and the whole-run key change);
 - the peak RSS of each: `ru_maxrss` from `os.wait4` of that one child, i.e. the largest single
   process of its tree (worker processes included, each counted on its own);
+- the CPU time (user + system, the child and its workers) of each, a steadier figure than wall
+  time on a machine shared with other work;
 - `driftlint verify --fresh` against `alembic upgrade heads` on a repository of real migrations,
   when `driftlint verify` exists and PostgreSQL server programs are found.
+
+Children run as users run them: bytecode caching on (PYTHONDONTWRITEBYTECODE is removed from
+their environment, and an unmeasured first round writes the .pyc files of driftlint, Alembic and
+the revision files alike).
 
 It prints ratios against `alembic heads` with the targets of issue 7 and writes a JSON summary
 (default `benchmarks/out/summary.json`). `--profile` also writes cProfile statistics of the cold,
@@ -71,6 +77,7 @@ TARGETS = (
 @dataclass(frozen=True)
 class Run:
     seconds: float
+    cpu_seconds: float
     max_rss_mb: float
     returncode: int
 
@@ -88,6 +95,10 @@ class Series:
         return statistics.median(r.seconds for r in self.runs)
 
     @property
+    def cpu_median(self) -> float:
+        return statistics.median(r.cpu_seconds for r in self.runs)
+
+    @property
     def peak_rss_mb(self) -> float:
         return max(r.max_rss_mb for r in self.runs)
 
@@ -98,6 +109,7 @@ class Series:
             "min_s": round(min(r.seconds for r in self.runs), 4),
             "max_s": round(max(r.seconds for r in self.runs), 4),
             "runs_s": [round(r.seconds, 4) for r in self.runs],
+            "cpu_median_s": round(self.cpu_median, 4),
             "peak_rss_mb": round(self.peak_rss_mb, 1),
         }
 
@@ -120,7 +132,7 @@ def run_child(command: Sequence[str], cwd: Path, env: dict[str, str], ok: Sequen
         raise BenchmarkError(f"`{' '.join(command)}` in {cwd} exited {process.returncode}:\n{text[-3000:]}")
     # Linux reports ru_maxrss in KiB, macOS in bytes.
     rss_mb = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
-    return Run(seconds, rss_mb, process.returncode), text
+    return Run(seconds, usage.ru_utime + usage.ru_stime, rss_mb, process.returncode), text
 
 
 def find_generator() -> Path:
@@ -134,9 +146,14 @@ def generate(generator: Path, dest: Path, revisions: int, modules: int) -> None:
     subprocess.run([sys.executable, str(generator), str(dest), str(revisions), str(modules)], check=True)
 
 
+def child_env() -> dict[str, str]:
+    """The environment of every measured command: bytecode caching as Python does by default."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")}
+
+
 def driftlint_env() -> dict[str, str]:
     """Measure the driftlint of this checkout, whatever is installed."""
-    env = dict(os.environ)
+    env = child_env()
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
     env.pop("DRIFTLINT_CACHE_DIR", None)
     env.pop("DRIFTLINT_OUTPUT_FORMAT", None)
@@ -158,7 +175,7 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
     generate(generator, repo, revisions, modules)
     cache = work / f"cache-{revisions}"
     env = driftlint_env()
-    plain_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    plain_env = child_env()
     heads = Series("alembic heads", [sys.executable, "-m", "alembic", "-c", "alembic.ini", "heads"])
     check = check_command(cache)
     cold = Series("check cold", check + ["(cache emptied)"])
@@ -350,7 +367,7 @@ def bench_verify(work: Path, repeat: int) -> dict[str, object]:
         for round_number in range(repeat):
             database = f"bench_{round_number}"
             server.psql(f"CREATE DATABASE {database}")
-            upgrade_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"DATABASE_URL": server.url(database)}
+            upgrade_env = child_env() | {"DATABASE_URL": server.url(database)}
             upgrade.runs.append(run_child(upgrade.command, repo, upgrade_env)[0])
             server.psql(f"DROP DATABASE {database}")
             # --fresh builds (and drops) its own scratch database through the maintenance database.
@@ -425,42 +442,59 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "commit": commit.stdout.strip() or None,
+        # Other work on the machine inflates every figure; ratios measured in one run stay comparable.
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
     }
 
 
 def ratios(sizes: dict[int, dict[str, Series]]) -> dict[str, float]:
+    """The target figures (wall-time medians), plus the same ratios in CPU time (`cpu_` keys)."""
     found: dict[str, float] = {}
     if TARGET_SIZE in sizes:
         at = sizes[TARGET_SIZE]
-        heads = at["alembic_heads"].median
-        found["cold_vs_heads"] = at["check_cold"].median / heads
-        found["warm_vs_heads"] = at["check_warm"].median / heads
-        found["touched_vs_heads"] = at["check_touched"].median / heads
+        for prefix, value in (("", lambda s: s.median), ("cpu_", lambda s: s.cpu_median)):
+            heads = value(at["alembic_heads"])
+            found[f"{prefix}cold_vs_heads"] = value(at["check_cold"]) / heads
+            found[f"{prefix}warm_vs_heads"] = value(at["check_warm"]) / heads
+            found[f"{prefix}touched_vs_heads"] = value(at["check_touched"]) / heads
+            if 4000 in sizes:
+                found[f"{prefix}cold_4000_vs_2000"] = value(sizes[4000]["check_cold"]) / value(at["check_cold"])
         found["cold_peak_rss_mb"] = at["check_cold"].peak_rss_mb
-        if 4000 in sizes:
-            found["cold_4000_vs_2000"] = sizes[4000]["check_cold"].median / at["check_cold"].median
     return found
 
 
 def print_report(sizes: dict[int, dict[str, Series]], found: dict[str, float]) -> list[dict[str, object]]:
     print()
-    print(f"{'revisions':>9}  {'figure':<18} {'median':>8} {'/ heads':>8} {'peak RSS':>9}")
+    print(f"{'revisions':>9}  {'figure':<18} {'wall':>8} {'/ heads':>8} {'CPU':>8} {'/ heads':>8} {'peak RSS':>9}")
     for revisions, series in sorted(sizes.items()):
-        heads = series["alembic_heads"].median
+        heads = series["alembic_heads"]
         for s in series.values():
-            print(f"{revisions:>9}  {s.label:<18} {s.median:>7.3f}s {s.median / heads:>7.2f}× {s.peak_rss_mb:>6.0f} MB")
+            print(
+                f"{revisions:>9}  {s.label:<18} {s.median:>7.3f}s {s.median / heads.median:>7.2f}×"
+                f" {s.cpu_median:>7.3f}s {s.cpu_median / heads.cpu_median:>7.2f}× {s.peak_rss_mb:>6.0f} MB"
+            )
     print()
     rows = []
     for target in TARGETS:
         value = found.get(target.key)
+        cpu = found.get(f"cpu_{target.key}")
         if value is None:
             verdict = "not measured"
             shown = "-"
         else:
             verdict = "ok" if value <= target.bound else "MISSED"
             shown = f"{value:.2f}{target.unit}"
-        print(f"  {target.figure:<42} {shown:>10}  target ≤ {target.bound:g}{target.unit}  {verdict}")
-        rows.append({"figure": target.figure, "value": None if value is None else round(value, 3), "bound": target.bound, "verdict": verdict})
+        cpu_shown = f"(CPU {cpu:.2f}{target.unit})" if cpu is not None else ""
+        print(f"  {target.figure:<42} {shown:>10} {cpu_shown:<14} target ≤ {target.bound:g}{target.unit}  {verdict}")
+        rows.append(
+            {
+                "figure": target.figure,
+                "value": None if value is None else round(value, 3),
+                "cpu_value": None if cpu is None else round(cpu, 3),
+                "bound": target.bound,
+                "verdict": verdict,
+            }
+        )
     return rows
 
 
@@ -480,7 +514,10 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work_dir or Path(tempfile.mkdtemp(prefix="driftlint-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     info = machine()
-    print(f"driftlint benchmark: {info['cpus']} CPUs, {info['cpu_model']}, Python {info['python']}; generator {generator}")
+    print(
+        f"driftlint benchmark: {info['cpus']} CPUs, {info['cpu_model']}, Python {info['python']},"
+        f" load average {info['load_average_at_start']}; generator {generator}"
+    )
     try:
         sizes = {n: bench_size(generator, work, n, repeat) for n in sizes_wanted}
         verify = {"skipped": "--quick"} if args.quick else bench_verify(work, repeat)
@@ -503,6 +540,7 @@ def main(argv: list[str] | None = None) -> int:
             str(n): {"revisions": n, "task_modules": n // 4, **{k: s.summary() for k, s in series.items()}}
             for n, series in sizes.items()
         },
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
         "ratios": {k: round(v, 3) for k, v in found.items()},
         "targets": rows,
         "verify": verify,
