@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
@@ -60,23 +61,45 @@ class UnorderedConflictingChanges(Rule):
         )
 
 
+@dataclass(frozen=True)
+class _Side:
+    """One revision's changes to one object, with idempotent re-creation told apart."""
+
+    events: tuple[Event, ...]
+    removals: tuple[Event, ...]  # drops and renames that leave the object gone
+    creations: tuple[Event, ...]
+    idempotent_create: bool  # IF NOT EXISTS / OR REPLACE / DROP IF EXISTS followed by CREATE
+
+
+def _side(events: list[Event]) -> _Side:
+    creations = [e for e in events if e.creates]
+    removals = [e for e in events if e.removes]
+    # `DROP ... IF EXISTS; CREATE ...` in one revision replaces the object, like OR REPLACE.
+    recreated = [
+        e for e in removals if e.action == DROP and e.effect.guarded and any(c.position > e.position for c in creations)
+    ]
+    idempotent = bool(creations) and all(
+        c.effect.guarded or any(d.position < c.position for d in recreated) for c in creations
+    )
+    return _Side(tuple(events), tuple(e for e in removals if e not in recreated), tuple(creations), idempotent)
+
+
 def _conflict(history: EnvironmentHistory, key: tuple[str, tuple[str, ...]], first: list[Event], second: list[Event]) -> tuple[Event, Event] | None:
     """(where to report, the other side) when the two revisions' changes to one object clash."""
-    for removing, touching in ((first, second), (second, first)):
-        removal = next((e for e in removing if e.removes), None)
-        relevant = [e for e in touching if e.removes or e.creates or e.action in USES]
-        if removal is None or not relevant:
+    sides = (_side(first), _side(second))
+    for removing, touching in (sides, sides[::-1]):
+        relevant = [e for e in touching.events if e in touching.removals or e.creates or e.action in USES]
+        if not removing.removals or not relevant:
             continue
-        if all(e.action == DROP and e.effect.guarded for e in [*removing, *touching] if e.removes or e in relevant):
+        if all(e.action == DROP and e.effect.guarded for e in (*removing.removals, *relevant)):
             continue  # DROP ... IF EXISTS on both sides ends the same way in either order
-        if _is_cross_branch_use(history, key, removing, touching):
+        if _is_cross_branch_use(history, key, list(removing.events), list(touching.events)):
             continue
-        return removal, relevant[0]
-    creations = [next((e for e in side if e.creates), None) for side in (first, second)]
-    if creations[0] is not None and creations[1] is not None:
-        if creations[0].effect.guarded and creations[1].effect.guarded:
-            return None  # IF NOT EXISTS / OR REPLACE on both sides
-        return creations[1], creations[0]
+        return removing.removals[0], relevant[0]
+    if sides[0].creations and sides[1].creations:
+        if sides[0].idempotent_create and sides[1].idempotent_create:
+            return None  # both replace the object: no statement fails
+        return sides[1].creations[0], sides[0].creations[0]
     return None
 
 

@@ -63,7 +63,13 @@ _HARMLESS_OPS = {
     "drop_sp",
     "create_sequence",
     "drop_sequence",
+    # alembic-postgresql-enum: enum types are not objects driftlint tracks.
+    "sync_enum_values",
 }
+# Other alembic_utils entities (functions, extensions, triggers, grants) are not tracked objects.
+_OTHER_ENTITIES = {"PGFunction", "PGExtension", "PGTrigger", "PGGrantTable", "PGProcedure", "PGAggregate"}
+# SQLAlchemy Core constructs a revision may execute that neither create nor change tracked objects.
+_UNTRACKED_CONSTRUCTS = {"select", "exists", "union", "union_all", "CreateSequence", "DropSequence", "distinct", "join"}
 
 
 class Unknown:
@@ -130,6 +136,13 @@ class Deferred:
 
     node: ast.expr
     scope: "Scope"
+
+
+@dataclass(frozen=True)
+class Untracked:
+    """A Core construct (a SELECT, a sequence DDL...) that touches no tracked object when run."""
+
+    name: str
 
 
 @dataclass(frozen=True)
@@ -528,6 +541,11 @@ class Interpreter:
             return self.entity(node, frame, MATVIEW, ("schema", "signature", "definition"))
         if name == "PGPolicy":
             return self.entity(node, frame, POLICY, ("schema", "signature", "on_entity", "definition"))
+        if name in _OTHER_ENTITIES:
+            return Entity("other", name, None)
+        if name in _UNTRACKED_CONSTRUCTS or isinstance(receiver, Untracked):
+            self.evaluate_arguments(node, frame)
+            return Untracked(name)
         if name in ("Column", "ForeignKey", "ForeignKeyConstraint", "Index", "UniqueConstraint", "PrimaryKeyConstraint", "CheckConstraint"):
             return Deferred(node, frame.scope)
         callee = receiver if isinstance(func, ast.Attribute) else self.lookup(func.id, frame) if isinstance(func, ast.Name) else None
@@ -614,6 +632,8 @@ class Interpreter:
             return value.name
         if isinstance(value, str):
             return value
+        if value is None:
+            return None  # e.g. create_index(None, ...): the naming convention names it
         reason = value.reason if isinstance(value, Unknown) else f"the {what} is not a string"
         self.add_unknown(node, frame, f"the {what} is only known at run time ({reason})")
         return None
@@ -827,6 +847,8 @@ class Interpreter:
         table = self.table_ref(batch.name, batch.schema)
         if operation == "execute":
             self.op_execute(node, frame)
+        elif operation == "f" and node.args:
+            return self.evaluate(node.args[0], frame)
         elif operation == "add_column":
             self.add(ALTER, table, node, frame, "add_column")
             column = self.argument(node, 0, "column")
@@ -1030,9 +1052,9 @@ class Interpreter:
     def alembic_utils(self, node: ast.Call, frame: _Frame, verb: str) -> None:
         expression = self.argument(node, 0, "entity", "target")
         value = self.evaluate(expression, frame) if expression is not None else None
-        if not isinstance(value, Entity) or value.kind == "replaceable":
+        if not isinstance(value, Entity) or value.kind in ("replaceable", "other"):
             if not isinstance(value, Entity):
-                self.add_unknown(node, frame, "an entity only known at run time (or not a view or policy)")
+                self.add_unknown(node, frame, "an alembic_utils entity only known at run time")
             return
         if value.kind == POLICY:
             if value.on is None:

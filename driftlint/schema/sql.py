@@ -95,9 +95,9 @@ def parse_statements(text: str) -> tuple[list[Node], str | None]:
     except pg_parser.ParseError as exc:
         error = exc
     if ":" in text or "%" in text:
-        # Replace placeholders by same-length `$1...` so offsets stay valid, then retry.
+        # Replace placeholders by `$1` padded to the same length so offsets stay valid, then retry.
         def positional(match: re.Match[str]) -> str:
-            return "$" + "1" * (len(match.group(0)) - 1)
+            return "$1".ljust(len(match.group(0)))
 
         substituted = _PYFORMAT_PARAM.sub(positional, _COLON_PARAM.sub(positional, text))
         if substituted != text:

@@ -190,6 +190,21 @@ def test_dl203_is_quiet_for_ordered_revisions_idempotent_changes_and_dl201_cases
     }, "DL203") == []
 
 
+def test_dl203_drop_if_exists_then_create_replaces_like_or_replace(tmp_path: Path):
+    replace = 'op.execute("DROP POLICY IF EXISTS p ON t; CREATE POLICY p ON t USING (true)")'
+    assert check(tmp_path / "both", {
+        "a1": revision("a1", None, 'op.create_table("t")\nop.execute("CREATE POLICY p ON t USING (false)")'),
+        "b1": revision("b1", "a1", replace),
+        "c1": revision("c1", "a1", replace),
+    }, "DL203") == []
+    (finding,) = check(tmp_path / "plain-drop", {
+        "a1": revision("a1", None, 'op.create_table("t")\nop.execute("CREATE POLICY p ON t USING (false)")'),
+        "b1": revision("b1", "a1", replace),
+        "c1": revision("c1", "a1", 'op.execute("DROP POLICY p ON t")'),
+    }, "DL203")
+    assert finding.path == "migrations/versions/c1.py" and "drops policy `p` on `t`" in finding.message
+
+
 def test_dl203_and_dl201_do_not_report_the_same_pair(tmp_path: Path):
     write_tree(tmp_path, alembic_tree({
         "a1": revision("a1", None, 'op.create_table("t")\nop.rename_table("t", "t2")'),

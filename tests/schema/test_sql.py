@@ -147,6 +147,7 @@ def test_temporary_tables_are_not_schema_objects():
 
 def test_sqlalchemy_and_dbapi_placeholders_do_not_make_sql_unreadable():
     assert effects("UPDATE t SET a = :value WHERE id = :id") == [(BACKFILL, TABLE, "public.t")]
+    assert effects("SELECT k FROM t WHERE filesystem_id=:a_rather_long_parameter_name") == [(READ, TABLE, "public.t")]
     assert effects("UPDATE t SET a = %(value)s WHERE id = %s") == [(BACKFILL, TABLE, "public.t")]
     assert effects("SELECT '10:30'::time, x::text FROM t") == [(READ, TABLE, "public.t")]
 
