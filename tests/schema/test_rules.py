@@ -95,6 +95,16 @@ def upgrade_{engine}():
     }, "DL201") == []
 
 
+def test_dl201_unqualified_names_live_in_the_configured_default_schema(tmp_path: Path):
+    revisions = {
+        "a1_core": revision("a1", None, 'op.create_table("tenants", schema="app")'),
+        "c1_celery": revision("c1", None, JOBS),
+    }
+    assert check(tmp_path / "public", revisions, "DL201") == []
+    (finding,) = check(tmp_path / "app", revisions, "DL201", extra={"driftlint.toml": 'default-schema = "app"\n'})
+    assert finding.subject == ("c1", "app.tenants") and "table `tenants`" in finding.message
+
+
 def test_dl201_the_seed_fixture_and_its_fix(tmp_path: Path):
     from ..conftest import FIXTURES
 
