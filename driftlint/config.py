@@ -149,7 +149,8 @@ def find_settings_file(start: Path) -> Path | None:
                 if b"[tool.driftlint" in candidate.read_bytes():
                     return candidate
                 continue
-            if "driftlint" in data.get("tool", {}):
+            tool = data.get("tool")
+            if isinstance(tool, dict) and "driftlint" in tool:  # `tool = 3` is valid TOML too
                 return candidate
         if (directory / ".git").exists():
             break
@@ -182,7 +183,8 @@ def load_settings(
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read settings: {exc}") from None
     if path.name == "pyproject.toml" or "tool" in data:
-        data = data.get("tool", {}).get("driftlint", {})
+        tool = data.get("tool", {})
+        data = tool.get("driftlint", {}) if isinstance(tool, dict) else None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: [tool.driftlint] must be a table")
     return settings_from_mapping(data, path, known_option_keys or {})

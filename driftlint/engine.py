@@ -19,7 +19,7 @@ from driftlint.diagnostics import Diagnostic
 from driftlint.discovery import Environment, discover, real_path, walk_project
 from driftlint.project import MODULE, REVISION, UNSCANNED, EnvironmentAnalysis, FileFacts, Project
 from driftlint.rule import Rule, all_rules, option_defaults, rule_by_selector
-from driftlint.source import SourceFile
+from driftlint.source import ParseError, SourceFile
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 300
@@ -339,7 +339,14 @@ def extract_facts(path: Path, kind: str, data: bytes, settings: Settings) -> Fil
         facts.header = read_header(tree, path.name)
         facts.looks_like_revision = looks_like_revision(tree)
     for key, function in extractors_for(kind):
-        facts.extra[key] = function(tree, source, settings)
+        try:
+            facts.extra[key] = function(tree, source, settings)
+        except RecursionError:
+            # Python parses expressions nested deeper than an analysis can walk (a string built
+            # from a thousand `+`): report the file instead of failing the whole run.
+            facts.extra.clear()
+            facts.parse_error = ParseError(f"the file is nested too deeply to analyse ({key})", 1, 1)
+            break
     return facts
 
 

@@ -234,3 +234,24 @@ def test_output_is_identical_on_every_run(fixture_copy):
     second = run_cli(root, "--output-format", "json")
     assert first.exit_code == second.exit_code == 1
     assert first.stdout == second.stdout
+
+
+def test_pyproject_whose_tool_key_is_not_a_table_is_not_a_crash(tree):
+    root = tree({**alembic_tree(("1000", None)), "pyproject.toml": 'tool = 3\n# [tool.alembic] in a comment\n'})
+    result = run_cli(root)
+    assert result.exit_code == 0, result.output
+
+
+def test_settings_file_whose_tool_key_is_not_a_table_is_a_usage_error(tree):
+    root = tree({**alembic_tree(("1000", None)), "driftlint.toml": "tool = 3\n"})
+    result = run_cli(root)
+    assert result.exit_code == 2
+    assert result.stderr.endswith("driftlint.toml: [tool.driftlint] must be a table\n")
+
+
+def test_expression_nested_deeper_than_an_analysis_walks_is_not_an_internal_error(tree):
+    deep = "z = " + " + ".join(['"a"'] * 2000) + "\n"
+    root = tree({**alembic_tree(("1000", None)), "migrations/env.py": deep, "app/settings.py": deep})
+    result = run_cli(root)
+    assert result.exit_code in (0, 1), result.output
+    assert "internal error" not in result.output
