@@ -48,6 +48,18 @@ FORMAT_NAMES = ("full", "concise", "json", "github", "sarif", "gitlab", "junit")
 
 
 def render(diagnostics: Sequence[Diagnostic], format_name: str, context: RenderContext) -> str:
+    if format_name in FORMAT_NAMES:
+        # Import only the format asked for: the others' imports (XML for JUnit...) are a
+        # noticeable part of a run answered from the cache.
+        for module_name in (format_name, f"{format_name}_"):
+            try:
+                module = importlib.import_module(f"{__name__}.{module_name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{__name__}.{module_name}":
+                    raise
+                continue
+            render_function: Renderer = module.render
+            return render_function(diagnostics, context)
     return formats()[format_name](diagnostics, context)
 
 
