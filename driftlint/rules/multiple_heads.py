@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
+from driftlint.graph import Node, RevisionGraph
 from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.rules._alembic import alembic_command, describe, node_related, node_span
@@ -22,7 +23,7 @@ class MultipleHeads(Rule):
             if not graph.complete:
                 continue  # a file driftlint cannot place may be any head's child (DL001/DL108 say which)
             heads = sorted(graph.heads, key=lambda n: (str(n.facts.path), n.revision))
-            if len(heads) < 2:
+            if len(heads) < 2 or _named_branches(graph, heads):
                 continue
             effective = {id(n) for n in graph.effective_heads}
             ids = [n.revision for n in heads]
@@ -55,3 +56,20 @@ class MultipleHeads(Rule):
                 context=[("Heads", lines)],
                 subject=tuple(sorted(ids)),
             )
+
+
+def _named_branches(graph: RevisionGraph, heads: list[Node]) -> bool:
+    """Whether the heads are branches kept apart on purpose: each head but at most one (the trunk)
+    carries a branch label no other head has. Alembic gives a revision the labels of all its
+    down_revision ancestors, so `alembic heads` shows `(expand) (head)` / `(contract) (head)` and
+    `upgrade expand@head` picks one. An accidental fork has two heads no label tells apart."""
+    labels = [
+        set(head.branch_labels).union(*(graph.by_id[r].branch_labels for r in graph.versioned_ancestors(head.revision)))
+        for head in heads
+    ]
+    unnamed = 0
+    for index, own in enumerate(labels):
+        others = set().union(*(other for position, other in enumerate(labels) if position != index))
+        if not own - others:
+            unnamed += 1
+    return unnamed <= 1

@@ -1,0 +1,47 @@
+"""Deliberately labelled branches (expand/contract) are not an accidental fork; Alembic agrees on the heads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from .conftest import findings, summary
+
+EXPAND_FORK = '"""a second child of e001"""\nrevision = "e003"\ndown_revision = "e001"\n\n\ndef upgrade() -> None:\n    pass\n'
+
+
+def heads_with_labels(root: Path) -> dict[str, set[str]]:
+    script = ScriptDirectory.from_config(Config(str(root / "alembic.ini")))
+    return {head: set(script.get_revision(head).branch_labels) for head in script.get_heads()}
+
+
+def test_every_head_on_its_own_labelled_branch_is_not_reported(fixture_copy) -> None:
+    root = fixture_copy("labeled-expand-contract")
+    assert heads_with_labels(root) == {"e002": {"expand"}, "c002": {"contract"}}
+    assert findings(root, "DL101") == []
+
+
+def test_an_unlabelled_trunk_beside_a_labelled_branch_is_not_reported(fixture_copy) -> None:
+    root = fixture_copy("labeled-expand-contract")
+    contract = root / "migrations" / "versions" / "c001_contract_initial.py"
+    contract.write_text(contract.read_text(encoding="utf-8").replace('branch_labels = ("contract",)\n', ""), encoding="utf-8")
+    assert heads_with_labels(root) == {"e002": {"expand"}, "c002": set()}
+    assert findings(root, "DL101") == []
+
+
+def test_a_fork_inside_a_labelled_branch_is_reported(fixture_copy) -> None:
+    root = fixture_copy("labeled-expand-contract")
+    (root / "migrations" / "versions" / "e003_fork.py").write_text(EXPAND_FORK, encoding="utf-8")
+    assert heads_with_labels(root) == {"e002": {"expand"}, "e003": {"expand"}, "c002": {"contract"}}
+    [diagnostic] = findings(root, "DL101")
+    assert diagnostic.message.startswith("3 heads (c002, e002, e003)")
+
+
+def test_two_unlabelled_heads_are_reported(fixture_copy) -> None:
+    root = fixture_copy("labeled-expand-contract")
+    for name, label in (("e001_expand_initial.py", "expand"), ("c001_contract_initial.py", "contract")):
+        path = root / "migrations" / "versions" / name
+        path.write_text(path.read_text(encoding="utf-8").replace(f'branch_labels = ("{label}",)\n', ""), encoding="utf-8")
+    assert summary(findings(root, "DL101")) == [("DL101", "migrations/versions/e002_add_ports_binding_host.py")]
