@@ -25,6 +25,7 @@ from alembic.util import CommandError
 from driftlint.graph import RevisionGraph
 from driftlint.project import EnvironmentAnalysis
 
+from ..conftest import FIXTURES
 from .conftest import check, found, revision
 
 
@@ -342,3 +343,51 @@ def test_separator_with_inline_comment_raises_value_error_like_driftlint_reports
 def only_environment_graph(result: Any) -> RevisionGraph:
     assert result.project is not None and len(result.project.environments) == 1
     return result.project.environments[0].graph
+
+
+# -- every other fixture repository (other rule families add their own) --------------------------
+
+COVERED = {o.fixture for o in LOADABLE} | {
+    "dangling-parent",
+    "empty-string-down-revision",
+    "partial-id-dependency",
+    "cycle",
+    "dependency-cycle",
+    "self-loop",
+    "duplicate-branch-label",
+    "invalid-revision-id",
+    "helper-module-in-versions",
+    "separator-with-comment",
+    "side-effects-on-import",  # Alembic would run it: test_robustness shows what that does
+}
+OTHER_FIXTURES = sorted(
+    p.name for p in FIXTURES.iterdir() if p.is_dir() and p.name not in COVERED and (p / "alembic.ini").is_file()
+)
+
+
+@pytest.mark.usefixtures("isolated_import_state")
+@pytest.mark.parametrize("fixture", OTHER_FIXTURES)
+def test_every_other_fixture_graph_matches_alembic_where_alembic_loads_it(fixture, fixture_copy):
+    root = fixture_copy(fixture)
+    oracle = Oracle(fixture)
+    try:
+        _, script, _ = load_alembic(root, oracle)
+    except Exception as exc:  # noqa: BLE001 - a fixture for a failure Alembic reports itself
+        pytest.skip(f"Alembic does not load {fixture}: {type(exc).__name__}")
+    result = check(root)
+    matching = [
+        a
+        for a in result.project.environments
+        if a.environment.config_path == root / "alembic.ini" and (a.environment.section or "alembic") == "alembic"
+    ]
+    if len(matching) != 1:
+        pytest.skip(f"{fixture} has no single [alembic] environment")
+    graph = matching[0].graph
+    rmap = script.revision_map
+    assert ids(graph.heads) == sorted(rmap.heads)
+    assert ids(graph.real_heads) == sorted(rmap._real_heads)
+    assert ids(graph.bases) == sorted(set(rmap.bases))
+    for rid in graph.by_id:
+        alembic_rev = rmap.get_revision(rid)
+        ancestors = {r.revision for r in rmap._get_ancestor_nodes([alembic_rev], include_dependencies=True)}
+        assert graph.ancestors(rid) == ancestors - {rid}, rid
