@@ -248,6 +248,26 @@ class EmbeddedCluster:
                 os.chown(path, self._run_as.uid, self._run_as.gid)
             # The socket directory must be reachable by the connecting (root) client too.
             os.chmod(self.base, 0o711)
+            if not _traversable_by_others(self.programs.bindir):
+                # e.g. pgserver installed under /root: the service account cannot reach it there,
+                # so it runs a private copy of the (relocatable) installation instead.
+                source = self.programs.bindir.parent
+                package = self.base / "pkg"
+                install = package / source.parent.name / source.name
+                shutil.copytree(source, install, symlinks=True)
+                # auditwheel-built wheels (pgserver) find their libraries through an RPATH into
+                # the sibling "<package>.libs" folder: keep that layout.
+                libs = source.parent.parent / f"{source.parent.name}.libs"
+                if libs.is_dir():
+                    shutil.copytree(libs, package / libs.name, symlinks=True)
+                for root, dirs, files in os.walk(package):
+                    for name in (*dirs, *files):
+                        path = Path(root) / name
+                        if not path.is_symlink():
+                            path.chmod(path.stat().st_mode | stat.S_IROTH | (stat.S_IXOTH if path.is_dir() or path.stat().st_mode & stat.S_IXUSR else 0))
+                for folder in (package, install.parent):
+                    folder.chmod(0o755)
+                self.programs = ServerPrograms(install / self.programs.bindir.name, self.programs.origin)
         initdb = subprocess.run(
             [
                 str(self.programs.initdb),

@@ -113,3 +113,26 @@ def test_killed_owner_takes_its_server_down_and_the_next_start_sweeps_the_folder
         if process.poll() is None:
             process.kill()
         subprocess.run(["rm", "-rf", str(tmp)], check=False)
+
+
+def test_pgserver_wheel_serves_when_no_system_postgresql_is_found():
+    """A machine without PostgreSQL gets the server from the `pgserver` wheel (the test extra
+    installs it); as root, the unprivileged account runs a private copy of that installation."""
+    import importlib.util
+
+    import psycopg
+
+    from driftlint.verify.embedded import embedded_postgres, find_server_programs
+
+    spec = importlib.util.find_spec("pgserver")
+    assert spec is not None, "the test extra installs pgserver"
+    no_system = {"PATH": "/nonexistent", "DRIFTLINT_PG_BINDIR": ""}
+    programs = find_server_programs(no_system)
+    if programs is not None and programs.origin != "pgserver":
+        # The usual install locations still hold a server here; ask for the wheel's explicitly.
+        bindir = Path(list(spec.submodule_search_locations)[0]) / "pginstall" / "bin"
+        programs = find_server_programs({"DRIFTLINT_PG_BINDIR": str(bindir)})
+    assert programs is not None
+    with embedded_postgres(find=lambda: programs) as server:
+        with psycopg.connect(**server.conninfo()) as connection:
+            assert connection.execute("select 1").fetchone() == (1,)
