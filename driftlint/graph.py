@@ -82,6 +82,11 @@ class RevisionGraph:
             if node.revision in self.by_id:
                 self.duplicates.setdefault(node.revision, [self.by_id[node.revision]]).append(node)
             self.by_id[node.revision] = node
+        # Revisions whose branch_labels driftlint cannot read (`branch_labels = (cli.EXPAND_BRANCH,)`):
+        # a depends_on naming no known revision or label may name one of theirs.
+        self.unknown_labels: list[Node] = [
+            n for n in self.nodes if n.facts.header is not None and any(p.attribute == "branch_labels" for p in n.facts.header.problems)
+        ]
         self._heads: list[Node] = list(self.nodes)
         self._real_heads: list[Node] = list(self.nodes)
         self._link()
@@ -136,7 +141,7 @@ class RevisionGraph:
         self._real_heads = [n for n in self.nodes if id(n) in real_heads]
 
     def _unknown_target(self, reference: MissingReference) -> None:
-        if reference.target in self.unplaced or self.opaque:
+        if reference.target in self.unplaced or self.opaque or (reference.via == "depends_on" and self.unknown_labels):
             self.unresolved.append(reference)
         else:
             self.missing.append(reference)

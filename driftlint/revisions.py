@@ -81,7 +81,8 @@ def _literal(node: ast.expr, constants: dict[str, ast.expr], depth: int = 0) -> 
         raise _Unresolved("a function call is only known at run time", node)
     if isinstance(node, ast.Name):
         raise _Unresolved(f"`{node.id}` is not a module-level literal", node)
-    raise _Unresolved(f"a {type(node).__name__} expression is only known at run time", node)
+    kind = type(node).__name__
+    raise _Unresolved(f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind} expression is only known at run time", node)
 
 
 def _assigned_names(node: ast.AST) -> set[str]:

@@ -9,6 +9,16 @@ from driftlint.project import REVISION, Project
 from driftlint.rule import Rule
 
 
+# What driftlint loses when each attribute is unknown (the revision stays in the graph unless
+# its id or parents are unknown).
+CONSEQUENCE = {
+    "revision": "driftlint cannot place this revision in the graph without running the file",
+    "down_revision": "driftlint cannot place this revision in the graph without running the file",
+    "branch_labels": "driftlint cannot tell which branch names it declares, so references to them are not checked",
+    "depends_on": "driftlint cannot tell which revisions it depends on, so the order it guarantees is not known",
+}
+
+
 class DynamicRevisionHeader(Rule):
     code = "DL108"
     name = "dynamic-revision-header"
@@ -23,7 +33,7 @@ class DynamicRevisionHeader(Rule):
             for problem in header.problems:
                 yield self.diagnostic(
                     f"`{problem.attribute}` of {facts.path.name} is not a literal: {problem.message}; "
-                    f"driftlint cannot place this revision in the graph without running the file",
+                    f"{CONSEQUENCE.get(problem.attribute, CONSEQUENCE['revision'])}",
                     project.relpath(facts.path),
                     problem.span,
                     fix_title=f"Assign `{problem.attribute}` a string, a tuple of strings or None at module level",

@@ -67,9 +67,12 @@ def _named_branches(graph: RevisionGraph, heads: list[Node]) -> bool:
         set(head.branch_labels).union(*(graph.by_id[r].branch_labels for r in graph.versioned_ancestors(head.revision)))
         for head in heads
     ]
+    unreadable = {n.revision for n in graph.unknown_labels}
     unnamed = 0
     for index, own in enumerate(labels):
         others = set().union(*(other for position, other in enumerate(labels) if position != index))
-        if not own - others:
+        head = heads[index].revision
+        # A label driftlint cannot read on the head's branch may be the one that names it.
+        if not own - others and not ({head} | graph.versioned_ancestors(head)) & unreadable:
             unnamed += 1
     return unnamed <= 1

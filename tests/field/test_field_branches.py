@@ -45,3 +45,38 @@ def test_two_unlabelled_heads_are_reported(fixture_copy) -> None:
         path = root / "migrations" / "versions" / name
         path.write_text(path.read_text(encoding="utf-8").replace(f'branch_labels = ("{label}",)\n', ""), encoding="utf-8")
     assert summary(findings(root, "DL101")) == [("DL101", "migrations/versions/e002_add_ports_binding_host.py")]
+
+
+def label_from_constant(root: Path, name: str, label: str) -> None:
+    """Write the label as neutron does: `branch_labels = (cli.EXPAND_BRANCH,)`, only known at run time."""
+    path = root / "migrations" / "versions" / name
+    text = path.read_text(encoding="utf-8").replace(f'branch_labels = ("{label}",)', f"branch_labels = (cli.{label.upper()}_BRANCH,)")
+    path.write_text("from app.db import cli\n" + text, encoding="utf-8")
+
+
+def test_labels_read_from_a_constant_leave_the_heads_unknown_not_forked(fixture_copy) -> None:
+    root = fixture_copy("labeled-expand-contract")
+    label_from_constant(root, "e001_expand_initial.py", "expand")
+    label_from_constant(root, "c001_contract_initial.py", "contract")
+    assert summary(findings(root, "DL101", "DL103", "DL108")) == [
+        ("DL108", "migrations/versions/c001_contract_initial.py"),
+        ("DL108", "migrations/versions/e001_expand_initial.py"),
+    ]
+    diagnostic = findings(root, "DL108")[0]
+    assert "an Attribute expression is only known at run time" in diagnostic.message
+    assert "cannot tell which branch names it declares" in diagnostic.message
+
+
+def test_depends_on_a_label_that_may_be_an_unreadable_one_is_not_missing(fixture_copy) -> None:
+    root = fixture_copy("labeled-expand-contract")
+    label_from_constant(root, "e001_expand_initial.py", "expand")
+    contract = root / "migrations" / "versions" / "c002_drop_ports_host.py"
+    contract.write_text(contract.read_text(encoding="utf-8").replace('depends_on = ("e002",)', 'depends_on = ("expand",)'), encoding="utf-8")
+    assert findings(root, "DL103") == []
+
+
+def test_depends_on_an_unknown_name_is_missing_when_every_label_is_readable(fixture_copy) -> None:
+    root = fixture_copy("labeled-expand-contract")
+    contract = root / "migrations" / "versions" / "c002_drop_ports_host.py"
+    contract.write_text(contract.read_text(encoding="utf-8").replace('depends_on = ("e002",)', 'depends_on = ("expnad",)'), encoding="utf-8")
+    assert summary(findings(root, "DL103")) == [("DL103", "migrations/versions/c002_drop_ports_host.py")]
