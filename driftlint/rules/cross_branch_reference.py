@@ -25,10 +25,12 @@ class CrossBranchReference(Rule):
                     if effect.action not in USES:
                         continue
                     key = history.key(effect.obj, effect.engine)
-                    if key in reported or history.prior(key, revision, position).status != NONE:
+                    if key in reported:
                         continue
                     creators = [e for e in history.creators(key) if history.unordered(e.revision, revision)]
-                    if not creators or history.mentioned_by_unknown(effect.obj.name, revision):
+                    if not creators or history.prior(key, revision, position).status != NONE:
+                        continue
+                    if history.mentioned_by_unknown(effect.obj.name, revision):
                         continue
                     reported.add(key)
                     obj = history.object(key)

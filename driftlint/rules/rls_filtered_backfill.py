@@ -86,6 +86,8 @@ class RlsFilteredBackfill(Rule):
 
 def _rls_enabled_by(history: EnvironmentHistory, key: tuple[str, tuple[str, ...]], revision: str, position: int) -> tuple[Event, ...]:
     """The events that leave row-level security on for the table when the backfill runs."""
+    if not any(e.action in (RLS_ENABLE, RLS_FORCE) for e in history.events_for(key)):
+        return ()
     prior = history.prior(key, revision, position, _RLS_ACTIONS)
     if not prior.events or any(e.action not in (RLS_ENABLE, RLS_FORCE) for e in prior.events):
         return ()  # created fresh, disabled, dropped, or it depends on branch order

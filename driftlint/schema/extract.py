@@ -242,7 +242,8 @@ class Interpreter:
 
     def __init__(self, tree: ast.Module, source: SourceFile, settings: Settings):
         self.source = source
-        self.module = _module_index(tree)
+        self.tree = tree
+        self._module: _Module | None = None
         self.default_schema = settings.default_schema or "public"
         self.sql = SqlAnalyzer(self.default_schema)
         self.effects: list[Effect] = []
@@ -250,6 +251,13 @@ class Interpreter:
         self.indexes: list[IndexInfo] = []
         self.creates_unknown_objects = False
         self.engine = ""
+
+    @property
+    def module(self) -> _Module:
+        """Module constants and functions, indexed on first use (most revisions never need them)."""
+        if self._module is None:
+            self._module = _module_index(self.tree)
+        return self._module
 
     # -- results --------------------------------------------------------------------------------
 
@@ -904,7 +912,9 @@ class Interpreter:
         kind = _call_name(expression.func)
         if kind == "Column":
             for argument in expression.args:
-                self.schema_item(argument, table, call, scope_frame, depth + 1)
+                # Only a ForeignKey (inline or through a name) matters among a column's arguments.
+                if isinstance(argument, ast.Name) or isinstance(argument, ast.Call) and _call_name(argument.func) == "ForeignKey":
+                    self.schema_item(argument, table, call, scope_frame, depth + 1)
         elif kind == "ForeignKey":
             target = self.argument(expression, 0, "column")
             self.foreign_key_target(target, expression, scope_frame)

@@ -210,6 +210,10 @@ class EnvironmentHistory:
             return states.pop()
         return MIXED
 
+    def removed(self, key: ObjectKey) -> bool:
+        """Whether any revision drops or renames the object (most never are)."""
+        return any(event.removes for event in self.events_for(key))
+
     def creators(self, key: ObjectKey) -> list[Event]:
         return [event for event in self.events_for(key) if event.creates]
 

@@ -7,8 +7,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
-from pglast import parser as pg_parser
-
 from driftlint.schema.model import (
     ALTER,
     BACKFILL,
@@ -87,6 +85,8 @@ class SqlResult:
 
 def parse_statements(text: str) -> tuple[list[Node], str | None]:
     """pglast's JSON parse tree (an order of magnitude faster than its Python objects)."""
+    from pglast import parser as pg_parser  # imported on first SQL: most revisions have none
+
     if "\x00" in text:
         # libpg_query would stop at the NUL; the server rejects such a query outright.
         return [], "the text contains a NUL character"
@@ -413,6 +413,8 @@ class SqlAnalyzer:
 
 def _do_block(analyzer: SqlAnalyzer, body: str, text: str, start: int) -> Iterator[Any]:
     """Static statements inside a PL/pgSQL DO block count; EXECUTE of a built string is unknown."""
+    from pglast import parser as pg_parser
+
     tag = "driftlint"
     while f"${tag}$" in body:
         tag += "_"
@@ -487,15 +489,14 @@ def _relations_and_ctes(node: Any) -> tuple[list[Node], set[str]]:
     stack = [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, dict):
+        if type(current) is dict:
             if "relname" in current:
                 found.append(current)
                 continue
-            name = current.get("ctename")
-            if isinstance(name, str):
-                ctes.add(name)
-            stack.extend(v for v in current.values() if isinstance(v, (dict, list)))
-        elif isinstance(current, list):
+            if "ctename" in current:
+                ctes.add(current["ctename"])
+            stack.extend(current.values())
+        elif type(current) is list:
             stack.extend(current)
     if len(found) > 1:
         found.sort(key=lambda r: r.get("location", -1))
