@@ -22,8 +22,8 @@ class CrossBranchReference(Rule):
             for revision in history.order:
                 reported: set[tuple[str, tuple[str, ...]]] = set()
                 for position, effect in enumerate(history.effects[revision].effects):
-                    if effect.action not in USES:
-                        continue
+                    if effect.action not in USES or effect.guarded:
+                        continue  # ALTER TABLE IF EXISTS and the like do not fail on a missing object
                     key = history.key(effect.obj, effect.engine)
                     if key in reported:
                         continue

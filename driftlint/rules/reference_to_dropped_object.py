@@ -23,7 +23,7 @@ class ReferenceToDroppedObject(Rule):
                 reported: set[tuple[str, tuple[str, ...]]] = set()
                 for position, effect in enumerate(history.effects[revision].effects):
                     # Dropping or renaming a missing object fails too, unless IF EXISTS says otherwise.
-                    if effect.action not in USES and not (effect.action in (DROP, RENAME) and not effect.guarded):
+                    if effect.guarded or effect.action not in (*USES, DROP, RENAME):
                         continue
                     key = history.key(effect.obj, effect.engine)
                     if key in reported or not history.creators(key) or not history.removed(key):

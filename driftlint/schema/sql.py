@@ -444,20 +444,24 @@ def _do_block(analyzer: SqlAnalyzer, body: str, text: str, start: int) -> Iterat
             found = encoded.find(query.encode("utf-8"), where)
             inner = analyzer.analyze(query, conditional=nested)
 
-            def at(offset: int | None) -> int:
-                if found < 0 or offset is None:
-                    return where
-                return found + len(query[:offset].encode("utf-8"))
-
             for effect in inner.effects:
-                yield SqlEffect(effect.action, effect.obj, at(effect.offset), effect.detail, effect.guarded)
+                offset = _inner_offset(query, found, where, effect.offset)
+                yield SqlEffect(effect.action, effect.obj, offset, effect.detail, effect.guarded)
             for index in inner.indexes:
-                yield SqlIndex(index.index, index.table, index.unique, index.partial, index.expression, at(index.offset))
+                offset = _inner_offset(query, found, where, index.offset)
+                yield SqlIndex(index.index, index.table, index.unique, index.partial, index.expression, offset)
             for problem in inner.problems:
                 yield SqlProblem(where, problem.reason, problem.text)
         elif "PLpgSQL_stmt_dynexecute" in statement:
             query = statement["PLpgSQL_stmt_dynexecute"].get("query", {}).get("PLpgSQL_expr", {}).get("query", "")
             yield SqlProblem(where, "a DO block EXECUTEs SQL built at run time", query)
+
+
+def _inner_offset(query: str, found: int, line_start: int, offset: int | None) -> int:
+    """A character offset inside a DO block's statement, as a byte offset in the whole text."""
+    if found < 0 or offset is None:
+        return line_start
+    return found + len(query[:offset].encode("utf-8"))
 
 
 def _plpgsql_statements(node: Any, nested: bool = False) -> Iterator[tuple[Node, int | None, bool]]:

@@ -55,6 +55,13 @@ def test_dl201_ignores_objects_no_revision_creates(tmp_path: Path):
     assert check(tmp_path, {"c1": revision("c1", None, JOBS)}, "DL201") == []
 
 
+def test_dl201_ignores_uses_that_tolerate_a_missing_object(tmp_path: Path):
+    assert check(tmp_path, {
+        "a1_core": revision("a1", None, TENANTS),
+        "c1": revision("c1", None, 'op.execute("ALTER TABLE IF EXISTS tenants ENABLE ROW LEVEL SECURITY")'),
+    }, "DL201") == []
+
+
 def test_dl201_is_quiet_when_unreadable_sql_before_it_may_create_the_object(tmp_path: Path):
     assert check(tmp_path, {
         "a1_core": revision("a1", None, TENANTS),
