@@ -5,8 +5,10 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+import re
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -100,17 +102,10 @@ class Settings:
 
     def is_excluded(self, relpath: str) -> bool:
         """`relpath` is POSIX and relative to the root; any component or the whole path may match."""
-        patterns = (*self.exclude, *self.extend_exclude)
-        parts = relpath.split("/")
-        for pattern in patterns:
-            if "/" in pattern.strip("/"):
-                if fnmatch.fnmatchcase(relpath, pattern.strip("/")) or fnmatch.fnmatchcase(
-                    relpath, pattern.strip("/") + "/*"
-                ):
-                    return True
-            elif any(fnmatch.fnmatchcase(part, pattern.strip("/")) for part in parts):
-                return True
-        return False
+        whole, component = _exclusion_matchers((*self.exclude, *self.extend_exclude))
+        if whole is not None and whole.match(relpath):
+            return True
+        return component is not None and any(component.match(part) for part in relpath.split("/"))
 
     def option(self, key: str, default: Any) -> Any:
         return self.rule_options.get(key, default)
@@ -131,6 +126,27 @@ class Settings:
             "severity": {k: v.value for k, v in self.severity.items()},
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _exclusion_matchers(patterns: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+    """The exclude patterns as two regular expressions, each exactly `fnmatchcase` for any of them:
+    patterns with a `/` match the whole relative path (or a path below it), the others any one
+    component. Every walked folder and module is tested; one match instead of one fnmatch per
+    pattern and component made classification several times faster."""
+    whole: list[str] = []
+    component: list[str] = []
+    for pattern in patterns:
+        stripped = pattern.strip("/")
+        if "/" in stripped:
+            whole += [fnmatch.translate(stripped), fnmatch.translate(stripped + "/*")]
+        else:
+            component.append(fnmatch.translate(stripped))
+
+    def compiled(alternatives: list[str]) -> re.Pattern[str] | None:
+        return re.compile("|".join(f"(?:{a})" for a in alternatives)) if alternatives else None
+
+    return compiled(whole), compiled(component)
 
 
 def find_settings_file(start: Path) -> Path | None:

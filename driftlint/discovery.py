@@ -56,11 +56,15 @@ class Environment:
     anchor: tuple[Path, int] | None = None
     flask_migrate: bool = False
 
-    def revision_files(self, overlay: Mapping[Path, bytes | None] | None = None) -> list[Path]:
+    def revision_files(
+        self, overlay: Mapping[Path, bytes | None] | None = None, real_paths: dict[Path, str] | None = None
+    ) -> list[Path]:
         """Files Alembic loads, in load order (script/base.py _load_revisions, _list_py_dir).
 
         `overlay` (check --base) describes the merge result: files only it has (bytes) join the
-        list in load order, files the merge deletes (None) leave it.
+        list in load order, files the merge deletes (None) leave it. `real_paths`, when given,
+        receives each returned file's resolved path (as `real_path` gives it), saving callers a
+        second lookup per file.
         """
         seen: set[str] = set()
         result: list[Path] = []
@@ -86,6 +90,8 @@ class Environment:
                     # A dangling or looping symlink stops Alembic ("Can't find Python file"):
                     # kept, so the engine's failed read becomes a DL001 finding.
                     result.append(path)
+                    if real_paths is not None:
+                        real_paths[path] = real
         if overlay:
             result = self._merged_with(result, overlay, pattern)
         return result
