@@ -59,10 +59,11 @@ class MultipleHeads(Rule):
 
 
 def _named_branches(graph: RevisionGraph, heads: list[Node]) -> bool:
-    """Whether the heads are branches kept apart on purpose: each head but at most one (the trunk)
-    carries a branch label no other head has. Alembic gives a revision the labels of all its
-    down_revision ancestors, so `alembic heads` shows `(expand) (head)` / `(contract) (head)` and
-    `upgrade expand@head` picks one. An accidental fork has two heads no label tells apart."""
+    """Whether the heads are branches kept apart on purpose: every head carries a branch label no
+    other head has. Alembic gives a revision the labels of all its down_revision ancestors, so
+    `alembic heads` shows `(expand) (head)` / `(contract) (head)` and `upgrade expand@head` picks
+    one. An unlabelled head beside labelled ones is the evidence log's drift: the trunk's
+    `upgrade head` fails and `upgrade heads` interleaves the labelled branch in no defined order."""
     labels = [
         set(head.branch_labels).union(*(graph.by_id[r].branch_labels for r in graph.versioned_ancestors(head.revision)))
         for head in heads
@@ -75,4 +76,4 @@ def _named_branches(graph: RevisionGraph, heads: list[Node]) -> bool:
         # A label driftlint cannot read on the head's branch may be the one that names it.
         if not own - others and not ({head} | graph.versioned_ancestors(head)) & unreadable:
             unnamed += 1
-    return unnamed <= 1
+    return unnamed == 0

@@ -23,12 +23,14 @@ def test_every_head_on_its_own_labelled_branch_is_not_reported(fixture_copy) -> 
     assert findings(root, "DL101") == []
 
 
-def test_an_unlabelled_trunk_beside_a_labelled_branch_is_not_reported(fixture_copy) -> None:
+def test_an_unlabelled_trunk_beside_a_labelled_branch_is_reported(fixture_copy) -> None:
+    """The evidence log's shape: a labelled branch beside the unlabelled trunk, whose `upgrade head` fails."""
     root = fixture_copy("labeled-expand-contract")
     contract = root / "migrations" / "versions" / "c001_contract_initial.py"
     contract.write_text(contract.read_text(encoding="utf-8").replace('branch_labels = ("contract",)\n', ""), encoding="utf-8")
     assert heads_with_labels(root) == {"e002": {"expand"}, "c002": set()}
-    assert findings(root, "DL101") == []
+    [diagnostic] = findings(root, "DL101")
+    assert diagnostic.message.startswith("2 heads (c002, e002)")
 
 
 def test_a_fork_inside_a_labelled_branch_is_reported(fixture_copy) -> None:
