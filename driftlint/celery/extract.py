@@ -20,7 +20,7 @@ from driftlint.celery.facts import (
     ModuleFacts,
     SqlSite,
 )
-from driftlint.celery.sql import ADVISORY_LOCK, TENANT_GUC, find_refresh, may_contain_refresh
+from driftlint.celery.sql import ADVISORY_LOCK, TENANT_GUC, find_refresh
 from driftlint.celery.values import (
     Attr,
     CallV,
@@ -136,12 +136,16 @@ class _Extractor:
         # Local names bound by module-level imports, to the top-level module they come from.
         self.module_imports: dict[str, str] = {}
         self.module_defs: set[str] = set()
+        # Module-level string constants that mention a materialized view (SQL kept in a constant).
+        self.refresh_constants: set[str] = set()
         self.module = _Scope("module", None, None)
 
     # ----------------------------------------------------------------- module walk
     def run(self) -> ModuleFacts:
         self._prescan_module()
-        self._body(self.tree.body, self.module)
+        module_out = _FunctionCollector()
+        self._body(self.tree.body, self.module, module_out)
+        self.module_sql = module_out.sql
         return ModuleFacts(
             deep=self.deep,
             imports=tuple(self.imports),
@@ -171,32 +175,37 @@ class _Extractor:
             elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 name = node.targets[0].id
                 self.module_strings[name] = node.value if name not in self.module_strings else None
+                if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+                    if "materiali" in node.value.value.lower():
+                        self.refresh_constants.add(name)
             elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
                 name = node.target.id
                 self.module_strings[name] = node.value if name not in self.module_strings else None
 
-    def _body(self, statements: Sequence[ast.stmt], scope: _Scope, function: Optional[str] = None) -> None:
+    def _body(self, statements: Sequence[ast.stmt], scope: _Scope, out: "_FunctionCollector") -> None:
         for statement in statements:
-            self._statement(statement, scope, function)
+            self._statement(statement, scope, out)
 
-    def _statement(self, node: ast.stmt, scope: _Scope, function: Optional[str]) -> None:
+    def _statement(self, node: ast.stmt, scope: _Scope, out: "_FunctionCollector") -> None:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            self._function(node, scope)
+            self._function(node, scope, out)
             return
         if isinstance(node, ast.ClassDef):
-            self._class(node, scope)
+            self._class(node, scope, out)
             return
         if isinstance(node, (ast.Import, ast.ImportFrom)):
-            self._import(node, scope, function)
+            self._import(node, scope)
             return
         if scope.kind in ("module", "class"):
             self._bind_statement(node, scope)
+            if scope.kind == "module" and self.deep:
+                self._django_settings(node)
         if self.deep:
-            self._expressions(node, scope, function)
+            self._statement_expressions(node, scope, out)
         for child in _child_blocks(node):
-            self._body(child, scope, function)
+            self._body(child, scope, out)
 
-    def _import(self, node: ast.Import | ast.ImportFrom, scope: _Scope, function: Optional[str]) -> None:
+    def _import(self, node: ast.Import | ast.ImportFrom, scope: _Scope) -> None:
         for alias in node.names:
             if isinstance(node, ast.Import):
                 local = alias.asname or alias.name.split(".")[0]
@@ -207,24 +216,23 @@ class _Extractor:
                 if alias.name == "*":
                     if scope.kind == "module":
                         self.star_imports.append((module, node.level))
+                    self.imports_celery = self.imports_celery or module.split(".")[0] == "celery"
                     continue
                 binding = ImportBinding(alias.asname or alias.name, module, node.level, alias.name, node_location(node))
             root = module.split(".")[0]
-            if root == "celery":
+            if root == "celery" and not (isinstance(node, ast.ImportFrom) and node.level):
                 self.imports_celery = True
             if root in ("django_celery_beat", "redbeat"):
                 self.mentions.add(root)
+            bindings = [binding]
             if isinstance(node, ast.Import) and "." in alias.name and not alias.asname:
                 # `import a.b.c` also imports a.b.c eagerly; record it for the import graph.
-                extra = ImportBinding("", alias.name, 0, None, node_location(node))
+                bindings.append(ImportBinding("", alias.name, 0, None, node_location(node)))
+            for item in bindings:
                 if scope.kind == "function":
-                    self.lazy_imports.append((scope.qualname or "", extra))
+                    self.lazy_imports.append((scope.qualname or "", item))
                 else:
-                    self.imports.append(extra)
-            if scope.kind == "function":
-                self.lazy_imports.append((scope.qualname or "", binding))
-            else:
-                self.imports.append(binding)
+                    self.imports.append(item)
 
     # ----------------------------------------------------------------- bindings
     def _bind_statement(self, node: ast.stmt, scope: _Scope) -> None:
@@ -246,8 +254,6 @@ class _Extractor:
     def _bind_target(self, target: ast.expr, value: ast.expr, scope: _Scope, owner: str) -> None:
         if isinstance(target, ast.Name):
             self.bindings.append(Binding(owner, target.id, self._value(value, scope), node_location(target)))
-            if target.id == "__all__":
-                return
         elif isinstance(target, (ast.Tuple, ast.List)):
             paired = isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts)
             for index, element in enumerate(target.elts):
@@ -260,7 +266,7 @@ class _Extractor:
                     self.bindings.append(Binding(owner, element.id, item, node_location(element)))
 
     # ----------------------------------------------------------------- classes and functions
-    def _class(self, node: ast.ClassDef, scope: _Scope) -> None:
+    def _class(self, node: ast.ClassDef, scope: _Scope, out: "_FunctionCollector") -> None:
         qualname = _qualify(scope, node.name)
         methods = tuple(
             child.name for child in node.body if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef))
@@ -273,12 +279,10 @@ class _Extractor:
                 span=_header_span(node, "class"),
             )
         )
-        if scope.kind == "function":
-            scope.sources.setdefault(node.name, []).append(("def", qualname))
         class_scope = _Scope("class", qualname, scope, class_qualname=qualname, class_methods=frozenset(methods))
-        self._body(node.body, class_scope)
+        self._body(node.body, class_scope, out if scope.kind != "function" else _FunctionCollector())
 
-    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope) -> None:
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope, outer: "_FunctionCollector") -> None:
         qualname = _qualify(scope, node.name)
         decorators = tuple(self._value(decorator, scope) for decorator in node.decorator_list)
         if self.deep:
@@ -297,11 +301,8 @@ class _Extractor:
             class_methods=scope.class_methods if in_class else frozenset(),
         )
         self._prescan_function(node, inner)
-        collector = _FunctionCollector()
-        if self.deep:
-            for statement in node.body:
-                self._collect(statement, inner, collector)
-        self._body(node.body, inner, qualname)
+        out = _FunctionCollector()
+        self._body(node.body, inner, out)
         self.functions.append(
             FunctionFacts(
                 qualname=qualname,
@@ -310,55 +311,64 @@ class _Extractor:
                 span=_header_span(node, "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"),
                 params=params,
                 decorators=decorators,
-                calls=tuple(collector.calls),
-                called_names=tuple(dict.fromkeys(collector.called_names)),
-                with_names=tuple(dict.fromkeys(collector.with_names)),
-                sql=tuple(collector.sql),
-                markers=tuple(dict.fromkeys(collector.markers)),
-                returns=tuple(collector.returns),
-                checked=frozenset(collector.checked),
+                calls=tuple(out.calls),
+                called_names=tuple(dict.fromkeys(out.called_names)),
+                with_names=tuple(dict.fromkeys(out.with_names)),
+                sql=tuple(out.sql),
+                markers=tuple(dict.fromkeys(out.markers)),
+                returns=tuple(out.returns),
+                checked=frozenset(out.checked),
                 is_async=isinstance(node, ast.AsyncFunctionDef),
             )
         )
-        if scope.kind == "function":
-            scope.sources.setdefault(node.name, []).append(("def", qualname))
 
     def _prescan_function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope) -> None:
-        """Local bindings of a function body (flow-insensitive), without entering nested scopes."""
-        for child in _scope_nodes(node.body):
-            if isinstance(child, ast.Global):
+        """Local bindings of a function body (flow-insensitive), in one walk that skips nested scopes."""
+        sources = scope.sources
+        mutations = scope.mutations
+        stack: list[ast.AST] = list(node.body)
+        while stack:
+            child = stack.pop()
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                sources.setdefault(child.name, []).append(("def", _qualify(scope, child.name)))
+                continue
+            if isinstance(child, ast.Lambda):
+                continue
+            if isinstance(child, (ast.Global, ast.Nonlocal)):
                 scope.globals_declared.update(child.names)
-            elif isinstance(child, ast.Nonlocal):
-                scope.globals_declared.update(child.names)
-        for child in _scope_nodes(node.body):
-            if isinstance(child, ast.Assign):
+            elif isinstance(child, ast.Assign):
                 for target in child.targets:
-                    self._local_target(target, child.value, scope)
-            elif isinstance(child, ast.AnnAssign) and child.value is not None:
-                self._local_target(child.target, child.value, scope)
+                    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
+                        mutations.setdefault(target.value.id, []).append(("setitem", target.slice, child.value))
+                    else:
+                        self._local_target(target, child.value, scope)
+            elif isinstance(child, ast.AnnAssign):
+                if child.value is not None:
+                    self._local_target(child.target, child.value, scope)
             elif isinstance(child, ast.NamedExpr):
                 self._local_target(child.target, child.value, scope)
-            elif isinstance(child, ast.AugAssign) and isinstance(child.target, ast.Name):
-                if isinstance(child.op, ast.BitOr):
-                    scope.mutations.setdefault(child.target.id, []).append(("update", child.value))
-                else:
-                    scope.sources.setdefault(child.target.id, []).append(("opaque", "augmented assignment"))
+            elif isinstance(child, ast.AugAssign):
+                if isinstance(child.target, ast.Name):
+                    if isinstance(child.op, ast.BitOr):
+                        mutations.setdefault(child.target.id, []).append(("update", child.value))
+                    else:
+                        sources.setdefault(child.target.id, []).append(("opaque", "augmented assignment"))
             elif isinstance(child, (ast.For, ast.AsyncFor, ast.comprehension)):
                 if isinstance(child.target, ast.Name):
-                    scope.sources.setdefault(child.target.id, []).append(("element", child.iter))
+                    sources.setdefault(child.target.id, []).append(("element", child.iter))
                 else:
                     for name in _target_names(child.target):
-                        scope.sources.setdefault(name, []).append(("opaque", "unpacked loop variable"))
+                        sources.setdefault(name, []).append(("opaque", "unpacked loop variable"))
             elif isinstance(child, (ast.With, ast.AsyncWith)):
                 for item in child.items:
-                    if item.optional_vars is not None:
-                        if isinstance(item.optional_vars, ast.Name):
-                            scope.sources.setdefault(item.optional_vars.id, []).append(("expr", item.context_expr))
-                        else:
-                            for name in _target_names(item.optional_vars):
-                                scope.sources.setdefault(name, []).append(("opaque", "unpacked with target"))
-            elif isinstance(child, ast.ExceptHandler) and child.name:
-                scope.sources.setdefault(child.name, []).append(("opaque", "exception"))
+                    if isinstance(item.optional_vars, ast.Name):
+                        sources.setdefault(item.optional_vars.id, []).append(("expr", item.context_expr))
+                    elif item.optional_vars is not None:
+                        for name in _target_names(item.optional_vars):
+                            sources.setdefault(name, []).append(("opaque", "unpacked with target"))
+            elif isinstance(child, ast.ExceptHandler):
+                if child.name:
+                    sources.setdefault(child.name, []).append(("opaque", "exception"))
             elif isinstance(child, (ast.Import, ast.ImportFrom)):
                 for alias in child.names:
                     if alias.name == "*":
@@ -370,7 +380,8 @@ class _Extractor:
                     else:
                         local = alias.asname or alias.name
                         imported = Imported(child.module or "", child.level, alias.name)
-                    scope.sources.setdefault(local, []).append(("value", imported))
+                    sources.setdefault(local, []).append(("value", imported))
+                continue
             elif isinstance(child, ast.Expr) and isinstance(child.value, ast.Call):
                 call = child.value
                 if (
@@ -379,14 +390,10 @@ class _Extractor:
                     and call.func.attr == "update"
                     and call.args
                 ):
-                    scope.mutations.setdefault(call.func.value.id, []).append(("update", call.args[0]))
-        for child in _scope_nodes(node.body):
-            if isinstance(child, ast.Assign):
-                for target in child.targets:
-                    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):
-                        scope.mutations.setdefault(target.value.id, []).append(("setitem", target.slice, child.value))
+                    mutations.setdefault(call.func.value.id, []).append(("update", call.args[0]))
+            stack.extend(_children(child))
         for name in scope.globals_declared:
-            scope.sources.pop(name, None)
+            sources.pop(name, None)
 
     def _local_target(self, target: ast.expr, value: ast.expr, scope: _Scope) -> None:
         if isinstance(target, ast.Name):
@@ -423,35 +430,49 @@ class _Extractor:
         self.order += 1
         self.events.append(Event(kind, receiver, name, call, key, value, handler, function, self.order, span))
 
-    def _expressions(self, node: ast.stmt, scope: _Scope, function: Optional[str]) -> None:
-        """Events and escapes in the expressions of one statement (not its nested blocks)."""
+    def _statement_expressions(self, node: ast.stmt, scope: _Scope, out: "_FunctionCollector") -> None:
+        """Events, escapes, calls, SQL and markers in the expressions one statement evaluates itself."""
+        function = _function_of(scope)
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            value = node.value
-            if value is not None:
-                for target in targets:
-                    self._assignment_event(target, value, scope, function)
-        elif isinstance(node, ast.AugAssign) and isinstance(node.op, ast.BitOr):
+            if node.value is None:
+                return
+            escapes = False
+            for target in targets:
+                escapes = self._assignment_event(target, node.value, scope, function) or escapes
+                if isinstance(target, (ast.Attribute, ast.Subscript)):
+                    self._walk(target.value, scope, out, "none")
+                    if isinstance(target, ast.Subscript):
+                        self._walk(target.slice, scope, out, "none")
+            self._walk(node.value, scope, out, "escape" if escapes else "none")
+            return
+        if isinstance(node, ast.AugAssign) and isinstance(node.op, ast.BitOr):
             target_value = self._value(node.target, scope)
             if _interesting_receiver(target_value):
                 call = CallV(Attr(target_value, "update"), (self._value(node.value, scope),), (), node_location(node))
                 self._event("call", target_value, "update", call, None, None, None, function, node_location(node))
-        for expr in _statement_expressions(node):
-            self._expression_events(expr, scope, function)
-            if scope.kind != "function":
-                collector = _FunctionCollector()
-                self._collect(expr, scope, collector)
-                self.module_sql.extend(collector.sql)
-        if scope.kind == "module":
-            self._django_settings(node)
+        if isinstance(node, ast.Return) and node.value is not None:
+            out.returns.append(self._value(node.value, scope))
+            self._walk(node.value, scope, out, "escape")
+            return
+        if isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                context = item.context_expr
+                label = _dotted_ast(context.func if isinstance(context, ast.Call) else context)
+                if label:
+                    out.with_names.append(label)
+        for expr in _own_expressions(node):
+            self._walk(expr, scope, out, "none")
 
-    def _assignment_event(self, target: ast.expr, value: ast.expr, scope: _Scope, function: Optional[str]) -> None:
+    def _assignment_event(self, target: ast.expr, value: ast.expr, scope: _Scope, function: Optional[str]) -> bool:
+        """Record a conf write or item write; True when the assigned value escapes into an unknown object."""
         if isinstance(target, ast.Attribute) and _is_conf(target.value):
             assert isinstance(target.value, ast.Attribute)
             app = self._value(target.value.value, scope)
             self._event("conf-write", app, target.attr, None, Const(target.attr), self._value(value, scope), None,
                         function, node_location(target))
-        elif isinstance(target, ast.Subscript):
+            return False
+        if isinstance(target, ast.Subscript):
             if _is_conf(target.value):
                 assert isinstance(target.value, ast.Attribute)
                 app = self._value(target.value.value, scope)
@@ -459,54 +480,13 @@ class _Extractor:
                 name = key.value if isinstance(key, Const) and isinstance(key.value, str) else ""
                 self._event("conf-write", app, name, None, key, self._value(value, scope), None, function,
                             node_location(target))
-            else:
-                container = self._value(target.value, scope)
-                if _interesting_receiver(container):
-                    self._event("setitem", container, "", None, self._value(target.slice, scope),
-                                self._value(value, scope), None, function, node_location(target))
-        elif isinstance(target, ast.Attribute):
-            assigned = self._value(value, scope)
-            for ref in _global_refs(assigned):
-                self.escapes[ref] = None
-
-    def _expression_events(self, expr: ast.expr, scope: _Scope, function: Optional[str]) -> None:
-        for node in _walk_expression(expr):
-            if isinstance(node, ast.Call):
-                self._call_event(node, scope, function)
-            elif isinstance(node, (ast.Attribute, ast.Subscript)) and _is_conf(node.value):
-                if isinstance(node.ctx, ast.Load):
-                    name = node.attr if isinstance(node, ast.Attribute) else ""
-                    if name in _CONF_WRITE_METHODS:
-                        continue
-                    assert isinstance(node.value, ast.Attribute)
-                    self._event("conf-read", self._value(node.value.value, scope), name, None, None, None, None,
-                                function, node_location(node))
-
-    def _call_event(self, node: ast.Call, scope: _Scope, function: Optional[str]) -> None:
-        func = node.func
-        method = func.attr if isinstance(func, ast.Attribute) else None
-        if method in EVENT_METHODS:
-            assert isinstance(func, ast.Attribute)
-            receiver = self._value(func.value, scope)
-            interesting = method not in ("update", "setdefault") or _interesting_receiver(receiver)
-            if interesting:
-                call = self._value(node, scope)
-                if isinstance(call, CallV):
-                    self._event("call", receiver, method, call, None, None, None, function, node_location(node))
-                return
-            if isinstance(receiver, (DictV, SeqV)):
-                # A local dict: the mutation is folded into its value (see _fold_mutations).
-                return
-        name = method if method is not None else (func.id if isinstance(func, ast.Name) else None)
-        if name in _HARMLESS_CALLS:
-            return
-        if isinstance(func, ast.Name) and func.id == "dict":
-            return
-        for argument in [*node.args, *(keyword.value for keyword in node.keywords)]:
-            if isinstance(argument, (ast.Constant, ast.JoinedStr)):
-                continue
-            for ref in _global_refs(self._value(argument, scope, depth=_MAX_DEPTH - _ARG_DEPTH)):
-                self.escapes[ref] = None
+                return False
+            container = self._value(target.value, scope)
+            if _interesting_receiver(container):
+                self._event("setitem", container, "", None, self._value(target.slice, scope),
+                            self._value(value, scope), None, function, node_location(target))
+            return False
+        return isinstance(target, ast.Attribute)
 
     def _django_settings(self, node: ast.stmt) -> None:
         for child in ast.walk(node):
@@ -527,99 +507,182 @@ class _Extractor:
                 if "redbeat" in child.value.lower():
                     self.mentions.add("redbeat")
 
-    # ----------------------------------------------------------------- function bodies (calls, SQL, markers)
-    def _collect(self, node: ast.AST, scope: _Scope, out: "_FunctionCollector") -> None:
-        stack: list[ast.AST] = [node]
-        inside_string: set[int] = set()
+    # ----------------------------------------------------------------- one walk over an expression
+    def _walk(self, expr: ast.AST, scope: _Scope, out: "_FunctionCollector", context: str) -> None:
+        """Calls, references, checks, SQL and markers; `context` "escape" marks values handed to unknown code."""
+        function = _function_of(scope)
+        stack: list[tuple[ast.AST, str]] = [(expr, context)]
         while stack:
-            current = stack.pop()
-            if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            node, ctx = stack.pop()
+            if isinstance(node, ast.Lambda):
                 continue
-            if isinstance(current, (ast.Return, ast.Yield, ast.YieldFrom)) and current.value is not None:
-                out.returns.append(self._value(current.value, scope))
-                if isinstance(current, ast.Return):
-                    for ref in _global_refs(out.returns[-1]):
-                        self.escapes[ref] = None
-            if isinstance(current, (ast.With, ast.AsyncWith)):
-                for item in current.items:
-                    context = item.context_expr
-                    label = _dotted_ast(context.func if isinstance(context, ast.Call) else context)
-                    if label:
-                        out.with_names.append(label)
-            if isinstance(current, ast.Compare):
-                self._collect_check(current, out)
-            if isinstance(current, ast.expr) and id(current) not in inside_string and _is_string_builder(current):
-                self._collect_sql(current, scope, out)
-                self._collect_markers(current, out)
-                inside_string.update(id(child) for child in ast.walk(current))
-            if isinstance(current, ast.Call):
-                self._collect_call(current, scope, out)
-                # The callee itself is not a plain reference; its receiver may be.
-                if isinstance(current.func, ast.Attribute):
-                    stack.append(current.func.value)
-                stack.extend(reversed([*current.args, *(k.value for k in current.keywords)]))
+            if isinstance(node, ast.Call):
+                stack.extend(self._walk_call(node, scope, out, function))
                 continue
-            if isinstance(current, (ast.Name, ast.Attribute)) and isinstance(current.ctx, ast.Load):
-                if self._collect_reference(current, scope, out):
+            if isinstance(node, ast.Name):
+                if isinstance(node.ctx, ast.Load):
+                    self._name_load(node, scope, out, ctx)
+                continue
+            if isinstance(node, ast.Attribute):
+                if isinstance(node.ctx, ast.Load) and self._attribute_load(node, scope, out, ctx, function):
                     continue
-            stack.extend(reversed(list(ast.iter_child_nodes(current))))
+                stack.append((node.value, "none"))
+                continue
+            if isinstance(node, ast.Subscript):
+                if isinstance(node.ctx, ast.Load) and _is_conf(node.value):
+                    assert isinstance(node.value, ast.Attribute)
+                    self._event("conf-read", self._value(node.value.value, scope), "", None, None, None, None,
+                                function, node_location(node))
+                stack.append((node.value, "none"))
+                stack.append((node.slice, "none"))
+                continue
+            if isinstance(node, ast.Compare):
+                self._collect_check(node, out)
+            elif isinstance(node, (ast.Yield, ast.YieldFrom)) and node.value is not None:
+                out.returns.append(self._value(node.value, scope))
+            elif isinstance(node, ast.expr) and _is_string_builder(node):
+                self._string(node, scope, out)
+            keep = ctx if isinstance(node, (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Starred, ast.IfExp,
+                                             ast.BoolOp, ast.NamedExpr, ast.keyword)) else "none"
+            for child in ast.iter_child_nodes(node):
+                stack.append((child, keep))
 
-    def _collect_call(self, node: ast.Call, scope: _Scope, out: "_FunctionCollector") -> None:
-        label = _dotted_ast(node.func)
+    def _walk_call(
+        self, node: ast.Call, scope: _Scope, out: "_FunctionCollector", function: Optional[str]
+    ) -> list[tuple[ast.AST, str]]:
+        func = node.func
+        label = _dotted_ast(func)
         if label:
             out.called_names.append(label)
-            tokens = _tokens(label.rpartition(".")[2])
-            if tokens & _CHECK_TOKENS:
+            if _tokens(label.rpartition(".")[2]) & _CHECK_TOKENS:
                 for argument in node.args:
                     if isinstance(argument, ast.Name):
                         out.checked.add(argument.id)
-        callee = self._value(node.func, scope)
-        if _project_callable(callee, self):
-            out.calls.append(
-                CallSite(
-                    callee=callee,
-                    args=tuple(self._value(a, scope, depth=_MAX_DEPTH - _ARG_DEPTH) for a in node.args),
-                    kwargs=tuple(
-                        (k.arg, self._value(k.value, scope, depth=_MAX_DEPTH - _ARG_DEPTH)) for k in node.keywords
-                    ),
-                    span=node_location(node),
+        method = func.attr if isinstance(func, ast.Attribute) else None
+        arguments = [*node.args, *(keyword.value for keyword in node.keywords)]
+        argument_context = "escape"
+        if method in EVENT_METHODS:
+            assert isinstance(func, ast.Attribute)
+            receiver = self._value(func.value, scope)
+            if method not in ("update", "setdefault") or _interesting_receiver(receiver):
+                call = self._value(node, scope)
+                if isinstance(call, CallV):
+                    self._event("call", receiver, method, call, None, None, None, function, node_location(node))
+                argument_context = "none"
+            elif isinstance(receiver, (DictV, SeqV)):
+                argument_context = "none"  # a local dict: the mutation is folded into its value
+        else:
+            name = method if method is not None else (func.id if isinstance(func, ast.Name) else None)
+            if name in _HARMLESS_CALLS or (isinstance(func, ast.Name) and func.id == "dict"):
+                argument_context = "none"
+        if self._maybe_project_callee(func, scope):
+            callee = self._value(func, scope)
+            if _project_callable(callee, self):
+                out.calls.append(
+                    CallSite(
+                        callee=callee,
+                        args=tuple(self._value(a, scope, depth=_MAX_DEPTH - _ARG_DEPTH) for a in node.args),
+                        kwargs=tuple(
+                            (k.arg, self._value(k.value, scope, depth=_MAX_DEPTH - _ARG_DEPTH)) for k in node.keywords
+                        ),
+                        span=node_location(node),
+                    )
                 )
-            )
+        pending: list[tuple[ast.AST, str]] = [(argument, argument_context) for argument in arguments]
+        if isinstance(func, ast.Attribute):
+            pending.append((func.value, "none"))
+            if _is_conf(func.value) and func.attr not in _CONF_WRITE_METHODS:
+                assert isinstance(func.value, ast.Attribute)
+                self._event("conf-read", self._value(func.value.value, scope), func.attr, None, None, None, None,
+                            function, node_location(func))
+        elif not isinstance(func, ast.Name):
+            pending.append((func, "none"))
+        return pending
 
-    def _collect_reference(self, node: ast.Name | ast.Attribute, scope: _Scope, out: "_FunctionCollector") -> bool:
-        """Record a load that may name a project function (a call-graph edge); True when fully handled."""
-        if isinstance(node, ast.Attribute):
-            value = self._value(node, scope, depth=_MAX_DEPTH - _ARG_DEPTH)
-            root: Value = value
-            while isinstance(root, Attr):
-                root = root.base
-            if isinstance(root, (Name, Imported)) and _project_callable(value, self) and not isinstance(
-                node.value, ast.Call
-            ):
-                out.calls.append(CallSite(value, (), (), node_location(node), ref=True))
-                return True
+    def _maybe_project_callee(self, func: ast.expr, scope: _Scope) -> bool:
+        """A cheap syntactic pre-check before converting a callee."""
+        root = func
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name):
             return False
-        value = self._resolve_name(node.id, scope, node_location(node))
-        if isinstance(value, (FuncRef, Imported, Name)) and _project_callable(value, self):
-            out.calls.append(CallSite(value, (), (), node_location(node), ref=True))
-        if isinstance(value, Name) and value.id in self.module_strings:
-            self._constant_sql(value.id, node, out)
-        return True
+        name = root.id
+        if name in self.module_defs or name in self.module_imports:
+            return True
+        current: Optional[_Scope] = scope
+        while current is not None and current.kind != "module":
+            if name in current.sources or (current.self_name == name and isinstance(func, ast.Attribute)):
+                return True
+            current = current.parent
+        return False
 
-    def _constant_sql(self, name: str, node: ast.AST, out: "_FunctionCollector") -> None:
+    def _name_load(self, node: ast.Name, scope: _Scope, out: "_FunctionCollector", ctx: str) -> None:
+        name = node.id
+        local = self._is_local(name, scope)
+        if not local and name not in self.module_defs and name not in self.module_imports and name not in self.module_strings:
+            if ctx == "escape" and name not in _BUILTINS:
+                self.escapes[Name(name, node_location(node))] = None
+            return
+        value = self._resolve_name(name, scope, node_location(node))
+        if ctx == "escape":
+            for ref in _global_refs(value):
+                self.escapes[ref] = None
+        if scope.kind == "function" and isinstance(value, (FuncRef, Imported, Name)) and _project_callable(value, self):
+            out.calls.append(CallSite(value, (), (), node_location(node), ref=True))
+        if isinstance(value, Name) and name in self.module_strings:
+            self._constant_sql(name, out)
+
+    def _attribute_load(
+        self, node: ast.Attribute, scope: _Scope, out: "_FunctionCollector", ctx: str, function: Optional[str]
+    ) -> bool:
+        """Handle a loaded attribute chain; True when its parts need no further walking."""
+        if _is_conf(node.value) and node.attr not in _CONF_WRITE_METHODS:
+            assert isinstance(node.value, ast.Attribute)
+            self._event("conf-read", self._value(node.value.value, scope), node.attr, None, None, None, None,
+                        function, node_location(node))
+        root = node.value
+        while isinstance(root, ast.Attribute):
+            root = root.value
+        if not isinstance(root, ast.Name):
+            return False
+        if ctx == "escape":
+            for ref in _global_refs(self._value(node, scope, depth=_MAX_DEPTH - _ARG_DEPTH)):
+                self.escapes[ref] = None
+            return True
+        if scope.kind == "function" and root.id in self.module_imports and not self._is_local(root.id, scope):
+            value = self._value(node, scope, depth=_MAX_DEPTH - _ARG_DEPTH)
+            if _project_callable(value, self):
+                out.calls.append(CallSite(value, (), (), node_location(node), ref=True))
+        return False
+
+    def _is_local(self, name: str, scope: _Scope) -> bool:
+        current: Optional[_Scope] = scope
+        while current is not None and current.kind != "module":
+            if current.kind == "function":
+                if name in current.globals_declared:
+                    return False
+                if name in current.sources or name in current.params:
+                    return True
+            current = current.parent
+        return False
+
+    def _constant_sql(self, name: str, out: "_FunctionCollector") -> None:
         """A module constant holding a complete REFRESH statement counts where a function reads it."""
         expr = self.module_strings.get(name)
         if expr is None or not isinstance(expr, ast.Constant) or not isinstance(expr.value, str):
             return
+        text = expr.value
+        lowered = text.lower()
+        if "advisory" in lowered:
+            out.markers.extend(f"advisory-lock:{m.group(0).lower()}" for m in ADVISORY_LOCK.finditer(text))
+        if "tenant" in lowered:
+            match = TENANT_GUC.search(text)
+            if match:
+                out.markers.append(f"tenant-guc:{match.group(0)}")
+        if "materiali" not in lowered:
+            return
         # Reported where the statement is written, so a constant read by several functions is one site.
         where = node_location(expr)
-        text = expr.value
-        if ADVISORY_LOCK.search(text):
-            out.markers.extend(f"advisory-lock:{m.group(0).lower()}" for m in ADVISORY_LOCK.finditer(text))
-        if TENANT_GUC.search(text):
-            out.markers.append("tenant-guc:" + TENANT_GUC.search(text).group(0))  # type: ignore[union-attr]
-        if not may_contain_refresh(text):
-            return
         for statement, concurrently, target in find_refresh((text,)):
             if not target.placeholder:
                 out.sql.append(SqlSite(where, statement, concurrently, target))
@@ -629,7 +692,24 @@ class _Extractor:
             if not all(isinstance(c, ast.Constant) and isinstance(c.value, str) for c in node.comparators):
                 out.checked.add(node.left.id)
 
-    def _collect_sql(self, node: ast.expr, scope: _Scope, out: "_FunctionCollector") -> None:
+    def _string(self, node: ast.expr, scope: _Scope, out: "_FunctionCollector") -> None:
+        """SQL and markers in one string-building expression (a literal, f-string, `+`, `%` or `.format`)."""
+        refresh = False
+        for child in ast.walk(node):
+            if isinstance(child, ast.Constant) and isinstance(child.value, str):
+                lowered = child.value.lower()
+                if "materiali" in lowered:
+                    refresh = True
+                if "advisory" in lowered:
+                    out.markers.extend(f"advisory-lock:{m.group(0).lower()}" for m in ADVISORY_LOCK.finditer(child.value))
+                if "tenant" in lowered:
+                    match = TENANT_GUC.search(child.value)
+                    if match:
+                        out.markers.append(f"tenant-guc:{match.group(0)}")
+            elif isinstance(child, ast.Name) and child.id in self.refresh_constants:
+                refresh = True
+        if not refresh:
+            return
         value = self._value(node, scope)
         if isinstance(value, Const) and isinstance(value.value, str):
             parts: Sequence[Any] = (value.value,)
@@ -637,22 +717,10 @@ class _Extractor:
             parts = value.parts
         else:
             return
-        literal = "".join(part for part in parts if isinstance(part, str))
-        if not may_contain_refresh(literal):
-            return
         for statement, concurrently, target in find_refresh(parts):
             if target.placeholder and scope.kind != "function":
                 continue
             out.sql.append(SqlSite(node_location(node), statement, concurrently, target))
-
-    def _collect_markers(self, node: ast.expr, out: "_FunctionCollector") -> None:
-        for child in ast.walk(node):
-            if isinstance(child, ast.Constant) and isinstance(child.value, str):
-                for match in ADVISORY_LOCK.finditer(child.value):
-                    out.markers.append(f"advisory-lock:{match.group(0).lower()}")
-                match = TENANT_GUC.search(child.value)
-                if match:
-                    out.markers.append(f"tenant-guc:{match.group(0)}")
 
     # ----------------------------------------------------------------- expression values
     def _value(self, node: Optional[ast.AST], scope: _Scope, depth: int = 0) -> Value:
@@ -970,7 +1038,22 @@ def _child_blocks(node: ast.stmt) -> Iterator[list[ast.stmt]]:
         yield case.body
 
 
-def _statement_expressions(node: ast.stmt) -> Iterator[ast.expr]:
+_LEAVES = (ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop)
+
+
+def _children(node: ast.AST) -> Iterator[ast.AST]:
+    """Child nodes that can hold a binding (no names, literals or operator tokens)."""
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(value, list):
+            for item in value:
+                if isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
+                    yield item
+        elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+            yield value
+
+
+def _own_expressions(node: ast.stmt) -> Iterator[ast.expr]:
     """The expressions a statement evaluates itself (not those of nested blocks)."""
     for name, value in ast.iter_fields(node):
         if name in ("body", "orelse", "finalbody", "handlers", "cases", "decorator_list"):
@@ -983,16 +1066,6 @@ def _statement_expressions(node: ast.stmt) -> Iterator[ast.expr]:
                     yield item
                 elif isinstance(item, ast.withitem):
                     yield item.context_expr
-
-
-def _walk_expression(expr: ast.expr) -> Iterator[ast.AST]:
-    stack: list[ast.AST] = [expr]
-    while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, ast.Lambda):
-            continue
-        stack.extend(ast.iter_child_nodes(node))
 
 
 def _is_conf(node: ast.AST) -> bool:

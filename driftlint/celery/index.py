@@ -20,7 +20,6 @@ from driftlint.celery.values import (
     Const,
     DictV,
     Element,
-    FuncRef,
     Imported,
     Name,
     Param,
@@ -243,7 +242,7 @@ class TaskIndex:
         self.entries: list[BeatEntry] = []
         self.holders: dict[tuple[str, str, str], ScheduleHolder] = {}
         self.schedule_dicts: dict[tuple[str, Span], tuple[Module, DictV, bool]] = {}
-        self.graph: nx.DiGraph = nx.DiGraph()
+        self._graph: Optional[nx.DiGraph] = None
         self.refresh_sites: list[RefreshSite] = []
         self.non_default_scheduler = False
 
@@ -269,7 +268,7 @@ class TaskIndex:
         index._find_apps()
         index._attach_events()
         index._find_tasks()
-        index._build_graph()
+        index._find_refresh_sites()
         index._schedules()
         return index
 
@@ -310,6 +309,9 @@ class TaskIndex:
     def _find_apps(self) -> None:
         names = self._celery_names()
         for module in self.modules:
+            bound = {i.local for i in module.facts.imports} | set(module.classes)
+            if not (bound & names or "celery" in bound or module.facts.imports_celery):
+                continue  # no name here can construct an app
             for value in _module_values(module):
                 for node in walk(value):
                     if isinstance(node, CallV) and last_name(node.func) in names and node.span is not None:
@@ -622,6 +624,9 @@ class TaskIndex:
     def _is_task_factory(self, func: Value, module: Module, depth: int) -> bool:
         if depth > 4:
             return False
+        if isinstance(func, CallV):
+            # `shared_task(...)` or `app.task(...)` used as a value: a configured decorator.
+            return self._is_task_factory(func.func, module, depth + 1)
         if isinstance(func, Attr) and func.attr == "task":
             return self._may_be_app(func.base, module)
         for ref in self.symbols.resolve(func, module):
@@ -630,6 +635,12 @@ class TaskIndex:
             if ref.kind == "holder" and ref.value is not None and ref.module is not None:
                 if self._is_task_factory(ref.value, ref.module, depth + 1):
                     return True
+            if ref.kind == "function" and ref.module is not None:
+                # A project helper that returns `shared_task(...)` / `app.task(...)`, or wraps with it.
+                function = ref.module.functions[ref.name]
+                for returned in function.returns:
+                    if self._is_task_factory(returned, ref.module, depth + 1):
+                        return True
         return False
 
     def _may_be_app(self, value: Value, module: Module) -> bool:
@@ -711,15 +722,26 @@ class TaskIndex:
         return None
 
     # ------------------------------------------------------------------ call graph
-    def _build_graph(self) -> None:
+    def _find_refresh_sites(self) -> None:
         for module in self.modules:
             for function in module.facts.functions:
-                key = (module.name, function.qualname)
-                self.graph.add_node(key)
                 for site in function.sql:
-                    self.refresh_sites.append(RefreshSite(key, module, site))
+                    self.refresh_sites.append(RefreshSite((module.name, function.qualname), module, site))
             for site in module.facts.module_sql:
                 self.refresh_sites.append(RefreshSite(None, module, site))
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """Calls between project functions (built on first use: only refresh rules need it)."""
+        if self._graph is None:
+            self._graph = nx.DiGraph()
+            self._build_graph(self._graph)
+        return self._graph
+
+    def _build_graph(self, graph: nx.DiGraph) -> None:
+        for module in self.modules:
+            for function in module.facts.functions:
+                graph.add_node((module.name, function.qualname))
         for module in self.modules:
             for function in module.facts.functions:
                 source = (module.name, function.qualname)
@@ -729,8 +751,8 @@ class TaskIndex:
                     for ref in self.symbols.resolve(call.callee, module):
                         if ref.kind == "function" and ref.module is not None:
                             target = (ref.module.name, ref.name)
-                            if target != source and not self.graph.has_edge(source, target):
-                                self.graph.add_edge(source, target, span=call.span, call=call)
+                            if target != source and not graph.has_edge(source, target):
+                                graph.add_edge(source, target, span=call.span, call=call)
 
     def function(self, key: FunctionKey) -> tuple[Module, FunctionFacts]:
         module = self.symbols.modules[key[0]]

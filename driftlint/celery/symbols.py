@@ -101,7 +101,15 @@ class Symbols:
                     self.by_alias.setdefault(alias, module)
 
     def module(self, name: str) -> Optional[Module]:
-        return self.modules.get(name) or self.by_alias.get(name)
+        found = self.modules.get(name)
+        if found is not None:
+            return found
+        # A shorter name only counts under a package of the project: `celery` must stay the
+        # installed library even when `proj/celery.py` exists.
+        top = self.by_alias.get(name.split(".")[0])
+        if top is None or not top.is_package:
+            return None
+        return self.by_alias.get(name)
 
     def is_project_module(self, name: str) -> bool:
         return self.module(name) is not None

@@ -32,6 +32,12 @@ class UnknownBeatTask(Rule):
                 continue
             if module_part in index.dynamic_task_modules:
                 continue
+            module = index.symbols.module(module_part)
+            short = name.rpartition(".")[2]
+            if module is not None and (short in module.functions or short in module.classes):
+                if (module.name, short) not in index.tasks_by_key:
+                    # Defined, but registered in a way driftlint does not recognise: do not guess.
+                    continue
             defined = sorted(
                 n for t in index.tasks for n in t.names if t.module.name == module_part or n.startswith(module_part + ".")
             )

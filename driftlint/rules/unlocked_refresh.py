@@ -20,7 +20,7 @@ class UnlockedRefresh(Rule):
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         index = task_index(project)
-        if not index.uses_celery:
+        if not index.uses_celery or not index.refresh_sites:
             return
         helpers = list(project.settings.option("lock-helpers", []))
         direct = set()

@@ -29,7 +29,7 @@ class UntenantedRefresh(Rule):
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         index = task_index(project)
-        if not index.uses_celery or not index.tasks:
+        if not index.uses_celery or not index.refresh_sites or not index.tasks:
             return
         decorators = list(project.settings.option("tenant-decorators", []))
         arguments = list(project.settings.option("tenant-arguments", []))
