@@ -171,12 +171,12 @@ def _run_check(options: CheckOptions) -> CheckResult:
     run_cache = None
     if reuse:
         assert cache_dir is not None
-        run_cache = RunCache(cache_dir, _invocation(options, settings))
-        key = _run_key(options, settings, environments, contents)
+        run_cache = RunCache(cache_dir, _invocation(options, settings, dirs))
+        key = _run_key(options, settings, dirs, environments, contents)
         stored = run_cache.load(key)
         if stored is not None:
             diagnostics, files_read = stored
-            return CheckResult(list(diagnostics), None, files_read, len(environments), settings)
+            return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, len(environments), settings)
     if rules is None:
         rules = selected_rules(settings)
     cache = FactCache(cache_dir, settings.fingerprint(), settings.root) if cache_dir is not None else None
@@ -200,23 +200,33 @@ def _run_check(options: CheckOptions) -> CheckResult:
     diagnostics = apply_suppressions(diagnostics, project, {r.code for r in rules})
     diagnostics = _apply_per_file_ignores(diagnostics, settings, project)
     diagnostics = _apply_severity(diagnostics, settings)
-    file_args = [p.resolve() for p in options.paths if p.is_file()]
-    if file_args:
-        wanted = {project.relpath(p) for p in file_args}
-        diagnostics = [d for d in diagnostics if d.path in wanted]
     unique = {(d.sort_key(), d.end, d.related): d for d in diagnostics}
     ordered = sorted(unique.values(), key=Diagnostic.sort_key)
     if run_cache is not None:
         run_cache.store(key, (ordered, len(facts)))
-    return CheckResult(ordered, project, len(facts), len(environments), settings)
+    return CheckResult(_only_file_arguments(ordered, options), project, len(facts), len(environments), settings)
 
 
-def _invocation(options: CheckOptions, settings: Settings) -> tuple[str, ...]:
-    """What makes two invocations different questions: each keeps its own whole-run entry."""
+def _only_file_arguments(diagnostics: list[Diagnostic], options: CheckOptions) -> list[Diagnostic]:
+    """File arguments narrow the report, not the analysis (the graph needs the whole history).
+
+    Applied after the whole-run cache, so pre-commit runs naming different files share one entry.
+    """
+    file_args = [p.resolve() for p in options.paths if p.is_file()]
+    if not file_args:
+        return diagnostics
+    cwd = options.cwd.resolve()
+    wanted = {Project(cwd=cwd, root=cwd, settings=Settings(root=cwd)).relpath(p) for p in file_args}
+    return [d for d in diagnostics if d.path in wanted]
+
+
+def _invocation(options: CheckOptions, settings: Settings, dirs: list[Path]) -> tuple[str, ...]:
+    """What makes two invocations different questions: each keeps its own whole-run entry. File
+    arguments are left out: they only filter the report."""
     return (
         str(settings.root),
         str(options.cwd.resolve()),
-        repr([(str(p.resolve()), p.is_dir()) for p in options.paths]),
+        repr([str(d) for d in dirs]),
         repr([str(p.resolve()) for p in options.alembic_config]),
         repr(options.alembic_section),
         repr(options.settings_file and options.settings_file.resolve()),
@@ -224,7 +234,11 @@ def _invocation(options: CheckOptions, settings: Settings) -> tuple[str, ...]:
 
 
 def _run_key(
-    options: CheckOptions, settings: Settings, environments: list[Environment], contents: dict[Path, "FileContent"]
+    options: CheckOptions,
+    settings: Settings,
+    dirs: list[Path],
+    environments: list[Environment],
+    contents: dict[Path, "FileContent"],
 ) -> str:
     """Every input of a check: the code, the settings (file and effective values), the command's
     options, the environments discovery found, and each file's path, kind and content digest."""
@@ -235,7 +249,7 @@ def _run_key(
         settings.fingerprint(),
         repr(settings.source),
         settings_file,
-        *_invocation(options, settings),
+        *_invocation(options, settings, dirs),
         repr(environments),
     ):
         digest.update(part.encode() + b"\0")

@@ -44,14 +44,14 @@ def repo(tmp_path: Path) -> Path:
     return write_tree(tmp_path / "repo", TWO_HEADS)
 
 
-def check(root: Path, cache: Path | None, reuse: bool = False, **options: Any) -> CheckResult:
-    """`driftlint check .` from inside root, with the cache in `cache` (None: --no-cache)."""
+def check(root: Path, cache: Path | None, reuse: bool = False, paths: tuple[str, ...] = (".",), **options: Any) -> CheckResult:
+    """`driftlint check PATHS` from inside root, with the cache in `cache` (None: --no-cache)."""
     previous = Path.cwd()
     os.chdir(root)
     try:
         return run_check(
             CheckOptions(
-                paths=[Path(".")],
+                paths=[Path(p) for p in paths],
                 cwd=root,
                 cache_dir=cache,
                 use_cache=cache is not None,
@@ -187,6 +187,25 @@ def test_command_line_selection_is_part_of_the_key(repo: Path, tmp_path: Path):
     assert not any(d.code == "DL101" for d in ignored.diagnostics)
     again = check(repo, tmp_path / "cache", reuse=True)
     assert again.diagnostics == everything.diagnostics
+
+
+def test_file_arguments_narrow_one_shared_whole_run_result(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """pre-commit passes the staged files: each set of them filters the same cached result."""
+    names = ("migrations/versions/b1.py", "migrations/versions/c1.py", "app/tasks.py")
+    expected = {name: findings(check(repo, None, paths=(name,))) for name in names}
+    assert [code for code, *_ in expected["migrations/versions/c1.py"]] == ["DL101"]
+    assert expected["migrations/versions/b1.py"] == expected["app/tasks.py"] == []
+    check(repo, tmp_path / "cache", reuse=True, paths=(names[0],))
+
+    def no_rules(*_args: Any) -> Any:
+        raise AssertionError("another file argument must reuse the whole-run result")
+
+    monkeypatch.setattr(engine, "selected_rules", no_rules)
+    for name, wanted in expected.items():
+        result = check(repo, tmp_path / "cache", reuse=True, paths=(name,))
+        assert result.project is None
+        assert findings(result) == wanted
+    assert len(cache_files(tmp_path / "cache", "run")) == 1
 
 
 def test_added_and_deleted_revision_files_are_seen(repo: Path, tmp_path: Path):
