@@ -16,6 +16,7 @@ class CrossBranchReference(Rule):
     code = "DL201"
     name = "cross-branch-reference"
     summary = "A revision uses a table or view that only a revision outside its ancestors creates"
+    fixable = True
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for history in schema_history(project).environments:
