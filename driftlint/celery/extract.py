@@ -48,6 +48,8 @@ from driftlint.source import node_location
 _DEEP_WORDS = re.compile(
     r"celery|schedul|beat|conf|task|refresh|materiali[sz]ed|advisory|tenant|lock|periodic|crontab", re.IGNORECASE
 )
+# Calls on a task that evaluate it, which finalizes (and so configures) the current app.
+FINALIZING_METHODS = frozenset({"s", "si", "signature", "delay", "apply_async"})
 EVENT_METHODS = frozenset(
     {
         "config_from_object",
@@ -511,13 +513,18 @@ class _Extractor:
     def _walk(self, expr: ast.AST, scope: _Scope, out: "_FunctionCollector", context: str) -> None:
         """Calls, references, checks, SQL and markers; `context` "escape" marks values handed to unknown code."""
         function = _function_of(scope)
-        stack: list[tuple[ast.AST, str]] = [(expr, context)]
+        # (node, context, inside a string expression already read for SQL)
+        stack: list[tuple[ast.AST, str, bool]] = [(expr, context, False)]
         while stack:
-            node, ctx = stack.pop()
+            node, ctx, in_string = stack.pop()
             if isinstance(node, ast.Lambda):
                 continue
             if isinstance(node, ast.Call):
-                stack.extend(self._walk_call(node, scope, out, function))
+                if not in_string and _is_string_builder(node, self):
+                    self._string(node, scope, out)
+                    in_string = True
+                children = self._walk_call(node, scope, out, function)
+                stack.extend((child, child_ctx, in_string) for child, child_ctx in children)
                 continue
             if isinstance(node, ast.Name):
                 if isinstance(node.ctx, ast.Load):
@@ -526,26 +533,27 @@ class _Extractor:
             if isinstance(node, ast.Attribute):
                 if isinstance(node.ctx, ast.Load) and self._attribute_load(node, scope, out, ctx, function):
                     continue
-                stack.append((node.value, "none"))
+                stack.append((node.value, "none", in_string))
                 continue
             if isinstance(node, ast.Subscript):
                 if isinstance(node.ctx, ast.Load) and _is_conf(node.value):
                     assert isinstance(node.value, ast.Attribute)
                     self._event("conf-read", self._value(node.value.value, scope), "", None, None, None, None,
                                 function, node_location(node))
-                stack.append((node.value, "none"))
-                stack.append((node.slice, "none"))
+                stack.append((node.value, "none", in_string))
+                stack.append((node.slice, "none", in_string))
                 continue
             if isinstance(node, ast.Compare):
                 self._collect_check(node, out)
             elif isinstance(node, (ast.Yield, ast.YieldFrom)) and node.value is not None:
                 out.returns.append(self._value(node.value, scope))
-            elif isinstance(node, ast.expr) and _is_string_builder(node):
+            elif not in_string and isinstance(node, ast.expr) and _is_string_builder(node, self):
                 self._string(node, scope, out)
+                in_string = True
             keep = ctx if isinstance(node, (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Starred, ast.IfExp,
                                              ast.BoolOp, ast.NamedExpr, ast.keyword)) else "none"
             for child in ast.iter_child_nodes(node):
-                stack.append((child, keep))
+                stack.append((child, keep, in_string))
 
     def _walk_call(
         self, node: ast.Call, scope: _Scope, out: "_FunctionCollector", function: Optional[str]
@@ -575,6 +583,10 @@ class _Extractor:
             name = method if method is not None else (func.id if isinstance(func, ast.Name) else None)
             if name in _HARMLESS_CALLS or (isinstance(func, ast.Name) and func.id == "dict"):
                 argument_context = "none"
+            if method in FINALIZING_METHODS and function is None:
+                assert isinstance(func, ast.Attribute)
+                self._event("call", self._value(func.value, scope), method, None, None, None, None, None,
+                            node_location(node))
         if self._maybe_project_callee(func, scope):
             callee = self._value(func, scope)
             if _project_callable(callee, self):
@@ -826,7 +838,7 @@ class _Extractor:
         if not isinstance(value, DictV):
             return value
         items = list(value.items)
-        for mutation in mutations:
+        for mutation in sorted(mutations, key=lambda m: (getattr(m[1], "lineno", 0), getattr(m[1], "col_offset", 0))):
             if mutation[0] == "update":
                 items.append((None, self._value(mutation[1], scope, 1)))
             elif mutation[0] == "setitem":
@@ -1146,7 +1158,7 @@ def _is_quoting(node: ast.AST) -> bool:
     return isinstance(node, ast.Call) and _last(node.func) in _QUOTING_CALLS
 
 
-def _is_string_builder(node: ast.expr) -> bool:
+def _is_string_builder(node: ast.expr, extractor: "_Extractor") -> bool:
     if isinstance(node, ast.Constant):
         return isinstance(node.value, str)
     if isinstance(node, ast.JoinedStr):
@@ -1154,7 +1166,7 @@ def _is_string_builder(node: ast.expr) -> bool:
     if isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Add, ast.Mod)):
         return _has_string(node)
     if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "format":
-        return _has_string(node.func.value)
+        return _stringish(node.func.value, extractor)
     return False
 
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator, Optional
 
+from driftlint.celery.extract import FINALIZING_METHODS
 from driftlint.celery.index import App, FunctionKey, TaskIndex
 from driftlint.celery.modules import resolve_relative
 from driftlint.celery.symbols import Module
 from driftlint.celery.values import Span
 
 SIGNAL = "on_after_configure"
+FINALIZE_SIGNAL = "on_after_finalize"
 
 
 @dataclass(frozen=True)
@@ -21,33 +23,37 @@ class HandlerTiming:
     span: Span
     late: Optional[bool]  # None: cannot tell
     why: str
+    signal: str = SIGNAL
 
 
 def handler_timings(index: TaskIndex) -> Iterator[HandlerTiming]:
     for app in index.apps:
         eager = eager_imports(index, app.module)
         for signal, handler, module, span, order in app.handlers:
-            if signal != SIGNAL:
+            if signal not in (SIGNAL, FINALIZE_SIGNAL):
                 continue
             if module is app.module:
-                read = _first_read_before(app, module, order)
-                if read is None:
-                    yield HandlerTiming(app, handler, module, span, False, "connected where the app is created")
+                before = _sent_before(index, app, module, order, signal)
+                if before is None:
+                    yield HandlerTiming(app, handler, module, span, False, "connected where the app is created", signal)
                 else:
                     yield HandlerTiming(
-                        app, handler, module, span, True,
-                        f"line {read} reads `conf` before it, which loads the configuration and sends the signal",
+                        app, handler, module, span, True, f"line {before[0]} {before[1]} before it", signal
                     )
+            elif signal != SIGNAL:
+                continue
             elif module.name in eager:
                 yield HandlerTiming(app, handler, module, span, False, "imported while the app module is imported")
             else:
                 how = _task_loaded(app, module)
                 if how is None:
-                    yield HandlerTiming(app, handler, module, span, None, f"when `{handler[1]}` is connected cannot be told")
+                    yield HandlerTiming(
+                        app, handler, module, span, None, f"when `{handler[1]}` is connected cannot be told", signal
+                    )
                 else:
                     yield HandlerTiming(
                         app, handler, module, span, True,
-                        f"`{module.name}` is imported by {how} only after the configuration is loaded",
+                        f"`{module.name}` is imported by {how} only after the configuration is loaded", signal,
                     )
 
 
@@ -74,10 +80,18 @@ def eager_imports(index: TaskIndex, start: Module) -> set[str]:
     return seen
 
 
-def _first_read_before(app: App, module: Module, order: int) -> Optional[int]:
-    for where, event in app.events:
-        if where is module and event.function is None and event.kind == "conf-read" and event.order < order:
-            return event.span[0]
+def _sent_before(index: TaskIndex, app: App, module: Module, order: int, signal: str) -> Optional[tuple[int, str]]:
+    """A module-level statement of the app's module, above the handler, that already sent the signal."""
+    for event in module.facts.events:
+        if event.function is not None or event.order >= order:
+            continue
+        if event.kind == "call" and event.name in FINALIZING_METHODS:
+            # Evaluating a task finalizes the current app (the one created last): both signals are sent.
+            return event.span[0], f"evaluates a task (`.{event.name}()`), which finalizes the app and sends `{signal}`"
+        if event.kind == "call" and event.name == "finalize" and app in index.apps_of(event.receiver, module):
+            return event.span[0], f"calls `finalize()`, which sends `{signal}`"
+        if signal == SIGNAL and event.kind == "conf-read" and app in index.apps_of(event.receiver, module):
+            return event.span[0], "reads `conf`, which loads the configuration and sends the signal"
     return None
 
 

@@ -14,7 +14,7 @@ from driftlint.rule import Rule
 class LateSignalHandler(Rule):
     code = "DL307"
     name = "late-signal-handler"
-    summary = "An `on_after_configure` handler lives in a module imported after configuration, so it never runs"
+    summary = "A Celery signal handler (`on_after_configure`, `on_after_finalize`) is connected after the signal is sent"
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         index = task_index(project)
@@ -24,10 +24,14 @@ class LateSignalHandler(Rule):
             if not timing.late:
                 continue
             yield self.diagnostic(
-                f"`{timing.handler[1]}` is connected to `{SIGNAL}` of app {timing.app.label} too late: {timing.why}, "
-                "so the handler never runs",
+                f"`{timing.handler[1]}` is connected to `{timing.signal}` of app {timing.app.label} too late: "
+                f"{timing.why}, so the handler never runs",
                 project.relpath(timing.module.path),
                 timing.span,
-                fix_title="Connect it to `on_after_finalize` instead, or move it to the module that creates the app",
+                fix_title=(
+                    "Connect it to `on_after_finalize` instead, or move it to the module that creates the app"
+                    if timing.signal == SIGNAL and timing.module is not timing.app.module
+                    else "Connect it before the line that configures or finalizes the app"
+                ),
                 subject=timing.handler,
             )
