@@ -1208,12 +1208,7 @@ class _Flows:
         return result
 
     def count_entries(self, value: Value, module: Module, key: tuple[str, str, str]) -> int:
-        count = 0
-        for ref in self.symbols.deref(value, module):
-            if ref.kind == "value" and isinstance(ref.value, DictV) and ref.module is not None:
-                entries = list(self.index.dict_entries(ref.value, ref.module))
-                if any(_complete(entry) for _, entry, _ in entries):
-                    count += len(entries)
+        count = self._dict_count(value, module, 0)
         for written in self.item_writes.get(key, ()):
             for ref in self.symbols.deref(written, module):
                 if ref.kind == "value" and isinstance(ref.value, DictV):
@@ -1221,6 +1216,21 @@ class _Flows:
                         count += 1
                     elif ref.module is not None:
                         count += sum(1 for _, e, _ in self.index.dict_entries(ref.value, ref.module) if _complete(e))
+        return count
+
+    def _dict_count(self, value: Value, module: Module, depth: int) -> int:
+        """Entries of a schedule-shaped dict, through `{**a, **b}` and `dict(a, **b)` spreads."""
+        count = 0
+        for ref in self.symbols.deref(value, module):
+            if ref.kind != "value" or not isinstance(ref.value, DictV) or ref.module is None:
+                continue
+            entries = list(self.index.dict_entries(ref.value, ref.module))
+            if any(_complete(entry) for _, entry, _ in entries):
+                count += len(entries)
+            if depth < 6:
+                for item_key, item in ref.value.items:
+                    if item_key is None:
+                        count += self._dict_count(item, ref.module, depth + 1)
         return count
 
 
