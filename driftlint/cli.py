@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import json
 import os
@@ -269,6 +270,10 @@ def explain(rule: str) -> None:
 
 
 def main() -> None:
+    # One command, then exit: the cycle collector would only re-scan objects that live until the
+    # end (run_check pauses it; re-enabling it then cost a full pass over the parsed project,
+    # about a tenth of a run that re-reads the fact cache). Reference counting frees the rest.
+    gc.disable()
     try:
         cli(prog_name="driftlint")
     except KeyboardInterrupt:
