@@ -245,6 +245,7 @@ class TaskIndex:
         self._graph: Optional[nx.DiGraph] = None
         self.refresh_sites: list[RefreshSite] = []
         self.non_default_scheduler = False
+        self._origin_cache: dict[tuple[str, str, str], list[Origin]] = {}
 
     # ================================================================== building
     @classmethod
@@ -828,6 +829,17 @@ class TaskIndex:
         return [Origin("unknown", detail="a value only known at run time")]
 
     def _param_origins(self, param: Param, module: Module, depth: int) -> list[Origin]:
+        key = (module.name, param.func, param.name)
+        cached = self._origin_cache.get(key)
+        if cached is not None:
+            return cached
+        # A parameter that (through callers) depends on itself adds nothing new.
+        self._origin_cache[key] = []
+        result = self._compute_param_origins(param, module, depth)
+        self._origin_cache[key] = result
+        return result
+
+    def _compute_param_origins(self, param: Param, module: Module, depth: int) -> list[Origin]:
         function = module.functions.get(param.func)
         if function is None:
             return [Origin("unknown")]
@@ -1010,6 +1022,7 @@ class _Flows:
         self.dicts: dict[tuple[str, Span], tuple[Module, DictV, bool]] = {}
         self.holder_refs: dict[tuple[str, str, str], Ref] = {}
         self.item_writes: dict[tuple[str, str, str], list[Value]] = {}
+        self.followed: set[tuple[str, str, tuple, bool]] = set()
 
     def is_beat_key(self, key: Optional[str]) -> bool:
         return key is not None and (key in self.beat_keys or bool(_NAMESPACED_BEAT.match(key)))
@@ -1124,11 +1137,16 @@ class _Flows:
         if isinstance(value, CallV):
             project_function = False
             for target in self.symbols.resolve(value.func, module):
-                if target.kind == "function" and target.module is not None and depth < 8:
+                if target.kind == "function" and target.module is not None:
                     project_function = True
-                    function = target.module.functions[target.name]
-                    for returned in function.returns:
-                        self.visit(returned, target.module, context, direct, depth + 1)
+                    # What a function returns goes where its call goes; in other contexts `run`
+                    # already visits every return value as "may be loaded".
+                    followed = (target.module.name, target.name, context, direct)
+                    if context[0] in ("loaded", "holder") and followed not in self.followed:
+                        self.followed.add(followed)
+                        function = target.module.functions[target.name]
+                        for returned in function.returns:
+                            self.visit(returned, target.module, context, direct, depth + 1)
             callee = last_name(value.func) or "a call"
             for key, item in value.kwargs:
                 if self.is_beat_key(key):
