@@ -19,6 +19,8 @@ else:  # pragma: no cover
 
 # The lower bound of a requires-python specifier (`>=3.12`, `~=3.12.1`, `==3.14.*`, `>3.11`).
 _LOWER_BOUND = re.compile(r"(>=|~=|==|>)\s*(\d+)\.(\d+)")
+# Ruff's target-version: `py313`.
+_RUFF_TARGET = re.compile(r"^py(\d)(\d+)$")
 # A `.python-version` line: `3.14.7`, `3.14`, `cpython-3.13`, `pypy3.10-7.3.17`.
 _PYTHON_VERSION = re.compile(r"^\s*(?:cpython-|python|pypy)?(\d+)\.(\d+)")
 
@@ -102,7 +104,7 @@ class ParseErrorRule(Rule):
 
 
 def _target_python(folder: Path, root: Path, cache: dict[Path, Target | None]) -> Target | None:
-    """The nearest requires-python (pyproject.toml) or .python-version from `folder` up to the root."""
+    """The nearest requires-python (pyproject.toml), Ruff target-version or .python-version from `folder` up to the root."""
     chain: list[Path] = []
     current = folder
     found: Target | None = None
@@ -135,6 +137,23 @@ def _declared_in(folder: Path) -> Target | None:
             if bounds:
                 line = next((n for n, t in enumerate(text.splitlines(), 1) if t.strip().startswith("requires-python")), 1)
                 return Target(max(bounds), spec.strip(), pyproject, line)
+    for ruff in (folder / "ruff.toml", folder / ".ruff.toml", pyproject):
+        # Ruff's target-version (`py313`), in its own file or under [tool.ruff].
+        if not ruff.is_file():
+            continue
+        try:
+            text = ruff.read_text(encoding="utf-8", errors="replace")
+            data = tomllib.loads(text)
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+        tool = data.get("tool") if ruff.name == "pyproject.toml" else None
+        table = (tool.get("ruff") if isinstance(tool, dict) else None) if ruff.name == "pyproject.toml" else data
+        target = table.get("target-version") if isinstance(table, dict) else None
+        match = _RUFF_TARGET.match(target) if isinstance(target, str) else None
+        if match:
+            line = next((n for n, t in enumerate(text.splitlines(), 1) if t.strip().startswith("target-version")), 1)
+            version = (int(match.group(1)), int(match.group(2)))
+            return Target(version, f"{version[0]}.{version[1]} (Ruff target-version {target})", ruff, line)
     version_file = folder / ".python-version"
     if version_file.is_file():
         try:

@@ -105,3 +105,27 @@ def test_every_way_code_sets_version_locations_is_recognised(fixture_copy, code:
     root = fixture_copy("version-locations-in-code")
     (root / "app" / "db" / "cli.py").write_text(code, encoding="utf-8")
     assert findings(root, "DL106") == []
+
+
+@NEWER
+@pytest.mark.parametrize(
+    ("path", "text", "row"),
+    [
+        ("ruff.toml", 'line-length = 100\ntarget-version = "py314"\n', 2),
+        ("pyproject.toml", '[project]\nname = "shop"\n\n[tool.ruff]\ntarget-version = "py314"\n', 5),
+    ],
+)
+def test_ruff_target_version_is_a_target_too(fixture_copy, path: str, text: str, row: int) -> None:
+    root = fixture_copy("newer-python-syntax")
+    (root / "pyproject.toml").unlink()
+    (root / path).write_text(text, encoding="utf-8")
+    [diagnostic] = findings(root, "DL001")
+    assert (diagnostic.path, diagnostic.location.row, diagnostic.severity) == (path, row, Severity.WARNING)
+    assert "targets Python 3.14 (Ruff target-version py314)" in diagnostic.message
+
+
+@NEWER
+def test_a_malformed_tool_table_is_no_target(fixture_copy) -> None:
+    root = fixture_copy("newer-python-syntax")
+    (root / "pyproject.toml").write_text('tool = "ruff"\n', encoding="utf-8")
+    assert summary(findings(root, "DL001")) == [("DL001", "shop/tasks.py")]
