@@ -824,7 +824,7 @@ class _Extractor:
                 elif kind == "value":
                     options.append(source[1])
                 else:
-                    options.append(Opaque(source[1], span))
+                    options.append(Opaque(source[1], span, name))
             mutations = scope.mutations.get(name, ())
             if mutations:
                 options = [self._fold_mutations(option, mutations, scope) for option in options]

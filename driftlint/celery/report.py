@@ -157,6 +157,6 @@ def site_views(index: TaskIndex, site: RefreshSite) -> tuple[list[str], list[Ori
 
 def views_phrase(names: Sequence[str], statement: str) -> str:
     if not names:
-        return f"`{statement}`"
+        return f"materialized views (`{statement}`)"
     shown = ", ".join(f"`{n}`" for n in names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
     return ("materialized view " if len(names) == 1 else "materialized views ") + shown

@@ -134,10 +134,11 @@ class Choice:
 
 @dataclass(frozen=True)
 class Opaque:
-    """Something only known at run time."""
+    """Something only known at run time; `label` is the local variable it was read from, if any."""
 
     reason: str
     span: Optional[Span] = field(default=None, compare=False)
+    label: Optional[str] = field(default=None, compare=False)
 
 
 Value = Union[
@@ -159,6 +160,8 @@ def dotted(value: Value) -> Optional[str]:
         parts.append(value.name)
     elif isinstance(value, FuncRef):
         parts.append(value.qualname.rpartition(".")[2])
+    elif isinstance(value, Opaque) and value.label:
+        parts.append(value.label)
     else:
         return None
     return ".".join(reversed(parts))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator, Optional
 
 from driftlint.celery.index import ENTRY_KEYS, BeatEntry, TaskIndex, entry_keys, has_spread, task_index
-from driftlint.celery.values import CallV, Const, Span, Value
+from driftlint.celery.values import CallV, Const, Span, Value, dotted
 from driftlint.diagnostics import Diagnostic
 from driftlint.project import Project
 from driftlint.rule import Rule
@@ -85,10 +85,11 @@ class InvalidBeatEntry(Rule):
         self, schedule: Value, entry: BeatEntry, index: TaskIndex, path: str, label: str
     ) -> Iterator[Diagnostic]:
         call = self._crontab_call(schedule, entry, index)
-        if call is None or not call.args:
+        # The first two fields are minute and hour in both orders; from the third on they differ.
+        if call is None or len(call.args) < 3 or _named_in_crontab_order(call.args):
             return
         span: Optional[Span] = call.span
-        shown = ", ".join(repr(a.value) if isinstance(a, Const) else "…" for a in call.args)
+        shown = ", ".join(repr(a.value) if isinstance(a, Const) else (dotted(a) or "…") for a in call.args)
         yield self.diagnostic(
             f"{label} calls `crontab({shown})` with positional arguments: crontab reads them as "
             f"{_CRONTAB_ORDER}, not in cron's order",
@@ -106,3 +107,18 @@ class InvalidBeatEntry(Rule):
                     if target.kind == "external" and target.name.endswith(".crontab") and target.name.startswith("celery"):
                         return ref.value
         return None
+
+
+_FIELD_WORDS = (("minute", "min", "m"), ("hour", "h"), ("week", "dow", "wday"), ("day", "dom", "mday"), ("month", "moy", "mon"))
+
+
+def _named_in_crontab_order(arguments: tuple[Value, ...]) -> bool:
+    """Variables whose names already say crontab's field order (`crontab(minute, hour, day_week, ...)`)."""
+    for position, argument in enumerate(arguments):
+        name = (dotted(argument) or "").rpartition(".")[2].lower()
+        if not name or not any(word in name for word in _FIELD_WORDS[position]):
+            return False
+        if position == 2 and ("month" in name or "dom" in name):
+            return False
+    return True
+
