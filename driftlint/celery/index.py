@@ -216,7 +216,8 @@ def unknowns(project: "Project") -> list[tuple[Path, Span, str]]:
             found.append((timing.module.path, timing.span, timing.why))
     for entry in index.entries:
         if entry.task is None and entry.task_value is not None and not entry.task_known:
-            found.append((entry.path, entry.span, f"beat entry '{entry.key}': its task name is only known at run time"))
+            label = f"beat entry '{entry.key}'" if entry.key else "a beat entry"
+            found.append((entry.path, entry.span, f"{label}: its task name is only known at run time"))
     return sorted(set(found), key=lambda item: (str(item[0]), item[1], item[2]))
 
 
@@ -259,7 +260,10 @@ class TaskIndex:
                 continue
             name = module_name(facts.path, project.root, roots)
             if name is None:
-                unnamed.append((facts.path, "not importable by a dotted name (not an identifier path)"))
+                # Django migrations (`0001_initial.py`), scripts and config files are never task
+                # modules; say so only when the file looks like Celery code.
+                if extracted.imports_celery or extracted.module_sql or any(f.sql for f in extracted.functions):
+                    unnamed.append((facts.path, "not importable by a dotted name, so its task names are unknown"))
                 continue
             modules.append(Module(name.name, facts.path, extracted, name.is_package, name.aliases))
         index = cls(project, modules)
