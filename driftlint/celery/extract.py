@@ -85,6 +85,9 @@ _CHECK_TOKENS = frozenset(
 )
 _BUILTINS = frozenset(dir(builtins))
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+# A string that spells out a module-level constant, alone or at the end of a path: "JOBS",
+# "proj.schedules.BEAT_SCHEDULE", "proj.schedules:beat_schedule".
+_NAMES_A_CONSTANT = re.compile(r"^(?:[A-Za-z_][\w]*[.:])*(?:[A-Z][A-Z0-9_]*|\w*(?:schedul|beat)\w*)$")
 _MAX_DEPTH = 12
 _ARG_DEPTH = 5
 
@@ -133,6 +136,7 @@ class _Extractor:
         self.django_settings: Optional[str] = None
         self.mentions: set[str] = set()
         self.imports_celery = False
+        self.schedule_strings: set[str] = set()
         # Module-level string constants, for SQL templates kept in a constant.
         self.module_strings: dict[str, Optional[ast.expr]] = {}
         # Local names bound by module-level imports, to the top-level module they come from.
@@ -162,6 +166,7 @@ class _Extractor:
             django_settings_module=self.django_settings,
             mentions=frozenset(self.mentions),
             imports_celery=self.imports_celery,
+            schedule_strings=frozenset(self.schedule_strings),
         )
 
     def _prescan_module(self) -> None:
@@ -712,6 +717,8 @@ class _Extractor:
                 lowered = child.value.lower()
                 if "materiali" in lowered:
                     refresh = True
+                if len(lowered) <= 120 and _NAMES_A_CONSTANT.match(child.value):
+                    self.schedule_strings.add(child.value)
                 if "advisory" in lowered:
                     out.markers.extend(f"advisory-lock:{m.group(0).lower()}" for m in ADVISORY_LOCK.finditer(child.value))
                 if "tenant" in lowered:

@@ -126,3 +126,5 @@ class ModuleFacts:
     # "django_celery_beat", "redbeat" when the module imports or names them (schedulers outside code).
     mentions: frozenset
     imports_celery: bool
+    # Short string literals that mention a schedule (`getattr(settings, "BEAT_SCHEDULE")`, import paths).
+    schedule_strings: frozenset = frozenset()

@@ -1048,6 +1048,7 @@ class _Flows:
         return None
 
     def run(self) -> None:
+        named = self._named_in_strings()
         for module in self.index.modules:
             for binding in module.facts.bindings:
                 key = (module.name, binding.owner, binding.name)
@@ -1059,7 +1060,23 @@ class _Flows:
             for function in module.facts.functions:
                 for returned in function.returns:
                     self.visit(returned, module, ("maybe", f"returned by {function.qualname}()"), True)
+            for binding in module.facts.bindings:
+                if binding.owner == "" and binding.name in named:
+                    # `getattr(settings, "BEAT_SCHEDULE")`, `import_string("proj.schedules.JOBS")`: read by name.
+                    self.uses.setdefault((module.name, "", binding.name), []).append(
+                        ("maybe", f"named in the string '{named[binding.name]}'")
+                    )
         self.solve()
+
+    def _named_in_strings(self) -> dict[str, str]:
+        """Names that string literals in the project spell out, alone or at the end of a dotted path."""
+        named: dict[str, str] = {}
+        for module in self.index.modules:
+            for text in module.facts.schedule_strings:
+                last = re.split(r"[.:]", text)[-1]
+                if last.isidentifier():
+                    named.setdefault(last, text)
+        return named
 
     def event(self, module: Module, event: Event) -> None:
         if event.kind == "conf-write" and event.value is not None:

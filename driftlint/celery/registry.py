@@ -74,7 +74,9 @@ def _find(project: "Project") -> Optional[MatviewRegistry]:
             seen.add(binding.name)
             hits = sum(1 for e in entries if _bare(e.name) in known or e.name in known)
             hinted = bool(words(binding.name) & _HINTS) or "materialized_views" in binding.name.lower()
-            if not (hinted or (hits >= 2 and hits * 2 > len(entries))):
+            # A name hint alone is enough only when the migrations tell nothing; otherwise the list
+            # must name at least one view some revision creates (`MV_COMMANDS = ["mv", "cp"]` is not it).
+            if not ((hinted and (hits or not known)) or (hits >= 2 and hits * 2 > len(entries))):
                 continue
             registry = MatviewRegistry(binding.name, module.name, module.path, binding.span, tuple(entries), False)
             candidates.append(((int(hinted), hits, -len(entries)), registry))

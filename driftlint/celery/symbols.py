@@ -11,6 +11,7 @@ from driftlint.celery.facts import Binding, ClassFacts, FunctionFacts, ImportBin
 from driftlint.celery.modules import resolve_relative
 from driftlint.celery.values import (
     Attr,
+    CallV,
     Choice,
     Const,
     FuncRef,
@@ -26,6 +27,7 @@ from driftlint.celery.values import (
 )
 
 _MAX_HOPS = 12
+_COPYING = frozenset(f"builtins.{name}" for name in ("list", "tuple", "sorted", "set", "frozenset"))
 
 
 @dataclass(eq=False)
@@ -295,5 +297,10 @@ class Symbols:
                 return items
             if ref.kind == "value" and isinstance(ref.value, Const) and isinstance(ref.value.value, str):
                 return [ref.value.value]
+            if ref.kind == "value" and isinstance(ref.value, CallV) and ref.module is not None and len(ref.value.args) == 1:
+                # `list(VIEWS)`, `sorted(VIEWS)`, `tuple(VIEWS)`: the same names.
+                callee = self.resolve(ref.value.func, ref.module)
+                if callee and all(c.kind == "external" and c.name in _COPYING for c in callee):
+                    return self.strings(ref.value.args[0], ref.module)
             return None
         return None

@@ -554,3 +554,76 @@ def test_beat_entries_carry_key_task_path_and_span(tmp_path: Path):
     _, project = check(tmp_path)
     assert [e.key for e in beat_entries(project)] == ["a"]
     assert task_index(project) is task_index(project)
+
+
+def test_schedule_read_by_name_from_a_string_may_be_loaded(tmp_path: Path):
+    files = {
+        "proj/__init__.py": "",
+        "proj/schedules.py": "import celery\n\nJOBS = {'a': {'task': 'proj.tasks.a', 'schedule': 5.0}}\n",
+        "proj/celery_app.py": """
+            from celery import Celery
+
+            from proj import schedules
+
+            app = Celery("proj")
+            app.conf.beat_schedule = getattr(schedules, "JOBS")
+        """,
+    }
+    assert findings(tmp_path, files, "DL302") == []
+
+
+def test_a_list_named_like_a_registry_must_name_a_view_the_migrations_create(tmp_path: Path):
+    files = {
+        **MIGRATIONS,
+        "migrations/versions/a1.py": revision(
+            "a1", None, "CREATE TABLE t (id int PRIMARY KEY)", "CREATE MATERIALIZED VIEW mv_a AS SELECT id FROM t"
+        ),
+        "app/__init__.py": "",
+        "app/shell.py": 'MV_COMMANDS = ["mv", "cp"]\n',
+    }
+    assert findings(tmp_path, files, "DL401") == []
+    _, project = check(tmp_path)
+    assert matview_registry(project) is None
+
+
+def test_registry_returned_by_a_helper_is_iterated_by_name(tmp_path: Path):
+    files = {
+        **MIGRATIONS,
+        "migrations/versions/a1.py": revision(
+            "a1", None, "CREATE TABLE t (id int PRIMARY KEY)", "CREATE MATERIALIZED VIEW mv_a AS SELECT id FROM t"
+        ),
+        "app/__init__.py": "",
+        "app/registry.py": """
+            MATERIALIZED_VIEWS = ["mv_a"]
+
+
+            def get_all_matviews():
+                return list(MATERIALIZED_VIEWS)
+        """,
+        "app/refresh.py": """
+            from app.registry import get_all_matviews
+
+
+            def refresh_all(conn):
+                for name in get_all_matviews():
+                    conn.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {name}")
+        """,
+    }
+    (finding,) = findings(tmp_path, files, "DL402")
+    assert "refreshes `mv_a` concurrently" in finding.message
+
+
+def test_show_unknown_lists_what_the_celery_analysis_cannot_resolve(tmp_path: Path):
+    import subprocess
+    import sys
+
+    root = tmp_path / "forms"
+    import shutil
+
+    shutil.copytree(FIXTURES / "beat-schedule-source-forms", root)
+    done = subprocess.run(
+        [sys.executable, "-m", "driftlint", "check", ".", "--no-cache", "--select", "DL302", "--show-unknown",
+         "--output-format", "concise"],
+        cwd=root, capture_output=True, text=True, timeout=120,
+    )
+    assert "forms/f12_envvar.py:8:1: unknown: app `app` (forms.f12_envvar): `config_from_envvar`" in done.stdout + done.stderr
