@@ -6,7 +6,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 import networkx as nx
 
@@ -1326,10 +1326,6 @@ def _label(value: Value) -> str:
     return dotted(value) or "a collection"
 
 
-def qualified_key(key: FunctionKey) -> str:
-    return f"{key[0]}.{key[1]}"
-
-
 def entry_keys(entry: DictV) -> list[tuple[str, Value, Optional[Span]]]:
     return [
         (k.value, v, k.span)
@@ -1340,7 +1336,3 @@ def entry_keys(entry: DictV) -> list[tuple[str, Value, Optional[Span]]]:
 
 def has_spread(entry: DictV) -> bool:
     return any(k is None for k, _ in entry.items)
-
-
-def iter_tasks(index: TaskIndex) -> Iterable[Task]:
-    return sorted(index.tasks, key=lambda t: (str(t.module.path), t.span))

@@ -21,7 +21,7 @@ class UnloadedBeatSchedule(Rule):
             return
         if not index.apps:
             return  # the app lives outside the scanned code and may load any schedule
-        for key, holder in sorted(index.holders.items(), key=lambda item: (str(item[1].module.path), item[1].span)):
+        for holder in sorted(index.holders.values(), key=lambda h: (str(h.module.path), h.span)):
             if holder.fate != NONE or holder.module.is_test:
                 continue
             if any(target in index.holders for target in holder.flows_into):

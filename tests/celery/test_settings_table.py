@@ -10,8 +10,8 @@ defaults = pytest.importorskip("celery.app.defaults")
 
 
 def test_setting_table_matches_installed_celery():
-    assert NEW_TO_OLD == dict(defaults._TO_OLD_KEY)
-    assert OLD_TO_NEW == dict(defaults._TO_NEW_KEY)
+    assert dict(defaults._TO_OLD_KEY) == NEW_TO_OLD
+    assert dict(defaults._TO_NEW_KEY) == OLD_TO_NEW
 
 
 def test_beat_schedule_old_name_is_celerybeat_schedule():
