@@ -264,6 +264,11 @@ class TaskIndex:
                 # modules; say so only when the file looks like Celery code.
                 if extracted.imports_celery or extracted.module_sql or any(f.sql for f in extracted.functions):
                     unnamed.append((facts.path, "not importable by a dotted name, so its task names are unknown"))
+                if extracted.deep:
+                    # Still read it (files run with exec, like django-split-settings' `settings.dist.py`):
+                    # its beat entries are checked, under a name no import can reach.
+                    synthetic = f"<{project.relpath(facts.path)}>"
+                    modules.append(Module(synthetic, facts.path, extracted, False, (), synthetic=True))
                 continue
             modules.append(Module(name.name, facts.path, extracted, name.is_package, name.aliases))
         index = cls(project, modules)

@@ -39,6 +39,8 @@ class Module:
     facts: ModuleFacts
     is_package: bool
     aliases: tuple[str, ...] = ()
+    # A file with no dotted name (run with exec, or not importable): read, but never imported.
+    synthetic: bool = False
     functions: dict[str, FunctionFacts] = field(default_factory=dict)
     classes: dict[str, ClassFacts] = field(default_factory=dict)
     bindings: dict[tuple[str, str], list[Binding]] = field(default_factory=dict)

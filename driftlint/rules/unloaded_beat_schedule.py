@@ -22,7 +22,7 @@ class UnloadedBeatSchedule(Rule):
         if not index.apps:
             return  # the app lives outside the scanned code and may load any schedule
         for holder in sorted(index.holders.values(), key=lambda h: (str(h.module.path), h.span)):
-            if holder.fate != NONE or holder.module.is_test:
+            if holder.fate != NONE or holder.module.is_test or holder.module.synthetic:
                 continue
             if any(target in index.holders for target in holder.flows_into):
                 continue  # reported where it flows to
