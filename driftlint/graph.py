@@ -192,7 +192,10 @@ class RevisionGraph:
 
     @property
     def real_bases(self) -> list[Node]:
-        return [n for n in self.by_id.values() if not n.down_revisions and not n.depends_on]
+        return [
+            n for n in self.by_id.values()
+            if not n.down_revisions and not n.depends_on and not (n.facts.header is not None and n.facts.header.depends_on_blank)
+        ]
 
     def ancestors(self, revision: str) -> set[str]:
         """Everything that `upgrade` guarantees has run before `revision` (down_revision + depends_on)."""

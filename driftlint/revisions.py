@@ -35,6 +35,9 @@ class RevisionHeader:
     down_revision_is_set: bool = False
     branch_labels: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
+    # `depends_on = ""` (or `("",)`): Alembic keeps the scalar "" as the dependencies, resolves
+    # nothing from it (`if revision.dependencies:`), yet the revision is no longer a real base.
+    depends_on_blank: bool = False
     spans: dict[str, Span] = field(default_factory=dict)
     problems: list[HeaderProblem] = field(default_factory=list)
     doc: str = ""
@@ -199,6 +202,9 @@ def read_header(tree: ast.Module, filename: str) -> RevisionHeader:
             header.branch_labels = _as_tuple(resolved) or ()
         elif name == "depends_on":
             header.depends_on = _as_tuple(resolved) or ()
+            if header.depends_on == ("",):
+                # Revision.__init__: tuple_rev_as_scalar(to_tuple(...)) makes this "", which is falsy.
+                header.depends_on, header.depends_on_blank = (), True
 
     if not header.has_revision:
         match = LEGACY_FILENAME.match(filename)

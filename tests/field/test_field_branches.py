@@ -82,3 +82,34 @@ def test_depends_on_an_unknown_name_is_missing_when_every_label_is_readable(fixt
     contract = root / "migrations" / "versions" / "c002_drop_ports_host.py"
     contract.write_text(contract.read_text(encoding="utf-8").replace('depends_on = ("e002",)', 'depends_on = ("expnad",)'), encoding="utf-8")
     assert summary(findings(root, "DL103")) == [("DL103", "migrations/versions/c002_drop_ports_host.py")]
+
+
+def alembic_view(root: Path) -> tuple[list[str], str]:
+    try:
+        return sorted(ScriptDirectory.from_config(Config(str(root / "alembic.ini"))).get_heads()), ""
+    except Exception as exc:  # noqa: BLE001 - the exception class is what is compared
+        return [], type(exc).__name__
+
+
+def test_blank_depends_on_is_no_dependency(fixture_copy) -> None:
+    root = fixture_copy("blank-depends-on")
+    assert alembic_view(root) == (["b200"], "")
+    assert findings(root) == []
+
+
+def test_blank_depends_on_takes_away_the_only_real_base(fixture_copy) -> None:
+    root = fixture_copy("blank-depends-on")
+    base = root / "migrations" / "versions" / "a100_create_accounts.py"
+    base.write_text(base.read_text(encoding="utf-8").replace("depends_on = None", 'depends_on = ("",)'), encoding="utf-8")
+    assert alembic_view(root) == ([], "DependencyCycleDetected")
+    [diagnostic] = findings(root)
+    assert diagnostic.code == "DL105"
+    assert diagnostic.message.endswith("Alembic raises DependencyCycleDetected")
+
+
+def test_a_blank_among_real_dependencies_is_missing(fixture_copy) -> None:
+    root = fixture_copy("blank-depends-on")
+    child = root / "migrations" / "versions" / "b200_add_user_blocked_at.py"
+    child.write_text(child.read_text(encoding="utf-8").replace('depends_on = ""', 'depends_on = ("a100", "")'), encoding="utf-8")
+    assert alembic_view(root) == ([], "KeyError")
+    assert summary(findings(root)) == [("DL103", "migrations/versions/b200_add_user_blocked_at.py")]
