@@ -137,6 +137,7 @@ class _Extractor:
         self.mentions: set[str] = set()
         self.imports_celery = False
         self.schedule_strings: set[str] = set()
+        self.referenced: set[str] = set()
         # Module-level string constants, for SQL templates kept in a constant.
         self.module_strings: dict[str, Optional[ast.expr]] = {}
         # Local names bound by module-level imports, to the top-level module they come from.
@@ -167,6 +168,7 @@ class _Extractor:
             mentions=frozenset(self.mentions),
             imports_celery=self.imports_celery,
             schedule_strings=frozenset(self.schedule_strings),
+            referenced=frozenset(self.referenced),
         )
 
     def _prescan_module(self) -> None:
@@ -533,11 +535,15 @@ class _Extractor:
                 continue
             if isinstance(node, ast.Name):
                 if isinstance(node.ctx, ast.Load):
+                    self.referenced.add(node.id)
                     self._name_load(node, scope, out, ctx)
                 continue
             if isinstance(node, ast.Attribute):
-                if isinstance(node.ctx, ast.Load) and self._attribute_load(node, scope, out, ctx, function):
-                    continue
+                if isinstance(node.ctx, ast.Load):
+                    self.referenced.add(node.attr)
+                    if self._attribute_load(node, scope, out, ctx, function):
+                        self.referenced.update(_chain_names(node))
+                        continue
                 stack.append((node.value, "none", in_string))
                 continue
             if isinstance(node, ast.Subscript):
@@ -556,7 +562,8 @@ class _Extractor:
                 self._string(node, scope, out)
                 in_string = True
             keep = ctx if isinstance(node, (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Starred, ast.IfExp,
-                                             ast.BoolOp, ast.NamedExpr, ast.keyword)) else "none"
+                                             ast.BoolOp, ast.NamedExpr, ast.keyword, ast.ListComp, ast.SetComp,
+                                             ast.DictComp, ast.GeneratorExp, ast.comprehension)) else "none"
             for child in ast.iter_child_nodes(node):
                 stack.append((child, keep, in_string))
 
@@ -792,9 +799,18 @@ class _Extractor:
             return _choice(tuple(self._value(v, scope, d) for v in node.values), span)
         if isinstance(node, ast.NamedExpr):
             return self._value(node.value, scope, d)
-        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp)):
-            kind = "set" if isinstance(node, ast.SetComp) else "list"
-            return SeqV(kind, (Starred(Opaque("comprehension", span)),), span)
+        if isinstance(node, (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)):
+            # What a comprehension builds comes from what it iterates: `{k: v for k, v in JOBS.items()
+            # if ...}` is (a filtered copy of) JOBS. The filter and the element expression are not kept.
+            source = node.generators[0].iter
+            if isinstance(source, ast.Call) and isinstance(source.func, ast.Attribute) and not source.args:
+                if source.func.attr in ("items", "keys", "values", "copy"):
+                    source = source.func.value
+            origin = self._value(source, scope, d)
+            if isinstance(node, ast.DictComp):
+                return DictV(((None, origin),), span)
+            # A kind of its own: the filter is lost, so its items are not a list of known names.
+            return SeqV("comprehension", (Starred(origin, span),), span)
         return Opaque(type(node).__name__.lower(), span)
 
     def _resolve_name(self, name: str, scope: _Scope, span: Span) -> Value:
@@ -1070,6 +1086,14 @@ def _children(node: ast.AST) -> Iterator[ast.AST]:
                     yield item
         elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
             yield value
+
+
+def _chain_names(node: ast.AST) -> Iterator[str]:
+    while isinstance(node, ast.Attribute):
+        yield node.attr
+        node = node.value
+    if isinstance(node, ast.Name):
+        yield node.id
 
 
 def _own_expressions(node: ast.stmt) -> Iterator[ast.expr]:

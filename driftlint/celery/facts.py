@@ -128,3 +128,5 @@ class ModuleFacts:
     imports_celery: bool
     # Short string literals that mention a schedule (`getattr(settings, "BEAT_SCHEDULE")`, import paths).
     schedule_strings: frozenset = frozenset()
+    # Every name and attribute name the module reads (so a rule can tell "never read anywhere").
+    referenced: frozenset = frozenset()

@@ -283,7 +283,12 @@ class Symbols:
     def strings(self, value: Value, module: Module) -> Optional[list[str]]:
         """A list/tuple/set of known strings (through constants), or None."""
         for ref in self.deref(value, module):
-            if ref.kind == "value" and isinstance(ref.value, SeqV) and ref.module is not None:
+            if (
+                ref.kind == "value"
+                and isinstance(ref.value, SeqV)
+                and ref.value.kind != "comprehension"
+                and ref.module is not None
+            ):
                 items: list[str] = []
                 for item in ref.value.items:
                     if isinstance(item, Starred):

@@ -58,7 +58,10 @@ class DictV:
 
 @dataclass(frozen=True)
 class SeqV:
-    """A list, tuple or set display (also `list([...])`, `frozenset({...})`); a Starred item is a spread."""
+    """A list, tuple or set display (also `list([...])`, `frozenset({...})`) or a comprehension
+
+    (kind "comprehension": one Starred item, the iterable it draws from); a Starred item is a spread.
+    """
 
     kind: str
     items: Tuple["Value", ...]

@@ -21,11 +21,14 @@ class UnloadedBeatSchedule(Rule):
             return
         if not index.apps:
             return  # the app lives outside the scanned code and may load any schedule
+        other_scheduler = index.uses_other_scheduler()
         for holder in sorted(index.holders.values(), key=lambda h: (str(h.module.path), h.span)):
             if holder.fate != NONE or holder.module.is_test or holder.module.synthetic:
                 continue
             if any(target in index.holders for target in holder.flows_into):
                 continue  # reported where it flows to
+            if other_scheduler and any(holder.name in m.facts.referenced for m in index.modules if not m.is_test):
+                continue  # code that feeds a database scheduler (django-celery-beat, RedBeat) may read it
             apps = ", ".join(app.label for app in index.apps[:3])
             entries = f"{holder.entries} entr{'y' if holder.entries == 1 else 'ies'}"
             yield self.diagnostic(

@@ -627,3 +627,59 @@ def test_show_unknown_lists_what_the_celery_analysis_cannot_resolve(tmp_path: Pa
         cwd=root, capture_output=True, text=True, timeout=120,
     )
     assert "forms/f12_envvar.py:8:1: unknown: app `app` (forms.f12_envvar): `config_from_envvar`" in done.stdout + done.stderr
+
+
+def test_a_filtered_copy_of_a_schedule_in_the_sink_loads_it(tmp_path: Path):
+    files = {
+        "proj/__init__.py": "",
+        "proj/celery_app.py": """
+            import os
+
+            from celery import Celery
+
+            app = Celery("proj")
+            JOBS = {"a": {"task": "proj.tasks.a", "schedule": 5.0}, "b": {"task": "proj.tasks.b", "schedule": 5.0}}
+            app.conf.beat_schedule = {k: v for k, v in JOBS.items() if k not in os.environ.get("DISABLED", "")}
+        """,
+    }
+    assert findings(tmp_path, files, "DL302") == []
+
+
+def test_a_filtered_list_is_not_a_list_of_known_view_names(tmp_path: Path):
+    files = {
+        **MIGRATIONS,
+        "migrations/versions/a1.py": revision(
+            "a1", None, "CREATE TABLE t (id int PRIMARY KEY)", "CREATE MATERIALIZED VIEW mv_a AS SELECT id FROM t"
+        ),
+        "app/__init__.py": "",
+        "app/refresh.py": """
+            ALL = ["mv_a", "mv_b"]
+            FAST = [v for v in ALL if v.endswith("_b")]
+
+
+            def refresh_fast(conn):
+                for name in FAST:
+                    conn.execute(f"REFRESH MATERIALIZED VIEW CONCURRENTLY {name}")
+        """,
+    }
+    assert findings(tmp_path, files, "DL402") == []
+
+
+def test_a_schedule_read_by_code_that_feeds_a_database_scheduler_is_not_reported(tmp_path: Path):
+    files = {
+        "proj/__init__.py": "",
+        "proj/settings.py": 'INSTALLED_APPS = ["django_celery_beat"]\n',
+        "proj/celery_app.py": "from celery import Celery\n\napp = Celery('proj')\n",
+        "proj/schedules.py": "import celery\n\nJOBS = {'a': {'task': 'proj.tasks.a', 'schedule': 5.0}}\n",
+        "proj/sync_beat.py": """
+            from django_celery_beat.models import PeriodicTask
+
+            from proj.schedules import JOBS
+
+
+            def sync():
+                for name, entry in JOBS.items():
+                    PeriodicTask.objects.update_or_create(name=name, task=entry["task"])
+        """,
+    }
+    assert findings(tmp_path, files, "DL302") == []
