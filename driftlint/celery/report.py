@@ -160,3 +160,23 @@ def views_phrase(names: Sequence[str], statement: str) -> str:
         return f"materialized views (`{statement}`)"
     shown = ", ".join(f"`{n}`" for n in names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
     return ("materialized view " if len(names) == 1 else "materialized views ") + shown
+
+
+def reached_views(index: TaskIndex, reached: Sequence[tuple[RefreshSite, list[FunctionKey]]]) -> tuple[list[str], str]:
+    """The views every reached refresh names (in order, once each), and the first statement."""
+    names: list[str] = []
+    for site, _path in reached:
+        for name in site_views(index, site)[0]:
+            if name not in names:
+                names.append(name)
+    return names, reached[0][0].site.statement
+
+
+def other_sites(project: "Project", reached: Sequence[tuple[RefreshSite, list[FunctionKey]]]) -> list[str]:
+    lines = []
+    for site, _path in reached[1:]:
+        line = f"{site.site.statement} ({location(project, site.module, site.site.span)})"
+        if line not in lines:
+            lines.append(line)
+    return lines
+

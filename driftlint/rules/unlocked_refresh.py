@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.celery.index import task_index
-from driftlint.celery.report import lock_markers, path_lines, related_site, site_views, task_lock, views_phrase
+from driftlint.celery.report import (
+    lock_markers,
+    other_sites,
+    path_lines,
+    reached_views,
+    related_site,
+    task_lock,
+    views_phrase,
+)
 from driftlint.diagnostics import Diagnostic, Severity
 from driftlint.project import Project
 from driftlint.rule import Rule
@@ -40,15 +48,18 @@ class UnlockedRefresh(Rule):
             if not reached:
                 continue
             site, path = reached[0]
-            names, _ = site_views(index, site)
+            names, statement = reached_views(index, reached)
             yield self.diagnostic(
-                f"Task `{task.label}` refreshes {views_phrase(names, site.site.statement)} with no lock on the way: "
+                f"Task `{task.label}` refreshes {views_phrase(names, statement)} with no lock on the way: "
                 "overlapping runs (beat ticks, retries, a manual run) refresh the same view at once",
                 project.relpath(task.module.path),
                 task.span,
                 fix_title="Take `pg_try_advisory_xact_lock(<key>)` in the refresh's transaction and skip the run when "
                 "it returns false (or use a task lock such as celery-once)",
                 related=[related_site(project, site, "the refresh runs here")],
-                context=[("Call path", path_lines(project, index, path, site))],
+                context=[
+                    ("Call path", path_lines(project, index, path, site)),
+                    *([("Also refreshes", other_sites(project, reached))] if len(reached) > 1 else []),
+                ],
                 subject=(task.label,),
             )

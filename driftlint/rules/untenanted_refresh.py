@@ -8,9 +8,10 @@ from driftlint.celery.index import TaskIndex, task_index
 from driftlint.celery.report import (
     call_keywords,
     function_line,
+    other_sites,
     path_lines,
+    reached_views,
     related_site,
-    site_views,
     tenant_markers,
     views_phrase,
     words,
@@ -49,9 +50,9 @@ class UntenantedRefresh(Rule):
             if not reached or task.function is None:
                 continue
             site, path = reached[0]
-            names, _ = site_views(index, site)
+            names, statement = reached_views(index, reached)
             yield self.diagnostic(
-                f"Task `{task.label}` refreshes {views_phrase(names, site.site.statement)} without tenant scope: "
+                f"Task `{task.label}` refreshes {views_phrase(names, statement)} without tenant scope: "
                 "no tenant decorator, tenant argument or tenant setting on the way to the refresh",
                 project.relpath(task.module.path),
                 task.span,
@@ -60,6 +61,7 @@ class UntenantedRefresh(Rule):
                 related=[related_site(project, site, "the refresh runs here")],
                 context=[
                     ("Call path", path_lines(project, index, path, site)),
+                    *([("Also refreshes", other_sites(project, reached))] if len(reached) > 1 else []),
                     ("Tenant scope elsewhere in this project", evidence or ["configured tenant markers"]),
                 ],
                 subject=(task.label,),
