@@ -8,7 +8,7 @@ import re
 import string
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence
 
 from driftlint.celery.facts import (
     Binding,
@@ -42,6 +42,10 @@ from driftlint.celery.values import (
     children,
 )
 from driftlint.source import node_location
+
+if TYPE_CHECKING:
+    from driftlint.config import Settings
+    from driftlint.source import SourceFile
 
 # A module none of these words appear in cannot hold an app, a task decorator, a schedule or a
 # refresh; for it only imports, bindings and function signatures are read.
@@ -108,9 +112,9 @@ class _Scope:
     resolving: set[str] = field(default_factory=set)
 
 
-def extract(tree: ast.Module, source: Any, settings: Any) -> ModuleFacts:
-    """The extractor registered as "celery": facts for one project module."""
-    text = getattr(source, "text", "") or ""
+def extract(tree: ast.Module, source: "SourceFile", settings: "Settings | None") -> ModuleFacts:
+    """The extractor registered as "celery": facts for one project module (settings do not matter)."""
+    text = source.text or ""
     deep = bool(_DEEP_WORDS.search(text))
     try:
         return _Extractor(tree, deep=deep).run()
