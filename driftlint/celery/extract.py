@@ -49,9 +49,8 @@ if TYPE_CHECKING:
 
 # A module none of these words appear in cannot hold an app, a task decorator, a schedule or a
 # refresh; for it only imports, bindings and function signatures are read.
-_DEEP_WORDS = re.compile(
-    r"celery|schedul|beat|conf|task|refresh|materiali[sz]ed|advisory|tenant|lock|periodic|crontab", re.IGNORECASE
-)
+_DEEP_WORDS = ("celery", "schedul", "beat", "conf", "task", "refresh", "materiali", "advisory", "tenant", "lock",
+               "periodic", "crontab")
 # Calls on a task that evaluate it, which finalizes (and so configures) the current app.
 FINALIZING_METHODS = frozenset({"s", "si", "signature", "delay", "apply_async"})
 EVENT_METHODS = frozenset(
@@ -114,8 +113,8 @@ class _Scope:
 
 def extract(tree: ast.Module, source: "SourceFile", settings: "Settings | None") -> ModuleFacts:
     """The extractor registered as "celery": facts for one project module (settings do not matter)."""
-    text = source.text or ""
-    deep = bool(_DEEP_WORDS.search(text))
+    lowered = (source.text or "").lower()
+    deep = any(word in lowered for word in _DEEP_WORDS)
     try:
         return _Extractor(tree, deep=deep).run()
     except RecursionError:

@@ -76,9 +76,9 @@ class IgnoredBeatSetting(Rule):
             if not (new and old):
                 continue
             if len(old) > len(new):
-                left, convert, style = new, NEW_TO_OLD, "old"
+                left, convert = new, NEW_TO_OLD
             else:
-                left, convert, style = old, OLD_TO_NEW, "new"
+                left, convert = old, OLD_TO_NEW
             really_left = sorted((k for k in left if convert[k] not in have), key=lambda k: keys[k][2])
             if not any(k in _BEAT_KEYS or convert.get(k) in _BEAT_KEYS for k in [*really_left, *(new | old)]):
                 continue
@@ -86,16 +86,17 @@ class IgnoredBeatSetting(Rule):
                 continue
             first = really_left[0]
             _value, module, span = keys[first]
-            renames = [f"{k} -> {convert[k]}" for k in really_left]
+            # Celery raises for the minority style; the fix that lasts is the new names (old ones go in 6.0).
+            renames = [f"{k} -> {OLD_TO_NEW[k]}" for k in sorted(old, key=lambda k: keys[k][2])]
             yield self.diagnostic(
-                f"{_source_label(source)} mixes old and new Celery setting names ({', '.join(really_left[:3])} among "
-                f"{style}-style names): Celery raises ImproperlyConfigured (\"Cannot mix new and old setting keys\") "
-                "when it loads it",
+                f"{_source_label(source)} mixes old and new Celery setting names ({', '.join(sorted(old)[:3])} "
+                f"with {', '.join(sorted(new)[:3])}): Celery raises ImproperlyConfigured (\"Cannot mix new and old "
+                "setting keys\") when it loads it",
                 project.relpath(module.path),
                 span,
-                fix_title=f"Rename to the {style} names: " + ", ".join(renames[:3]),
+                fix_title="Rename the old names: " + ", ".join(renames[:3]) + (" ..." if len(renames) > 3 else ""),
                 context=[("Renames", renames)],
-                subject=(module.name, "mixed", *really_left),
+                subject=(module.name, "mixed", *sorted(old)),
             )
 
     # conf.beat_schedule written after configuration, then config_from_object again (B1.1 row 1)

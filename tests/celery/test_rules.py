@@ -683,3 +683,18 @@ def test_a_schedule_read_by_code_that_feeds_a_database_scheduler_is_not_reported
         """,
     }
     assert findings(tmp_path, files, "DL302") == []
+
+
+def test_mixed_setting_names_are_reported_only_when_celery_would_raise(tmp_path: Path):
+    files = {
+        "proj/__init__.py": "",
+        "proj/celery_app.py": "from celery import Celery\n\napp = Celery('proj')\napp.config_from_object('proj.cfg')\n",
+        "proj/cfg.py": "BROKER_URL = 'redis://'\nCELERY_TIMEZONE = 'UTC'\nbeat_schedule = {}\n",
+    }
+    (finding,) = findings(tmp_path, files, "DL306")
+    assert finding.path == "proj/cfg.py" and finding.location.row == 3
+    assert "BROKER_URL, CELERY_TIMEZONE with beat_schedule" in finding.message
+    assert finding.fix_title == "Rename the old names: BROKER_URL -> broker_url, CELERY_TIMEZONE -> timezone"
+    # Both spellings of the one setting: Celery does not count it as mixed.
+    (tmp_path / "proj/cfg.py").write_text("CELERYBEAT_SCHEDULE = {}\nbeat_schedule = {}\n")
+    assert findings(tmp_path, {}, "DL306") == []
