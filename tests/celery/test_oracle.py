@@ -90,3 +90,44 @@ def test_task_names_are_the_names_celery_registers(tmp_path: Path):
     index = task_index(project)
     static = sorted(task.name for task in index.tasks if task.name)
     assert static == runtime
+
+
+PROBE_MIXED = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, ".")
+    from celery import Celery
+    from celery.exceptions import ImproperlyConfigured
+    app = Celery("proj")
+    app.config_from_object("proj.cfg")
+    try:
+        app.conf.timezone
+    except ImproperlyConfigured:
+        print("true")
+    else:
+        print("false")
+    """
+)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        "BROKER_URL = 'redis://'\nCELERY_TIMEZONE = 'UTC'\nbeat_schedule = {}\n",
+        "task_serializer = 'json'\ntimezone = 'UTC'\nCELERYBEAT_SCHEDULE = {}\n",
+        "CELERYBEAT_SCHEDULE = {}\nbeat_schedule = {}\n",
+        "broker_url = 'redis://'\nbeat_schedule = {}\n",
+        "BROKER_URL = 'redis://'\nCELERYBEAT_SCHEDULE = {}\n",
+        "timezone = 'UTC'\nCELERYBEAT_SCHEDULE = {}\n",
+    ],
+)
+def test_mixed_setting_names_are_reported_exactly_when_celery_raises(config: str, tmp_path: Path):
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj/__init__.py").write_text("")
+    (tmp_path / "proj/cfg.py").write_text(config)
+    (tmp_path / "proj/celery_app.py").write_text(
+        "from celery import Celery\n\napp = Celery('proj')\napp.config_from_object('proj.cfg')\n"
+    )
+    raises = run_probe(tmp_path, PROBE_MIXED)
+    diagnostics, _ = check(tmp_path, select=("DL306",))
+    assert bool(diagnostics) == raises
