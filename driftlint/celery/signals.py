@@ -9,7 +9,7 @@ from driftlint.celery.extract import FINALIZING_METHODS
 from driftlint.celery.index import App, FunctionKey, TaskIndex
 from driftlint.celery.modules import resolve_relative
 from driftlint.celery.symbols import Module
-from driftlint.celery.values import Span
+from driftlint.celery.values import Span, Value
 
 SIGNAL = "on_after_configure"
 FINALIZE_SIGNAL = "on_after_finalize"
@@ -85,7 +85,7 @@ def _sent_before(index: TaskIndex, app: App, module: Module, order: int, signal:
     for event in module.facts.events:
         if event.function is not None or event.order >= order:
             continue
-        if event.kind == "call" and event.name in FINALIZING_METHODS:
+        if event.kind == "call" and event.name in FINALIZING_METHODS and _may_be_task(index, event.receiver, module):
             # Evaluating a task finalizes the current app (the one created last): both signals are sent.
             return event.span[0], f"evaluates a task (`.{event.name}()`), which finalizes the app and sends `{signal}`"
         if event.kind == "call" and event.name == "finalize" and app in index.apps_of(event.receiver, module):
@@ -93,6 +93,14 @@ def _sent_before(index: TaskIndex, app: App, module: Module, order: int, signal:
         if signal == SIGNAL and event.kind == "conf-read" and app in index.apps_of(event.receiver, module):
             return event.span[0], "reads `conf`, which loads the configuration and sends the signal"
     return None
+
+
+def _may_be_task(index: TaskIndex, value: Value, module: Module) -> bool:
+    """`x.s()` on a task (or on something unknown), not `inspect.signature()` or a library object."""
+    if index.task_for_value(value, module) is not None:
+        return True
+    refs = index.symbols.resolve(value, module)
+    return not all(ref.kind in ("external", "module", "function", "class") for ref in refs)
 
 
 def _task_loaded(app: App, module: Module) -> Optional[str]:

@@ -698,3 +698,23 @@ def test_mixed_setting_names_are_reported_only_when_celery_would_raise(tmp_path:
     # Both spellings of the one setting: Celery does not count it as mixed.
     (tmp_path / "proj/cfg.py").write_text("CELERYBEAT_SCHEDULE = {}\nbeat_schedule = {}\n")
     assert findings(tmp_path, {}, "DL306") == []
+
+
+def test_a_library_call_named_like_a_signature_does_not_finalize_the_app(tmp_path: Path):
+    files = {
+        "proj/__init__.py": "",
+        "proj/celery_app.py": """
+            import inspect
+
+            from celery import Celery
+
+            app = Celery("proj")
+            PARAMETERS = inspect.signature(print)
+
+
+            @app.on_after_configure.connect
+            def setup(sender, **kwargs):
+                pass
+        """,
+    }
+    assert findings(tmp_path, files, "DL307") == []
