@@ -43,7 +43,6 @@ INDEX_KEY = "celery-index"
 CELERY_CLASSES = frozenset({"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"})
 TASK_CLASSES = frozenset({"celery.Task", "celery.app.task.Task", "celery.task.Task", "celery.app.Task"})
 SHARED_TASK = frozenset({"celery.shared_task", "celery.app.shared_task", "celery.task", "celery.decorators.task"})
-CURRENT_APP = frozenset({"celery.current_app", "celery.app.current_app"})
 # Tasks every app registers (CE app/builtins.py); beat may name them without a project module.
 BUILTIN_TASKS = frozenset(
     {
@@ -767,9 +766,6 @@ class TaskIndex:
     def function(self, key: FunctionKey) -> tuple[Module, FunctionFacts]:
         module = self.symbols.modules[key[0]]
         return module, module.functions[key[1]]
-
-    def sites_in(self, key: FunctionKey) -> list[RefreshSite]:
-        return [site for site in self.refresh_sites if site.function == key]
 
     def reachable_sites(
         self, start: FunctionKey, blocked: set[FunctionKey]
