@@ -49,3 +49,10 @@ def tree(tmp_path: Path):
         return write_tree(tmp_path, files)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs that use the cache keep it out of the repository's fixtures (tests/test_cache.py,
+    which tests where the cache goes, overrides this fixture)."""
+    monkeypatch.setenv("DRIFTLINT_CACHE_DIR", str(tmp_path_factory.mktemp("driftlint-cache")))

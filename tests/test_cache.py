@@ -31,6 +31,13 @@ TWO_HEADS = {
 }
 
 
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This module tests where the cache goes: start from an environment without DRIFTLINT_CACHE_DIR."""
+    monkeypatch.delenv("DRIFTLINT_CACHE_DIR", raising=False)
+
+
 @pytest.fixture(autouse=True)
 def fresh_fingerprint() -> Iterator[None]:
     """Tests that change driftlint's version must not leak the changed fingerprint."""
