@@ -67,6 +67,7 @@ EVENT_METHODS = frozenset(
         "connect",
         "add_defaults",
         "finalize",
+        "task",
     }
 )
 # Reading these on `app.conf` does not load the configuration (PendingConfiguration keeps them).
@@ -598,6 +599,12 @@ class _Extractor:
             name = method if method is not None else (func.id if isinstance(func, ast.Name) else None)
             if name in _HARMLESS_CALLS or (isinstance(func, ast.Name) and func.id == "dict"):
                 argument_context = "none"
+            if isinstance(func, ast.Name) and func.id == "shared_task":
+                # `shared_task(fn)` / `shared_task(name=...)(fn)` called, not used as a decorator.
+                call = self._value(node, scope)
+                if isinstance(call, CallV):
+                    self._event("call", Name("shared_task"), "task", call, None, None, None, function,
+                                node_location(node))
             if method in FINALIZING_METHODS and function is None:
                 assert isinstance(func, ast.Attribute)
                 self._event("call", self._value(func.value, scope), method, None, None, None, None, None,

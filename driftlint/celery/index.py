@@ -238,6 +238,9 @@ class TaskIndex:
         self.tasks_by_key: dict[FunctionKey, Task] = {}
         self.task_names: set[str] = set()
         self.dynamic_task_modules: set[str] = set()
+        # Task names built at run time: any name at all, or any name with one of these prefixes.
+        self.dynamic_names = False
+        self.dynamic_prefixes: set[str] = set()
         self.custom_naming = False
         self.entries: list[BeatEntry] = []
         self.holders: dict[tuple[str, str, str], ScheduleHolder] = {}
@@ -606,6 +609,54 @@ class TaskIndex:
                     self._add_task(module, f"{cls.qualname}.run" if run else cls.qualname, run,
                                    cls.qualname.rpartition(".")[2], options, cls.span)
         self.task_names.update(BUILTIN_TASKS)
+        for module in self.modules:
+            for event in module.facts.events:
+                if event.kind == "call" and event.call is not None and event.name in ("task", "register_task"):
+                    self._registration_call(module, event)
+
+    def _registration_call(self, module: Module, event: Event) -> None:
+        """`app.task(...)`, `shared_task(...)` or `app.register_task(...)` called in code, not as a decorator."""
+        call = event.call
+        assert call is not None
+        if event.name == "task" and not (
+            self._is_task_factory(Attr(event.receiver, "task"), module, 0)
+            or isinstance(event.receiver, Name) and event.receiver.id == "shared_task"
+        ):
+            return
+        if event.name == "register_task":
+            target = call.args[0] if call.args else None
+            if isinstance(target, CallV):
+                target = target.func
+            if target is not None and any(r.kind == "class" for r in self.symbols.resolve(target, module)):
+                return  # a Task subclass: _find_tasks already named it
+            self.dynamic_names = True
+            self._note(module, event.span, "a task registered from a value only known at run time: names not verifiable")
+            return
+        explicit = call.kwarg("name")
+        if explicit is not None:
+            name = self.symbols.string(explicit, module)
+            if name is not None:
+                self.task_names.add(name)
+                return
+            prefix = _literal_prefix(explicit)
+            if prefix:
+                self.dynamic_prefixes.add(prefix)
+            else:
+                self.dynamic_names = True
+            self._note(module, event.span, "a task name built at run time")
+            return
+        if call.args:
+            refs = self.symbols.resolve(call.args[0], module)
+            if refs and all(r.kind == "function" for r in refs):
+                for ref in refs:
+                    assert ref.module is not None
+                    function = ref.module.functions[ref.name]
+                    self.task_names.update(
+                        {f"{ref.module.name}.{function.name}", *(f"{a}.{function.name}" for a in ref.module.aliases)}
+                    )
+                return
+        self.dynamic_task_modules.add(module.name)
+        self._note(module, event.span, "a task made from a function only known at run time")
 
     def _is_task_class(self, value: Value, module: Module, depth: int) -> bool:
         if depth > 5:
@@ -1312,6 +1363,13 @@ def _entry_shaped(mapping: DictV) -> bool:
 
 def _complete(mapping: DictV) -> bool:
     return {"task", "schedule"} <= _keys(mapping)
+
+
+def _literal_prefix(value: Value) -> str:
+    """The literal start of an f-string (`f"proj.tasks.{name}"` -> `proj.tasks.`)."""
+    if isinstance(value, Template) and value.parts and isinstance(value.parts[0], str):
+        return value.parts[0]
+    return ""
 
 
 def _argument(call: CallSite, name: str, position: int) -> Optional[Value]:

@@ -19,7 +19,7 @@ class UnknownBeatTask(Rule):
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         index = task_index(project)
-        if not index.uses_celery or index.custom_naming:
+        if not index.uses_celery or index.custom_naming or index.dynamic_names:
             return
         for entry in index.entries:
             name = entry.task
@@ -30,7 +30,7 @@ class UnknownBeatTask(Rule):
             module_part = name.rpartition(".")[0]
             if not module_part or not index.symbols.is_project_module(module_part):
                 continue
-            if module_part in index.dynamic_task_modules:
+            if module_part in index.dynamic_task_modules or any(name.startswith(p) for p in index.dynamic_prefixes):
                 continue
             module = index.symbols.module(module_part)
             short = name.rpartition(".")[2]

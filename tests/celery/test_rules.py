@@ -718,3 +718,35 @@ def test_a_library_call_named_like_a_signature_does_not_finalize_the_app(tmp_pat
         """,
     }
     assert findings(tmp_path, files, "DL307") == []
+
+
+def test_tasks_registered_in_a_loop_with_built_names_are_not_guessed_at(tmp_path: Path):
+    files = {
+        "proj/__init__.py": "",
+        "proj/celery_app.py": """
+            from celery import Celery
+
+            app = Celery("proj")
+            app.conf.beat_schedule = {
+                "a": {"task": "proj.jobs.export_a", "schedule": 60.0},
+                "b": {"task": "proj.jobs.export_b", "schedule": 60.0},
+                "gone": {"task": "proj.celery_app.gone", "schedule": 60.0},
+            }
+        """,
+        "proj/jobs.py": """
+            from proj.celery_app import app
+
+
+            def make_export(kind):
+                def export():
+                    return kind
+
+                return export
+
+
+            for kind in ("a", "b"):
+                app.task(name=f"proj.jobs.export_{kind}")(make_export(kind))
+        """,
+    }
+    (finding,) = findings(tmp_path, files, "DL303")
+    assert "'proj.celery_app.gone'" in finding.message
