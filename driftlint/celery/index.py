@@ -623,6 +623,10 @@ class TaskIndex:
             or isinstance(event.receiver, Name) and event.receiver.id == "shared_task"
         ):
             return
+        if event.function is not None and (
+            any(isinstance(a, Starred) for a in call.args) or any(k is None for k, _ in call.kwargs)
+        ):
+            return  # a decorator factory forwarding its arguments (`return shared_task(*args, **kwargs)`)
         if event.name == "register_task":
             target = call.args[0] if call.args else None
             if isinstance(target, CallV):
