@@ -15,8 +15,9 @@ this one invocation and interleaved round by round so machine noise hits every f
   process of its tree (worker processes included, each counted on its own);
 - the CPU time (user + system, the child and its workers) of each, a steadier figure than wall
   time on a machine shared with other work;
-- `driftlint verify --fresh` against `alembic upgrade heads` on a repository of real migrations,
-  when `driftlint verify` exists and PostgreSQL server programs are found.
+- `driftlint verify --fresh` (no target: its own embedded server) against `alembic upgrade heads`
+  on a repository of real migrations, when `driftlint verify` exists and PostgreSQL server programs
+  are found; the target ratio subtracts the server start, measured on its own.
 
 Children run as users run them: bytecode caching on (PYTHONDONTWRITEBYTECODE is removed from
 their environment, and an unmeasured first round writes the .pyc files of driftlint, Alembic and
@@ -70,7 +71,7 @@ TARGETS = (
     Target("one file edited / alembic heads", "touched_vs_heads", 0.35),
     Target("4,000 vs 2,000 revisions, cold", "cold_4000_vs_2000", 2.2),
     Target("peak RSS, cold", "cold_peak_rss_mb", 150.0, " MB"),
-    Target("verify --fresh / alembic upgrade heads", "verify_vs_upgrade", 1.3),
+    Target("verify --fresh (less server start) / alembic upgrade heads", "verify_vs_upgrade", 1.3),
 )
 
 
@@ -370,9 +371,11 @@ def bench_verify(work: Path, repeat: int) -> dict[str, object]:
             upgrade_env = child_env() | {"DATABASE_URL": server.url(database)}
             upgrade.runs.append(run_child(upgrade.command, repo, upgrade_env)[0])
             server.psql(f"DROP DATABASE {database}")
-            # --fresh builds (and drops) its own scratch database through the maintenance database.
-            fresh_env = env | {"DATABASE_URL": server.url("postgres")}
-            fresh.runs.append(run_child(fresh.command + ["--database-url", server.url("postgres")], repo, fresh_env, ok=(0, 1))[0])
+            # With no target, --fresh starts its own embedded server, builds the scratch database
+            # there and runs only the gates on it: the overhead the target is about
+            # ("plus server start", which is measured on its own above and subtracted below).
+            fresh_env = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "DRIFTLINT_DATABASE_URL")}
+            fresh.runs.append(run_child(fresh.command, repo, fresh_env, ok=(0, 1))[0])
             print(
                 f"  verify round {round_number + 1}/{repeat}: upgrade heads {upgrade.runs[-1].seconds:.3f}s"
                 f"  verify --fresh {fresh.runs[-1].seconds:.3f}s",
@@ -385,7 +388,8 @@ def bench_verify(work: Path, repeat: int) -> dict[str, object]:
         "server_start_s": round(server_start, 3),
         "alembic_upgrade_heads": upgrade.summary(),
         "verify_fresh": fresh.summary(),
-        "verify_vs_upgrade": round(fresh.median / upgrade.median, 3),
+        "verify_fresh_raw_vs_upgrade": round(fresh.median / upgrade.median, 3),
+        "verify_vs_upgrade": round(max(fresh.median - server_start, 0.0) / upgrade.median, 3),
     }
 
 
