@@ -46,3 +46,18 @@ def test_readme_includes_every_integration_snippet_verbatim():
         included = README.split(marker, 1)[1].split("<!-- /include -->", 1)[0]
         body = included.split("\n", 1)[1].rsplit("```", 1)[0]
         assert body == path.read_text(encoding="utf-8")
+
+
+def test_readme_settings_examples_are_accepted_settings(tmp_path):
+    """Every TOML block in the README that configures driftlint loads without an error."""
+    from driftlint.config import load_settings
+    from driftlint.rule import option_defaults
+
+    blocks = re.findall(r"```toml\n(.*?)```", README, re.S)
+    assert blocks
+    for number, block in enumerate(blocks):
+        path = tmp_path / f"example{number}" / "pyproject.toml"
+        path.parent.mkdir()
+        path.write_text(block, encoding="utf-8")
+        settings = load_settings(path.parent, path, option_defaults())
+        assert settings.source == path
