@@ -198,8 +198,8 @@ def _run_check(options: CheckOptions) -> CheckResult:
             raise InternalError(f"rule {rule.code} ({rule.name}) failed: {type(exc).__name__}: {exc}") from exc
 
     diagnostics = apply_suppressions(diagnostics, project, {r.code for r in rules})
-    diagnostics = _apply_per_file_ignores(diagnostics, settings, project)
-    diagnostics = _apply_severity(diagnostics, settings)
+    diagnostics = apply_per_file_ignores(diagnostics, settings, project)
+    diagnostics = apply_severity(diagnostics, settings)
     unique = {(d.sort_key(), d.end, d.related): d for d in diagnostics}
     ordered = sorted(unique.values(), key=Diagnostic.sort_key)
     if run_cache is not None:
@@ -541,7 +541,7 @@ def apply_suppressions(diagnostics: list[Diagnostic], project: Project, enabled:
     return kept
 
 
-def _apply_per_file_ignores(diagnostics: list[Diagnostic], settings: Settings, project: Project) -> list[Diagnostic]:
+def apply_per_file_ignores(diagnostics: list[Diagnostic], settings: Settings, project: Project) -> list[Diagnostic]:
     if not settings.per_file_ignores:
         return diagnostics
     by_selector = rule_by_selector()
@@ -559,7 +559,7 @@ def _apply_per_file_ignores(diagnostics: list[Diagnostic], settings: Settings, p
     return kept
 
 
-def _apply_severity(diagnostics: list[Diagnostic], settings: Settings) -> list[Diagnostic]:
+def apply_severity(diagnostics: list[Diagnostic], settings: Settings) -> list[Diagnostic]:
     if not settings.severity:
         return diagnostics
     by_selector = rule_by_selector()
@@ -579,6 +579,9 @@ __all__ = [
     "CheckResult",
     "ConfigError",
     "InternalError",
+    "apply_per_file_ignores",
+    "apply_severity",
+    "apply_suppressions",
     "run_check",
     "selected_rules",
     "statistics",

@@ -14,8 +14,8 @@ from driftlint.discovery import Environment, discover
 from driftlint.engine import (
     CheckOptions,
     load_project_settings,
-    _apply_per_file_ignores,
-    _apply_severity,
+    apply_per_file_ignores,
+    apply_severity,
     apply_suppressions,
     run_check,
     selected_rules,
@@ -291,6 +291,6 @@ def _finish(diagnostics: list[Diagnostic], project: Project, settings: Settings,
     ]
     enabled = {*STATIC_SELECT, *(g.code for g in gates)}
     kept = apply_suppressions(masked, project, enabled)
-    kept = _apply_severity(_apply_per_file_ignores(kept, settings, project), settings)
+    kept = apply_severity(apply_per_file_ignores(kept, settings, project), settings)
     unique = {(d.sort_key(), d.end, d.related): d for d in kept}
     return sorted(unique.values(), key=Diagnostic.sort_key)
