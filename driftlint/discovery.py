@@ -131,12 +131,12 @@ class Environment:
         return folders
 
 
-def _list_py_dir(location: Path, recursive: bool) -> list[Path]:
-    paths: list[Path] = []
-    visited: set[tuple[int, int]] = set()
-    # Alembic walks without following symlinked folders (compat.path_walk: os.walk / Path.walk
-    # defaults), so revisions in them are never loaded: DL106 reports them.
-    for root, dirs, files in os.walk(location, topdown=True, followlinks=False):
+def _walk_once(top: Path, follow_links: bool, visited: set[tuple[int, int]]) -> Iterator[tuple[Path, list[str], list[str]]]:
+    """Top-down os.walk that enters each real folder once, so symlink loops end.
+
+    Callers may prune `dirs` in place, as with os.walk itself.
+    """
+    for root, dirs, files in os.walk(top, topdown=True, followlinks=follow_links):
         root_path = Path(root)
         try:
             stat = root_path.stat()
@@ -144,10 +144,18 @@ def _list_py_dir(location: Path, recursive: bool) -> list[Path]:
             dirs[:] = []
             continue
         key = (stat.st_dev, stat.st_ino)
-        if key in visited:  # a symlink loop: Alembic would walk forever, we stop
+        if key in visited:
             dirs[:] = []
             continue
         visited.add(key)
+        yield root_path, dirs, files
+
+
+def _list_py_dir(location: Path, recursive: bool) -> list[Path]:
+    paths: list[Path] = []
+    # Alembic walks without following symlinked folders (compat.path_walk: os.walk / Path.walk
+    # defaults), so revisions in them are never loaded: DL106 reports them.
+    for root_path, dirs, files in _walk_once(location, follow_links=False, visited=set()):
         if root_path.name.endswith("__pycache__"):
             continue
         for filename in sorted(files):
@@ -295,18 +303,7 @@ def walk_project(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, 
     for top in paths:
         if top.is_file():
             continue
-        for root, dirs, files in os.walk(top, topdown=True, followlinks=True):
-            root_path = Path(root)
-            try:
-                stat = root_path.stat()
-            except OSError:
-                dirs[:] = []
-                continue
-            key = (stat.st_dev, stat.st_ino)
-            if key in visited:
-                dirs[:] = []
-                continue
-            visited.add(key)
+        for root_path, dirs, files in _walk_once(top, follow_links=True, visited=visited):
             kept = []
             for name in sorted(dirs):
                 rel = _rel_to_root(root_path / name, settings.root)
