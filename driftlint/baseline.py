@@ -13,6 +13,7 @@ from typing import Any
 
 from driftlint.config import ConfigError
 from driftlint.diagnostics import Diagnostic
+from driftlint.project import display_path
 
 BASELINE_VERSION = 1
 
@@ -159,10 +160,10 @@ def describe_gone(entries: Sequence[BaselineEntry], baseline: Baseline, cwd: Pat
         return []
     folder = _folder(baseline.path, cwd)
     noun = "entry no longer occurs" if len(entries) == 1 else "entries no longer occur"
-    shown_file = os.path.relpath(cwd / baseline.path, cwd).replace(os.sep, "/")
+    shown_file = display_path(cwd / baseline.path, cwd)
     lines = [f"driftlint: {len(entries)} baseline {noun} (rewrite {shown_file} with --write-baseline to drop them):"]
     for entry in entries:
-        shown = os.path.relpath(folder / entry.path, cwd).replace(os.sep, "/")
+        shown = display_path(folder / entry.path, cwd)
         lines.append(f"  {shown}: {entry.code} {entry.message}")
     return lines
 

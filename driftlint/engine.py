@@ -17,7 +17,7 @@ from driftlint.cache import FactCache, RunCache, code_fingerprint
 from driftlint.config import ConfigError, Settings, load_settings
 from driftlint.diagnostics import Diagnostic
 from driftlint.discovery import Environment, discover, real_path, walk_project
-from driftlint.project import MODULE, REVISION, UNSCANNED, EnvironmentAnalysis, FileFacts, Project
+from driftlint.project import MODULE, REVISION, UNSCANNED, EnvironmentAnalysis, FileFacts, Project, display_path
 from driftlint.rule import Rule, all_rules, option_defaults, rule_by_selector
 from driftlint.source import ParseError, SourceFile
 
@@ -216,7 +216,7 @@ def _only_file_arguments(diagnostics: list[Diagnostic], options: CheckOptions) -
     if not file_args:
         return diagnostics
     cwd = options.cwd.resolve()
-    wanted = {Project(cwd=cwd, root=cwd, settings=Settings(root=cwd)).relpath(p) for p in file_args}
+    wanted = {display_path(p, cwd) for p in file_args}
     return [d for d in diagnostics if d.path in wanted]
 
 

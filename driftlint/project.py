@@ -20,6 +20,16 @@ MODULE = "module"  # any other project Python module (task modules, registries..
 UNSCANNED = "unscanned"  # looks like a revision, in a folder Alembic never scans
 
 
+
+def display_path(path: Path | str, cwd: Path) -> str:
+    """Paths in output are relative to the working directory, with forward slashes."""
+    try:
+        rel = os.path.relpath(path, cwd)
+    except ValueError:  # another drive on Windows
+        rel = str(path)
+    return rel.replace(os.sep, "/")
+
+
 @dataclass
 class FileFacts:
     """Everything driftlint derives from one file; picklable, cached by content hash."""
@@ -53,13 +63,7 @@ class Project:
     _memo: dict[str, Any] = field(default_factory=dict)
 
     def relpath(self, path: Path | str) -> str:
-        """Paths in output are relative to the working directory, with forward slashes."""
-        path = Path(path)
-        try:
-            rel = os.path.relpath(path, self.cwd)
-        except ValueError:
-            rel = str(path)
-        return rel.replace(os.sep, "/")
+        return display_path(path, self.cwd)
 
     def modules(self) -> Iterator[FileFacts]:
         for facts in self.files.values():

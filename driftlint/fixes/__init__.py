@@ -13,7 +13,7 @@ from typing import Callable, Protocol
 
 from driftlint.diagnostics import Diagnostic
 from driftlint.engine import CheckOptions, CheckResult, run_check
-from driftlint.project import Project
+from driftlint.project import Project, display_path
 
 # Rule code -> "module:function"; the function is a Fixer. A missing module means the rule's
 # fix is not available in this build (its rule may not exist either), never an error.
@@ -189,7 +189,7 @@ def unified_diff(edits: Sequence[FileEdit], cwd: Path) -> str:
     """`git diff`-style text: what the fixes would change."""
     out: list[str] = []
     for edit in edits:
-        rel = os.path.relpath(edit.path, cwd).replace(os.sep, "/")
+        rel = display_path(edit.path, cwd)
         before = _text(edit.before) if edit.before is not None else []
         after = _text(edit.after)
         fromfile = f"a/{rel}" if edit.before is not None else "/dev/null"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import os
 from pathlib import Path
 
 from driftlint.config import Settings
@@ -42,7 +41,7 @@ def alembic_command(project: Project, env: Environment, *arguments: str) -> str:
         config = Path(env.config_path)
         default = config.name in ("alembic.ini", "pyproject.toml") and config.parent.resolve() == project.cwd
         if not default:
-            parts += ["-c", os.path.relpath(config, project.cwd).replace(os.sep, "/")]
+            parts += ["-c", project.relpath(config)]
         if env.section and env.section != "alembic":
             parts += ["-n", env.section]
     if env.flask_migrate:
