@@ -39,6 +39,14 @@ class ConfigIssue:
     column: int = 1
     subject: tuple[str, ...] = ()
 
+    @property
+    def span(self) -> tuple[int, int, int, int]:
+        return (self.line, self.column, self.line, self.column)
+
+    @property
+    def sentence(self) -> str:
+        return self.message[:1].upper() + self.message[1:]
+
 
 @dataclass
 class Environment:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from driftlint.config import Settings
 from driftlint.diagnostics import Location, Related
-from driftlint.discovery import Environment
+from driftlint.discovery import ConfigIssue, Environment
 from driftlint.graph import Node
 from driftlint.project import Project
 from driftlint.source import SourceFile
@@ -71,3 +71,13 @@ def sets_version_locations(tree: ast.Module, source: SourceFile, settings: Setti
 def version_locations_in_code(project: Project) -> list[Path]:
     """Modules that set Alembic's version locations at run time (see sets_version_locations)."""
     return sorted(f.path for f in project.modules() if f.extra.get(VERSION_LOCATIONS_KEY))
+
+
+def config_issues(project: Project, *kinds: str) -> list[ConfigIssue]:
+    """Each configuration issue of these kinds once, though every environment read from the
+    same file carries it."""
+    return list(
+        dict.fromkeys(
+            issue for analysis in project.environments for issue in analysis.environment.issues if issue.kind in kinds
+        )
+    )

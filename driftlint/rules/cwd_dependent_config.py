@@ -7,6 +7,7 @@ from typing import Iterator
 from driftlint.diagnostics import Diagnostic, Severity
 from driftlint.project import Project
 from driftlint.rule import Rule
+from driftlint.rules._alembic import config_issues
 
 FIXES = {
     "cwd-relative": "Anchor the path with %(here)s (e.g. `%(here)s/migrations`)",
@@ -22,19 +23,14 @@ class CwdDependentConfig(Rule):
     severity = Severity.WARNING
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
-        reported = set()
-        for analysis in project.environments:
-            for issue in analysis.environment.issues:
-                if issue.kind not in FIXES or (issue.path, issue.line, issue.message) in reported:
-                    continue
-                reported.add((issue.path, issue.line, issue.message))
-                fix = FIXES[issue.kind]
-                if issue.kind == "cwd-relative" and "splits on" in issue.message:
-                    fix = "Use `path_separator = space` or `newline` so the list splits the same on every OS"
-                yield self.diagnostic(
-                    issue.message[:1].upper() + issue.message[1:],
-                    project.relpath(issue.path),
-                    (issue.line, issue.column, issue.line, issue.column),
-                    fix_title=fix,
-                    subject=(issue.kind, *issue.subject),
-                )
+        for issue in config_issues(project, *FIXES):
+            fix = FIXES[issue.kind]
+            if issue.kind == "cwd-relative" and "splits on" in issue.message:
+                fix = "Use `path_separator = space` or `newline` so the list splits the same on every OS"
+            yield self.diagnostic(
+                issue.sentence,
+                project.relpath(issue.path),
+                issue.span,
+                fix_title=fix,
+                subject=(issue.kind, *issue.subject),
+            )

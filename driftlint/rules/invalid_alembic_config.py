@@ -7,6 +7,7 @@ from typing import Iterator
 from driftlint.diagnostics import Diagnostic
 from driftlint.project import Project
 from driftlint.rule import Rule
+from driftlint.rules._alembic import config_issues
 
 
 class InvalidAlembicConfig(Rule):
@@ -15,16 +16,11 @@ class InvalidAlembicConfig(Rule):
     summary = "The Alembic configuration is invalid, so every Alembic command fails"
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
-        reported = set()
-        for analysis in project.environments:
-            for issue in analysis.environment.issues:
-                if issue.kind != "invalid" or (issue.path, issue.line, issue.message) in reported:
-                    continue
-                reported.add((issue.path, issue.line, issue.message))
-                yield self.diagnostic(
-                    issue.message[:1].upper() + issue.message[1:],
-                    project.relpath(issue.path),
-                    (issue.line, issue.column, issue.line, issue.column),
-                    fix_title="Correct the value as Alembic documents it",
-                    subject=(issue.message,),
-                )
+        for issue in config_issues(project, "invalid"):
+            yield self.diagnostic(
+                issue.sentence,
+                project.relpath(issue.path),
+                issue.span,
+                fix_title="Correct the value as Alembic documents it",
+                subject=(issue.message,),
+            )

@@ -28,7 +28,7 @@ class MultipleBases(Rule):
                     f"its branch has no order relative to the rest of the history",
                     project.relpath(node.facts.path),
                     node_span(node, "down_revision"),
-                    fix_title=f"Set `down_revision` to the revision this branch builds on, or add `depends_on`",
+                    fix_title="Set `down_revision` to the revision this branch builds on, or add `depends_on`",
                     related=[node_related(project, first, f"first base {first.revision}")],
                     context=[("Bases", [describe(project, n) for n in bases])],
                     subject=(node.revision,),

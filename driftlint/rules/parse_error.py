@@ -11,6 +11,7 @@ from typing import Iterator
 from driftlint.diagnostics import Diagnostic, Severity
 from driftlint.project import MODULE, FileFacts, Project
 from driftlint.rule import Rule
+from driftlint.rules._alembic import config_issues
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -67,19 +68,14 @@ class ParseErrorRule(Rule):
             )
         for target, files in sorted(newer.items(), key=lambda item: str(item[0].path)):
             yield from self._newer_syntax(project, target, files, running)
-        reported = set()
-        for analysis in project.environments:
-            for issue in analysis.environment.issues:
-                if issue.kind != "parse" or (issue.path, issue.message) in reported:
-                    continue
-                reported.add((issue.path, issue.message))
-                yield self.diagnostic(
-                    f"Cannot parse Alembic configuration: {issue.message}",
-                    project.relpath(issue.path),
-                    (issue.line, issue.column, issue.line, issue.column),
-                    fix_title="Fix the configuration file",
-                    subject=(issue.message,),
-                )
+        for issue in config_issues(project, "parse"):
+            yield self.diagnostic(
+                f"Cannot parse Alembic configuration: {issue.message}",
+                project.relpath(issue.path),
+                issue.span,
+                fix_title="Fix the configuration file",
+                subject=(issue.message,),
+            )
 
     def _newer_syntax(self, project: Project, target: Target, files: list[FileFacts], running: tuple[int, int]) -> Iterator[Diagnostic]:
         """One finding per target declaration: the project is fine, driftlint's interpreter is too old."""

@@ -8,7 +8,7 @@ from typing import Iterator
 from driftlint.diagnostics import Diagnostic
 from driftlint.project import UNSCANNED, Project
 from driftlint.rule import Rule
-from driftlint.rules._alembic import env_anchor, version_locations_in_code
+from driftlint.rules._alembic import config_issues, version_locations_in_code
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -61,15 +61,11 @@ class UnscannedRevisionFile(Rule):
                 fix_title="Move the file into a version location, add its folder to version_locations, or set recursive_version_locations = true",
                 subject=(revision,),
             )
-        reported = set()
-        for analysis in project.environments:
-            for issue in analysis.environment.issues:
-                if issue.kind == "missing-location" and (issue.path, issue.message) not in reported:
-                    reported.add((issue.path, issue.message))
-                    yield self.diagnostic(
-                        issue.message[:1].upper() + issue.message[1:],
-                        project.relpath(issue.path),
-                        (issue.line, issue.column, issue.line, issue.column),
-                        fix_title="Create the folder or remove it from version_locations",
-                        subject=issue.subject,
-                    )
+        for issue in config_issues(project, "missing-location"):
+            yield self.diagnostic(
+                issue.sentence,
+                project.relpath(issue.path),
+                issue.span,
+                fix_title="Create the folder or remove it from version_locations",
+                subject=issue.subject,
+            )
