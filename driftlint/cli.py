@@ -27,25 +27,13 @@ class DriftlintGroup(click.Group):
     """Loads heavy subcommands only when they are called, keeping `check` start-up light."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        available = [name for name, target in LAZY_COMMANDS.items() if _module_exists(target.split(":")[0])]
-        return sorted({*super().list_commands(ctx), *available})
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in LAZY_COMMANDS and name not in self.commands:
             module_name, _, attribute = LAZY_COMMANDS[name].partition(":")
-            if not _module_exists(module_name):
-                return None
             return getattr(importlib.import_module(module_name), attribute)
         return super().get_command(ctx, name)
-
-
-def _module_exists(name: str) -> bool:
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def fail(message: str) -> "click.exceptions.Exit":
@@ -148,7 +136,7 @@ def check(
     add_ignore: bool,
 ) -> None:
     """Check Alembic histories and Celery modules under PATHS (default: the current directory)."""
-    from driftlint.engine import CheckOptions, InternalError, statistics as count_rules
+    from driftlint.engine import CheckOptions, statistics as count_rules
     from driftlint.output import RenderContext, render, rule_metadata
 
     options = CheckOptions(
@@ -175,7 +163,7 @@ def check(
         raise
     except ConfigError as exc:
         raise fail(str(exc)) from None
-    except (InternalError, Exception) as exc:  # noqa: BLE001 - one line unless --debug
+    except Exception as exc:  # noqa: BLE001 - InternalError and any bug: one line unless --debug
         if debug:
             raise
         raise fail(f"internal error: {exc} (run with --debug for a traceback)") from None
@@ -214,15 +202,14 @@ def _summary(diagnostics: Sequence[Any], files: int) -> str:
 
 def unknown_lines(project: Any) -> list[str]:
     """What the schema and Celery analyses could not resolve (check --show-unknown)."""
-    lines: list[str] = []
-    for module_name, function in (("driftlint.schema.history", "unknowns"), ("driftlint.celery.index", "unknowns")):
-        if not _module_exists(module_name):
-            continue
-        module = importlib.import_module(module_name)
-        if hasattr(module, function):
-            for path, span, reason in getattr(module, function)(project):
-                lines.append(f"{project.relpath(path)}:{span[0]}:{span[1]}: unknown: {reason}")
-    return sorted(lines)
+    from driftlint.celery.index import unknowns as celery_unknowns
+    from driftlint.schema.history import unknowns as schema_unknowns
+
+    return sorted(
+        f"{project.relpath(path)}:{span[0]}:{span[1]}: unknown: {reason}"
+        for unknowns in (schema_unknowns, celery_unknowns)
+        for path, span, reason in unknowns(project)
+    )
 
 
 @cli.command()
