@@ -19,12 +19,11 @@ class NotARevision(Rule):
             header = facts.header
             if facts.kind != REVISION or header is None:
                 continue
-            rel = project.relpath(facts.path)
             if not header.has_revision and not header.revision_from_filename:
                 yield self.diagnostic(
                     f"{facts.path.name} has no `revision` variable: Alembic loads every .py file here and every command "
                     f"fails with \"Could not determine revision id from filename {facts.path.name}\"",
-                    rel,
+                    project.relpath(facts.path),
                     (1, 1, 1, 1),
                     fix_title="Move helper modules out of the version locations (or name them __init__*.py)",
                     subject=(facts.path.name, "revision"),
@@ -33,7 +32,7 @@ class NotARevision(Rule):
                 yield self.diagnostic(
                     f"Revision {header.revision} has no `down_revision`: Alembic fails with "
                     f"AttributeError: module has no attribute 'down_revision'",
-                    rel,
+                    project.relpath(facts.path),
                     header.span("revision"),
                     fix_title="Add `down_revision = None` (a base) or the parent revision id",
                     subject=(header.revision or facts.path.name, "down_revision"),
