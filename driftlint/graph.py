@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable
 
 import networkx as nx
@@ -203,11 +204,17 @@ class RevisionGraph:
             return set()
         return nx.ancestors(self.dag, revision)
 
-    def versioned_ancestors(self, revision: str) -> set[str]:
-        edges = [(u, v) for u, v, kind in self.dag.edges(data="kind") if kind == "down_revision"]
-        versioned = nx.DiGraph(edges)
+    @cached_property
+    def versioned_dag(self) -> "nx.DiGraph":
+        """`dag` without the depends_on edges: the down_revision graph branch labels follow."""
+        versioned = nx.DiGraph(
+            [(u, v) for u, v, kind in self.dag.edges(data="kind") if kind == "down_revision"]
+        )
         versioned.add_nodes_from(self.dag.nodes)
-        return nx.ancestors(versioned, revision)
+        return versioned
+
+    def versioned_ancestors(self, revision: str) -> set[str]:
+        return nx.ancestors(self.versioned_dag, revision)
 
     def is_ordered(self, first: str, second: str) -> bool:
         """Whether one of the two revisions is guaranteed to run before the other."""
@@ -216,11 +223,8 @@ class RevisionGraph:
     def cycles(self) -> list[tuple[list[str], bool]]:
         """Each cycle as (sorted ids, needs_depends_on), as CycleDetected/DependencyCycleDetected."""
         found: list[tuple[list[str], bool]] = []
-        versioned = nx.DiGraph(
-            [(u, v) for u, v, kind in self.dag.edges(data="kind") if kind == "down_revision"]
-        )
         seen: set[frozenset[str]] = set()
-        for component in nx.strongly_connected_components(versioned):
+        for component in nx.strongly_connected_components(self.versioned_dag):
             if len(component) > 1:
                 seen.add(frozenset(component))
                 found.append((sorted(component), False))

@@ -64,9 +64,10 @@ def _named_branches(graph: RevisionGraph, heads: list[Node]) -> bool:
     `alembic heads` shows `(expand) (head)` / `(contract) (head)` and `upgrade expand@head` picks
     one. An unlabelled head beside labelled ones is the evidence log's drift: the trunk's
     `upgrade head` fails and `upgrade heads` interleaves the labelled branch in no defined order."""
+    lineages = [graph.versioned_ancestors(head.revision) for head in heads]
     labels = [
-        set(head.branch_labels).union(*(graph.by_id[r].branch_labels for r in graph.versioned_ancestors(head.revision)))
-        for head in heads
+        set(head.branch_labels).union(*(graph.by_id[r].branch_labels for r in lineage))
+        for head, lineage in zip(heads, lineages)
     ]
     unreadable = {n.revision for n in graph.unknown_labels}
     unnamed = 0
@@ -74,6 +75,6 @@ def _named_branches(graph: RevisionGraph, heads: list[Node]) -> bool:
         others = set().union(*(other for position, other in enumerate(labels) if position != index))
         head = heads[index].revision
         # A label driftlint cannot read on the head's branch may be the one that names it.
-        if not own - others and not ({head} | graph.versioned_ancestors(head)) & unreadable:
+        if not own - others and not ({head} | lineages[index]) & unreadable:
             unnamed += 1
     return unnamed == 0
