@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable
-
-import networkx as nx
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 from driftlint.project import FileFacts
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass
@@ -43,8 +44,9 @@ class LabelClash:
 class RevisionGraph:
     """Heads, real heads, bases, labels and cycles with Alembic's exact semantics.
 
-    `self.dag` (networkx) has an edge parent -> child for every down_revision and every
-    resolved depends_on; attribute `kind` is "down_revision" or "depends_on".
+    `self.parents` maps every revision to the revisions it runs after: its down_revisions first
+    (those that exist), then its resolved depends_on. Plain dicts, not networkx: importing
+    networkx costs more than every graph question a check asks of a 2,000-revision history.
     """
 
     def __init__(self, scripts: Iterable[FileFacts]):
@@ -91,7 +93,12 @@ class RevisionGraph:
         self._heads: list[Node] = list(self.nodes)
         self._real_heads: list[Node] = list(self.nodes)
         self._link()
-        self.dag = self._to_networkx()
+        self.parents: dict[str, tuple[str, ...]] = {}
+        self.versioned_parents: dict[str, tuple[str, ...]] = {}
+        for node in self.by_id.values():
+            down = tuple(dict.fromkeys(d for d in node.down_revisions if d in self.by_id and d != node.revision))
+            self.versioned_parents[node.revision] = down
+            self.parents[node.revision] = tuple(dict.fromkeys((*down, *node.resolved_dependencies)))
 
     # -- construction, mirroring RevisionMap._revision_map -------------------------------------
 
@@ -156,17 +163,18 @@ class RevisionGraph:
         """
         return not self.unplaced and all(facts.header is None for facts in self.opaque)
 
-    def _to_networkx(self) -> "nx.DiGraph":
+    @cached_property
+    def dag(self) -> "nx.DiGraph":
+        """The same edges as a networkx graph (parent -> child, attribute `kind` "down_revision"
+        or "depends_on"), built only for callers that ask for it."""
+        import networkx as nx
+
         dag = nx.DiGraph()
-        for node in self.by_id.values():
-            dag.add_node(node.revision)
-        for node in self.by_id.values():
-            for down in node.down_revisions:
-                if down in self.by_id and down != node.revision:
-                    dag.add_edge(down, node.revision, kind="down_revision")
-            for dep in node.resolved_dependencies:
-                if not dag.has_edge(dep, node.revision):
-                    dag.add_edge(dep, node.revision, kind="depends_on")
+        dag.add_nodes_from(self.by_id)
+        for revision, parents in self.parents.items():
+            down = set(self.versioned_parents[revision])
+            for parent in parents:
+                dag.add_edge(parent, revision, kind="down_revision" if parent in down else "depends_on")
         return dag
 
     # -- vocabulary of revision.py -------------------------------------------------------------
@@ -200,21 +208,11 @@ class RevisionGraph:
 
     def ancestors(self, revision: str) -> set[str]:
         """Everything that `upgrade` guarantees has run before `revision` (down_revision + depends_on)."""
-        if revision not in self.dag:
-            return set()
-        return nx.ancestors(self.dag, revision)
-
-    @cached_property
-    def versioned_dag(self) -> "nx.DiGraph":
-        """`dag` without the depends_on edges: the down_revision graph branch labels follow."""
-        versioned = nx.DiGraph(
-            [(u, v) for u, v, kind in self.dag.edges(data="kind") if kind == "down_revision"]
-        )
-        versioned.add_nodes_from(self.dag.nodes)
-        return versioned
+        return _reachable(self.parents, revision)
 
     def versioned_ancestors(self, revision: str) -> set[str]:
-        return nx.ancestors(self.versioned_dag, revision)
+        """Ancestors through down_revision only: the graph branch labels follow."""
+        return _reachable(self.versioned_parents, revision)
 
     def is_ordered(self, first: str, second: str) -> bool:
         """Whether one of the two revisions is guaranteed to run before the other."""
@@ -224,12 +222,11 @@ class RevisionGraph:
         """Each cycle as (sorted ids, needs_depends_on), as CycleDetected/DependencyCycleDetected."""
         found: list[tuple[list[str], bool]] = []
         seen: set[frozenset[str]] = set()
-        for component in nx.strongly_connected_components(self.versioned_dag):
-            if len(component) > 1:
-                seen.add(frozenset(component))
-                found.append((sorted(component), False))
-        for component in nx.strongly_connected_components(self.dag):
-            if len(component) > 1 and frozenset(component) not in seen:
+        for component in _cyclic_components(self.versioned_parents):
+            seen.add(frozenset(component))
+            found.append((sorted(component), False))
+        for component in _cyclic_components(self.parents):
+            if frozenset(component) not in seen:
                 found.append((sorted(component), True))
         return sorted(found)
 
@@ -282,3 +279,62 @@ def _placeable(facts: FileFacts) -> bool:
     assert header is not None
     dynamic = {p.attribute for p in header.problems}
     return "revision" not in dynamic and "down_revision" not in dynamic
+
+
+def _reachable(edges: Mapping[str, tuple[str, ...]], start: str) -> set[str]:
+    """Every node reachable from `start` along `edges`, `start` itself excluded (unless on a cycle)."""
+    seen: set[str] = set()
+    stack = list(edges.get(start, ()))
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(edges.get(current, ()))
+    seen.discard(start)
+    return seen
+
+
+def _cyclic_components(edges: Mapping[str, tuple[str, ...]]) -> list[set[str]]:
+    """The strongly connected components with more than one node (Tarjan, iterative: a history of
+    thousands of revisions is deeper than Python's recursion limit)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    found: list[set[str]] = []
+    for root in edges:
+        if root in index:
+            continue
+        work = [(root, iter(edges[root]))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, successors = work[-1]
+            for successor in successors:
+                if successor not in edges:
+                    continue
+                if successor not in index:
+                    index[successor] = low[successor] = len(index)
+                    stack.append(successor)
+                    on_stack.add(successor)
+                    work.append((successor, iter(edges[successor])))
+                    break
+                if successor in on_stack:
+                    low[node] = min(low[node], index[successor])
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    low[parent] = min(low[parent], low[node])
+                if low[node] == index[node]:
+                    component = set()
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.add(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        found.append(component)
+    return found
