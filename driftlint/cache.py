@@ -197,20 +197,43 @@ class FactCache:
 class RunCache:
     """The result of one invocation, reused only when every input of the run is unchanged.
 
-    The key (computed by the engine) covers the code fingerprint, the settings, the command's
-    options, the discovered environments and the path, kind and content digest of every file
-    read; one entry per invocation scope (project root, working directory, arguments).
+    Two ways to know that: the stat signature of every path the run looked at (its
+    InputManifest, checked without reading a file), else the key the engine computes from the
+    code fingerprint, the settings, the command's options, the discovered environments and the
+    path, kind and content digest of every file read. One entry per invocation scope (project
+    root, working directory, arguments); `context` (code and settings fingerprints) must match too.
     """
 
-    def __init__(self, directory: Path, scope: tuple[str, ...]):
+    def __init__(self, directory: Path, scope: tuple[str, ...], context: str = ""):
         self.directory = directory
         self.name = scope_name("run", *scope)
+        self.context = context
+        self._entry: Any = None
+
+    def _stored(self) -> tuple[str, str, Any, Any] | None:
+        if self._entry is None:
+            value = read_entry(self.directory / self.name)
+            valid = isinstance(value, tuple) and len(value) == 4 and value[1] == self.context
+            self._entry = value if valid else ()
+        return self._entry or None
+
+    def load_unchanged(self) -> Any:
+        """The stored result when no path it depended on changed since (by stat signature)."""
+        from driftlint.inputs import InputManifest
+
+        stored = self._stored()
+        if stored is None or not isinstance(stored[3], InputManifest) or not stored[3].unchanged():
+            return None
+        return stored[2]
 
     def load(self, key: str) -> Any:
-        value = read_entry(self.directory / self.name)
-        if isinstance(value, tuple) and len(value) == 2 and value[0] == key:
-            return value[1]
+        stored = self._stored()
+        if stored is not None and stored[0] == key:
+            return stored[2]
         return None
 
-    def store(self, key: str, value: Any) -> None:
-        write_entry(self.directory, self.name, (key, value))
+    def store(self, key: str, value: Any, manifest: Any = None) -> None:
+        """Remember `value`; the manifest only when it can be trusted (see InputManifest)."""
+        if manifest is not None and not manifest.trustworthy():
+            manifest = None
+        write_entry(self.directory, self.name, (key, self.context, value, manifest))

@@ -17,6 +17,7 @@ from driftlint.cache import FactCache, RunCache, code_fingerprint
 from driftlint.config import ConfigError, Settings, load_settings
 from driftlint.diagnostics import Diagnostic
 from driftlint.discovery import Environment, discover, real_path, walk_project
+from driftlint.inputs import InputRecorder
 from driftlint.project import MODULE, REVISION, UNSCANNED, EnvironmentAnalysis, FileFacts, Project, display_path
 from driftlint.rule import Rule, all_rules, option_defaults, rule_by_selector
 from driftlint.source import ParseError, SourceFile
@@ -158,25 +159,43 @@ def _run_check(options: CheckOptions) -> CheckResult:
     for path in options.paths:
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
+    if not (options.use_cache and options.reuse_result and not options.overlay):
+        return _analyse(options, None)
+    with InputRecorder() as recorder:
+        # driftlint's own source is read for the code fingerprint, which the entry's context holds.
+        recorder.ignore(os.path.dirname(os.path.abspath(__file__)))
+        return _analyse(options, recorder)
+
+
+def _analyse(options: CheckOptions, recorder: InputRecorder | None) -> CheckResult:
+    """The check itself; with a recorder, the result may be reused from (and is stored in) the
+    whole-run cache, first by the stat signatures of every input, then by content digests."""
     settings = load_project_settings(options)
     cache_dir = _cache_dir(options, settings) if options.use_cache else None
-    reuse = cache_dir is not None and options.reuse_result and not options.overlay
-    # A reused result needs no rule class: the selection is a function of the settings in its key.
-    rules = None if reuse else selected_rules(settings)
     dirs = [p.resolve() for p in options.paths if p.is_dir()] or [settings.root]
+    run_cache = None
+    if recorder is not None and cache_dir is not None:
+        recorder.ignore(os.fspath(cache_dir))
+        run_cache = RunCache(cache_dir, _invocation(options, settings, dirs), _run_context(settings))
+        stored = run_cache.load_unchanged()
+        if stored is not None:
+            diagnostics, files_read, environment_count = stored
+            return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
+    # A reused result needs no rule class: the selection is a function of the settings in its key.
+    rules = None if run_cache is not None else selected_rules(settings)
     environments = discover(dirs, settings, [p.resolve() for p in options.alembic_config] or None, options.alembic_section)
 
     kinds = _classify_files(dirs, settings, environments, options.overlay)
     contents = read_contents(kinds, options.overlay)
-    run_cache = None
-    if reuse:
-        assert cache_dir is not None
-        run_cache = RunCache(cache_dir, _invocation(options, settings, dirs))
+    if run_cache is not None:
+        assert recorder is not None
         key = _run_key(options, settings, dirs, environments, contents)
         stored = run_cache.load(key)
         if stored is not None:
-            diagnostics, files_read = stored
-            return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, len(environments), settings)
+            # Same contents, other stat signatures (a checkout, a touch): record them afresh.
+            run_cache.store(key, stored, recorder.manifest())
+            diagnostics, files_read, environment_count = stored
+            return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
     if rules is None:
         rules = selected_rules(settings)
     cache = FactCache(cache_dir, settings.fingerprint(), settings.root) if cache_dir is not None else None
@@ -203,7 +222,8 @@ def _run_check(options: CheckOptions) -> CheckResult:
     unique = {(d.sort_key(), d.end, d.related): d for d in diagnostics}
     ordered = sorted(unique.values(), key=Diagnostic.sort_key)
     if run_cache is not None:
-        run_cache.store(key, (ordered, len(facts)))
+        assert recorder is not None
+        run_cache.store(key, (ordered, len(facts), len(environments)), recorder.manifest())
     return CheckResult(_only_file_arguments(ordered, options), project, len(facts), len(environments), settings)
 
 
@@ -231,6 +251,11 @@ def _invocation(options: CheckOptions, settings: Settings, dirs: list[Path]) -> 
         repr(options.alembic_section),
         repr(options.settings_file and options.settings_file.resolve()),
     )
+
+
+def _run_context(settings: Settings) -> str:
+    """What a stored result depends on besides the files: the code and the effective settings."""
+    return f"{code_fingerprint()}\0{settings.fingerprint()}\0{settings.source!r}"
 
 
 def _run_key(

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 import driftlint
 import driftlint.engine as engine
+import driftlint.inputs as inputs
 from driftlint.cache import code_fingerprint, read_entry, write_entry
 from driftlint.cli import cli
 from driftlint.engine import CheckOptions, CheckResult, run_check
@@ -44,6 +45,16 @@ def fresh_fingerprint() -> Iterator[None]:
     code_fingerprint.cache_clear()
     yield
     code_fingerprint.cache_clear()
+
+
+@pytest.fixture(params=["racy", "stat-trusted"])
+def stat_trust(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test twice: once as files written a moment ago are (never answered by stat
+    signatures, see driftlint.inputs), once with every stat signature trusted, so that each
+    change below must also be caught by the stat comparison alone."""
+    if request.param == "stat-trusted":
+        monkeypatch.setattr(inputs, "RACY_WINDOW_NS", -(10**18))
+    return str(request.param)
 
 
 @pytest.fixture
@@ -105,6 +116,7 @@ def cache_files(cache: Path, prefix: str) -> list[Path]:
 # -- what the cache is keyed by -----------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("stat_trust")
 def test_warm_run_reads_every_file_from_the_fact_cache(repo: Path, tmp_path: Path, extractions: list[str]):
     cold = check(repo, tmp_path / "cache")
     assert sorted(extractions) == ["a1.py", "b1.py", "c1.py", "env.py", "tasks.py"]
@@ -115,6 +127,7 @@ def test_warm_run_reads_every_file_from_the_fact_cache(repo: Path, tmp_path: Pat
     assert any(d.code == "DL101" for d in warm.diagnostics)
 
 
+@pytest.mark.usefixtures("stat_trust")
 def test_reused_result_answers_without_resolving_rules(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     cold = check(repo, tmp_path / "cache", reuse=True)
 
@@ -128,6 +141,7 @@ def test_reused_result_answers_without_resolving_rules(repo: Path, tmp_path: Pat
     assert warm.files_read == cold.files_read
 
 
+@pytest.mark.usefixtures("stat_trust")
 def test_content_change_with_same_size_and_mtime_is_seen(repo: Path, tmp_path: Path, extractions: list[str]):
     """Keyed by content hash: size and mtime alone would miss this edit."""
     check(repo, tmp_path / "cache", reuse=True)
@@ -145,6 +159,7 @@ def test_content_change_with_same_size_and_mtime_is_seen(repo: Path, tmp_path: P
     assert extractions == ["c1.py"]
 
 
+@pytest.mark.usefixtures("stat_trust")
 def test_another_driftlint_version_does_not_reuse_the_cache(
     repo: Path, tmp_path: Path, extractions: list[str], monkeypatch: pytest.MonkeyPatch
 ):
@@ -157,6 +172,7 @@ def test_another_driftlint_version_does_not_reuse_the_cache(
     assert len(extractions) == 5
 
 
+@pytest.mark.usefixtures("stat_trust")
 def test_changed_driftlint_code_does_not_reuse_the_cache(
     repo: Path, tmp_path: Path, extractions: list[str], monkeypatch: pytest.MonkeyPatch
 ):
@@ -170,6 +186,7 @@ def test_changed_driftlint_code_does_not_reuse_the_cache(
     assert len(extractions) == 5
 
 
+@pytest.mark.usefixtures("stat_trust")
 def test_settings_change_is_not_answered_from_the_cache(repo: Path, tmp_path: Path):
     assert any(d.code == "DL101" for d in check(repo, tmp_path / "cache", reuse=True).diagnostics)
     (repo / "pyproject.toml").write_text('[tool.driftlint]\nignore = ["multiple-heads"]\n')
@@ -187,6 +204,7 @@ def test_settings_that_shape_facts_reextract_every_file(repo: Path, tmp_path: Pa
     assert len(extractions) == 5
 
 
+@pytest.mark.usefixtures("stat_trust")
 def test_command_line_selection_is_part_of_the_key(repo: Path, tmp_path: Path):
     everything = check(repo, tmp_path / "cache", reuse=True)
     ignored = check(repo, tmp_path / "cache", reuse=True, ignore=("DL101",))
@@ -196,6 +214,7 @@ def test_command_line_selection_is_part_of_the_key(repo: Path, tmp_path: Path):
     assert again.diagnostics == everything.diagnostics
 
 
+@pytest.mark.usefixtures("stat_trust")
 def test_file_arguments_narrow_one_shared_whole_run_result(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """pre-commit passes the staged files: each set of them filters the same cached result."""
     names = ("migrations/versions/b1.py", "migrations/versions/c1.py", "app/tasks.py")
@@ -215,6 +234,7 @@ def test_file_arguments_narrow_one_shared_whole_run_result(repo: Path, tmp_path:
     assert len(cache_files(tmp_path / "cache", "run")) == 1
 
 
+@pytest.mark.usefixtures("stat_trust")
 def test_added_and_deleted_revision_files_are_seen(repo: Path, tmp_path: Path):
     check(repo, tmp_path / "cache", reuse=True)
     (repo / "migrations/versions/d1.py").write_text('revision = "d1"\ndown_revision = ("b1", "c1")\n')
@@ -224,6 +244,7 @@ def test_added_and_deleted_revision_files_are_seen(repo: Path, tmp_path: Path):
     assert any(d.code == "DL101" for d in check(repo, tmp_path / "cache", reuse=True).diagnostics)
 
 
+@pytest.mark.usefixtures("stat_trust")
 def test_alembic_config_change_is_seen(repo: Path, tmp_path: Path):
     check(repo, tmp_path / "cache", reuse=True)
     write_tree(repo, {
@@ -275,6 +296,7 @@ CORRUPTIONS = [_truncate, _empty, _garble, _foreign, _wrong_shape, _directory]
 
 @pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=lambda f: f.__name__.strip("_"))
 @pytest.mark.parametrize("entry", ["facts", "run"])
+@pytest.mark.usefixtures("stat_trust")
 def test_corrupt_cache_entry_is_ignored_and_rewritten(repo: Path, tmp_path: Path, entry: str, corrupt: Any):
     cache = tmp_path / "cache"
     expected = findings(check(repo, None))

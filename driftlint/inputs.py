@@ -1,0 +1,186 @@
+"""What a check looked at on disk, so an unchanged tree can be recognised by stat alone.
+
+A check's result depends on the bytes of the files it read and on which files exist where it
+looked (a new revision file, a pyproject.toml appearing in a parent folder). While a check runs,
+`InputRecorder` notes every path it stats, opens or lists, with the stat signature seen then.
+The next run compares those signatures (one stat per path, no reading, no hashing, no parsing);
+when every one matches, nothing the previous run depended on can have changed, and its result
+is reused. This is git's index trick, including its answer to "racily clean" entries: a path
+that changed less than `RACY_WINDOW_NS` before the recording run started could change again
+within the same timestamp tick unseen, so such a recording is never trusted. Anything that does
+not match falls back to the content-keyed caches, which stay the authority.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import os
+import stat
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+# File systems with coarse timestamps (FAT: 2 s) need the widest window.
+RACY_WINDOW_NS = 2_000_000_000
+# The unwrapped functions: the recorder's own stats must not be recorded (or recurse).
+_stat, _lstat = os.stat, os.lstat
+
+
+def signature(path: str, how: str = "stat") -> Any:
+    """What a run saw at `path`, by `how` it looked:
+
+    - "stat" / "lstat": a file's (mode, inode, device, size, mtime, ctime); a folder's mode,
+      inode and device only (is it there, is it a folder, is it the one already walked): its
+      timestamps change with every file created in it, which only a listing depends on;
+    - "list": a listed folder's full signature (its mtime changes when entries come and go);
+    - the errno when the path cannot be stat'ed.
+    """
+    try:
+        status = _lstat(path) if how == "lstat" else _stat(path)
+    except OSError as exc:
+        return exc.errno or -1
+    return _of(status, full=how == "list")
+
+
+def _of(status: os.stat_result, full: bool = False) -> tuple[int, int, int, int, int, int]:
+    if stat.S_ISDIR(status.st_mode) and not full:
+        return (status.st_mode, status.st_ino, status.st_dev, 0, 0, 0)
+    return (status.st_mode, status.st_ino, status.st_dev, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
+@dataclass(frozen=True)
+class InputManifest:
+    """The paths one run depended on, each with how it looked and what it saw, and when it began."""
+
+    started_ns: int
+    entries: tuple[tuple[str, str, Any], ...]
+
+    def trustworthy(self) -> bool:
+        """False when some path changed so shortly before the run that a later change could carry
+        the same timestamps (then only the content-keyed caches may answer)."""
+        limit = self.started_ns - RACY_WINDOW_NS
+        for _path, _how, sig in self.entries:
+            if isinstance(sig, tuple) and (sig[4] >= limit or sig[5] >= limit):
+                return False
+        return True
+
+    def unchanged(self) -> bool:
+        """Whether every recorded path still has the signature the run saw."""
+        for path, how, sig in self.entries:
+            if signature(path, how) != sig:
+                return False
+        return True
+
+
+class InputRecorder:
+    """Notes every path the code inside `with` stats, opens or lists (except under `ignored`).
+
+    It wraps the functions of `os`, `io` and `builtins` that every file access in driftlint goes
+    through (pathlib, os.walk, os.path and configparser call them by module attribute), for the
+    duration of one check in one thread; the import system uses its own primitives and is not
+    recorded. A failure to stat is recorded as its errno: a file that appears later is a change.
+    """
+
+    def __init__(self) -> None:
+        self.ignored: tuple[str, ...] = ()
+        self.started_ns = 0
+        self.seen: dict[tuple[str, str], Any] = {}
+        self._saved: list[tuple[Any, str, Any]] = []
+
+    def ignore(self, folder: str) -> None:
+        """Leave `folder` out (the cache folder: the run itself writes there)."""
+        prefix = os.path.join(os.path.abspath(folder), "")
+        self.ignored = (*self.ignored, prefix)
+        self.seen = {key: sig for key, sig in self.seen.items() if not os.path.join(key[0], "").startswith(prefix)}
+
+    def manifest(self) -> InputManifest:
+        """What was seen, without the checks another entry already implies: a path's "stat" when
+        its "lstat" saw the same regular file (no symlink to follow), a folder's "stat" when it
+        was also listed (the listing's signature holds the same mode, inode and device). Half
+        the stat calls of the next run's comparison."""
+        entries = []
+        for (path, how), sig in self.seen.items():
+            if how == "stat" and isinstance(sig, tuple):
+                if self.seen.get((path, "lstat")) == sig and not stat.S_ISLNK(sig[0]):
+                    continue
+                listed = self.seen.get((path, "list"))
+                if stat.S_ISDIR(sig[0]) and isinstance(listed, tuple) and listed[:3] == sig[:3]:
+                    continue
+            entries.append((path, how, sig))
+        return InputManifest(self.started_ns, tuple(entries))
+
+    def __enter__(self) -> "InputRecorder":
+        self.started_ns = time.time_ns()
+        self._wrap(os, "stat", self._stat_wrapper(os.stat, "stat"))
+        self._wrap(os, "lstat", self._stat_wrapper(os.lstat, "lstat"))
+        self._wrap(os, "scandir", self._listing_wrapper(os.scandir))
+        self._wrap(os, "listdir", self._listing_wrapper(os.listdir))
+        self._wrap(os, "open", self._open_wrapper(os.open))
+        opener = self._open_wrapper(builtins.open)
+        self._wrap(builtins, "open", opener)
+        self._wrap(io, "open", opener)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        for owner, name, original in reversed(self._saved):
+            setattr(owner, name, original)
+        self._saved.clear()
+
+    def _wrap(self, owner: Any, name: str, replacement: Callable[..., Any]) -> None:
+        self._saved.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, replacement)
+
+    def _key(self, path: Any, how: str) -> tuple[str, str] | None:
+        if isinstance(path, int) or path is None:
+            return None  # a file descriptor: its path was recorded when it was opened
+        try:
+            text = os.fsdecode(os.fspath(path))
+        except TypeError:
+            return None
+        text = os.path.abspath(text)
+        if self.ignored and os.path.join(text, "").startswith(self.ignored):
+            return None
+        key = (text, how)
+        return None if key in self.seen else key
+
+    def _stat_wrapper(self, original: Callable[..., os.stat_result], how: str) -> Callable[..., os.stat_result]:
+        def recording(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+            if args or kwargs.get("dir_fd") is not None:
+                return original(path, *args, **kwargs)
+            looked = "lstat" if not kwargs.get("follow_symlinks", True) else how
+            try:
+                result = original(path, **kwargs)
+            except OSError as exc:
+                key = self._key(path, looked)
+                if key is not None:
+                    self.seen[key] = exc.errno or -1
+                raise
+            key = self._key(path, looked)
+            if key is not None:
+                self.seen[key] = _of(result)
+            return result
+
+        return recording
+
+    def _listing_wrapper(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        def recording(path: Any = ".", *args: Any, **kwargs: Any) -> Any:
+            key = self._key(path, "list")
+            if key is not None:
+                # Before listing: an entry added while the listing runs then shows as a change.
+                self.seen[key] = signature(key[0], "list")
+            return original(path, *args, **kwargs)
+
+        return recording
+
+    def _open_wrapper(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        def recording(file: Any, *args: Any, **kwargs: Any) -> Any:
+            key = self._key(file, "stat")
+            if key is not None:
+                sig = signature(key[0])
+                if isinstance(sig, tuple) and not stat.S_ISREG(sig[0]) and not stat.S_ISDIR(sig[0]):
+                    sig = -1  # a FIFO or device: never reuse a result that read one
+                self.seen[key] = sig
+            return original(file, *args, **kwargs)
+
+        return recording

@@ -1,0 +1,171 @@
+"""Reusing a whole result by stat signatures: what the recorder sees, and every change that must end the reuse."""
+
+from __future__ import annotations
+
+import builtins
+import io
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import driftlint.engine as engine
+import driftlint.inputs as inputs
+from driftlint.cache import read_entry
+from driftlint.engine import CheckOptions, CheckResult, run_check
+from driftlint.inputs import InputRecorder
+
+from ..conftest import write_tree
+
+TWO_HEADS = {
+    "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
+    "migrations/env.py": "",
+    "migrations/versions/a1.py": 'revision = "a1"\ndown_revision = None\n',
+    "migrations/versions/b1.py": 'revision = "b1"\ndown_revision = "a1"\n',
+    "migrations/versions/c1.py": 'revision = "c1"\ndown_revision = "a1"\n',
+    "app/tasks.py": "def work():\n    return 1\n",
+}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return write_tree(tmp_path / "outer" / "repo", TWO_HEADS)
+
+
+@pytest.fixture
+def trusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written by a test are seconds old at most: trust their signatures anyway."""
+    monkeypatch.setattr(inputs, "RACY_WINDOW_NS", -(10**18))
+
+
+@pytest.fixture
+def analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each run that went past the stat comparison (discovered environments) appends here."""
+    runs: list[str] = []
+    original = engine.discover
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        runs.append("discover")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "discover", counting)
+    return runs
+
+
+def check(root: Path, cache: Path) -> CheckResult:
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        return run_check(CheckOptions(paths=[Path(".")], cwd=root, cache_dir=cache, reuse_result=True, jobs=1))
+    finally:
+        os.chdir(previous)
+
+
+def codes(result: CheckResult) -> list[str]:
+    return [d.code for d in result.diagnostics]
+
+
+def stored_manifest(cache: Path) -> Any:
+    (entry,) = cache.glob("run-*.pickle")
+    return read_entry(entry)[3]
+
+
+@pytest.mark.usefixtures("trusted")
+def test_unchanged_tree_is_answered_by_stat_signatures_alone(repo: Path, tmp_path: Path, analysed: list[str]):
+    first = check(repo, tmp_path / "cache")
+    assert analysed == ["discover"] and first.project is not None
+    second = check(repo, tmp_path / "cache")
+    assert analysed == ["discover"], "the second run must not discover, list or read anything"
+    assert second.project is None
+    assert second.diagnostics == first.diagnostics
+    assert (second.files_read, second.environments) == (first.files_read, first.environments)
+
+
+def _same_size_edit_keeping_mtime(repo: Path) -> None:
+    target = repo / "migrations/versions/c1.py"
+    status = target.stat()
+    target.write_text('revision = "c1"\ndown_revision = "b1"\n')
+    os.utime(target, ns=(status.st_atime_ns, status.st_mtime_ns))
+
+
+def _new_revision(repo: Path) -> None:
+    (repo / "migrations/versions/d1.py").write_text('revision = "d1"\ndown_revision = ("b1", "c1")\n')
+
+
+def _settings_in_a_parent_folder(repo: Path) -> None:
+    (repo.parent / "driftlint.toml").write_text('ignore = ["DL101"]\n')
+
+
+def _revision_replaced_by_a_symlink(repo: Path) -> None:
+    target = repo / "migrations/versions/c1.py"
+    elsewhere = repo / "elsewhere.py"
+    elsewhere.write_text('revision = "c1"\ndown_revision = "b1"\n')
+    target.unlink()
+    target.symlink_to(elsewhere)
+
+
+def _config_points_elsewhere(repo: Path) -> None:
+    write_tree(repo, {"other/env.py": "", "other/versions/x1.py": 'revision = "x1"\ndown_revision = None\n'})
+    (repo / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/other\n")
+
+
+@pytest.mark.usefixtures("trusted")
+@pytest.mark.parametrize(
+    "change",
+    [_same_size_edit_keeping_mtime, _new_revision, _settings_in_a_parent_folder, _revision_replaced_by_a_symlink, _config_points_elsewhere],
+    ids=lambda f: f.__name__.strip("_"),
+)
+def test_each_change_ends_the_reuse(repo: Path, tmp_path: Path, analysed: list[str], change: Any):
+    assert "DL101" in codes(check(repo, tmp_path / "cache"))
+    change(repo)
+    result = check(repo, tmp_path / "cache")
+    assert analysed == ["discover", "discover"]
+    assert "DL101" not in codes(result)
+    assert codes(result) == codes(check(repo, tmp_path / "fresh-cache"))
+
+
+def test_racily_clean_files_are_never_trusted(repo: Path, tmp_path: Path, analysed: list[str]):
+    """Files written a moment ago could change again within the same timestamp tick unseen."""
+    check(repo, tmp_path / "cache")
+    assert stored_manifest(tmp_path / "cache") is None
+    result = check(repo, tmp_path / "cache")
+    assert analysed == ["discover", "discover"]
+    assert "DL101" in codes(result)
+
+
+@pytest.mark.usefixtures("trusted")
+def test_the_cache_folder_inside_the_project_is_not_an_input(repo: Path, analysed: list[str]):
+    check(repo, repo / ".driftlint_cache")
+    check(repo, repo / ".driftlint_cache")
+    manifest = stored_manifest(repo / ".driftlint_cache")
+    assert not any(".driftlint_cache" in path for path, _how, _sig in manifest.entries)
+    assert analysed == ["discover", "discover"]  # creating the folder changed the root's listing once
+    check(repo, repo / ".driftlint_cache")
+    assert analysed == ["discover", "discover"]
+
+
+def test_recorder_notes_stats_listings_and_opens(tmp_path: Path):
+    write_tree(tmp_path, {"a/b.txt": "x", "c.txt": "y"})
+    with InputRecorder() as recorder:
+        (tmp_path / "a" / "b.txt").read_text()
+        os.listdir(tmp_path / "a")
+        (tmp_path / "missing.toml").is_file()
+        os.path.islink(tmp_path / "c.txt")
+    seen = {(Path(path).relative_to(tmp_path).as_posix(), how): sig for path, how, sig in recorder.manifest().entries}
+    assert ("a/b.txt", "stat") in seen
+    assert ("a", "list") in seen
+    assert seen[("missing.toml", "stat")] == 2  # ENOENT: a file appearing there is a change
+    assert ("c.txt", "lstat") in seen
+    assert recorder.manifest().unchanged()
+    (tmp_path / "missing.toml").write_text("")
+    assert not recorder.manifest().unchanged()
+
+
+def test_recorder_puts_every_function_back_even_after_an_error():
+    originals = (os.stat, os.lstat, os.scandir, os.listdir, os.open, builtins.open, io.open)
+    with pytest.raises(RuntimeError):
+        with InputRecorder():
+            assert os.stat is not originals[0]
+            raise RuntimeError("boom")
+    assert (os.stat, os.lstat, os.scandir, os.listdir, os.open, builtins.open, io.open) == originals
