@@ -11,7 +11,7 @@ import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from driftlint.cache import FactCache, RunCache, code_fingerprint
 from driftlint.config import ConfigError, Settings, load_settings
@@ -181,8 +181,6 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None) -> CheckResu
         if stored is not None:
             diagnostics, files_read, environment_count = stored
             return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
-    # A reused result needs no rule class: the selection is a function of the settings in its key.
-    rules = None if run_cache is not None else selected_rules(settings)
     environments = discover(dirs, settings, [p.resolve() for p in options.alembic_config] or None, options.alembic_section)
 
     kinds = _classify_files(dirs, settings, environments, options.overlay)
@@ -196,10 +194,11 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None) -> CheckResu
             run_cache.store(key, stored, recorder.manifest())
             diagnostics, files_read, environment_count = stored
             return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
-    if rules is None:
-        rules = selected_rules(settings)
     cache = FactCache(cache_dir, settings.fingerprint(), settings.root) if cache_dir is not None else None
     facts = read_all(kinds, settings, cache, options.jobs, options.overlay, contents)
+    # Only now: a reused result needs no rule class (the selection is a function of the settings
+    # in its key), and importing the rules costs as much as extracting a few hundred files.
+    rules = selected_rules(settings)
 
     project = Project(cwd=options.cwd.resolve(), root=settings.root, settings=settings, files=facts)
     from driftlint.graph import RevisionGraph
@@ -399,12 +398,6 @@ def _extract_batch(batch: list[tuple[Path, str, bytes, str]], settings: Settings
     return results
 
 
-def _extract_batch_pickled(batch: list[tuple[Path, str, bytes, str]], settings: Settings) -> list[bytes]:
-    """In a worker: the facts pickled once, here; the parent keeps these bytes for the fact cache
-    instead of pickling every file's facts a second time."""
-    return [pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL) for facts in _extract_batch(batch, settings)]
-
-
 @dataclass(frozen=True)
 class FileContent:
     """One file as this run read it: its bytes and their SHA-256, or why it could not be read."""
@@ -494,24 +487,90 @@ def _unreadable(exc: OSError) -> Any:
 def _extract_many(
     todo: list[tuple[Path, str, bytes, str]], settings: Settings, jobs: int | None
 ) -> list[tuple[FileFacts, bytes | None]]:
-    """Each file's facts, with their pickled form when a worker process produced them."""
-    workers = jobs if jobs is not None else min(os.cpu_count() or 1, 8)
-    items = todo
-    if workers <= 1 or len(items) < PARALLEL_THRESHOLD:
-        return [(facts, None) for facts in _extract_batch(items, settings)]
-    size = max(1, len(items) // (workers * 4))
-    batches = [items[i : i + size] for i in range(0, len(items), size)]
-    try:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    """Each file's facts, with their pickled form when a child process produced them.
 
-        context = multiprocessing.get_context("fork") if hasattr(os, "fork") else None
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            results = list(pool.map(_extract_batch_pickled, batches, [settings] * len(batches)))
-    except (OSError, RuntimeError):
-        # No processes available (sandboxes, some CI runners): the serial path gives the same answer.
-        return [(facts, None) for facts in _extract_batch(items, settings)]
-    return [(pickle.loads(blob), blob) for batch in results for blob in batch]
+    The parent forks `workers - 1` children and extracts a share itself: on two cores a pool of
+    two workers left the parent idle and then unpickling everything they sent cost a tenth of
+    the run. Shares are interleaved (every n-th file) so each gets a like mix of revision files
+    and modules. A child that fails or cannot be started costs only time: its share is
+    extracted here. Without fork (Windows), extraction is serial.
+    """
+    workers = jobs if jobs is not None else _available_cpus()
+    if workers <= 1 or len(todo) < PARALLEL_THRESHOLD or not hasattr(os, "fork"):
+        return [(facts, None) for facts in _extract_batch(todo, settings)]
+    from driftlint.extractors import extractors_for
+
+    for kind in {item[1] for item in todo}:
+        extractors_for(kind)  # imported once, before forking, instead of once per process
+    shares = [todo[i::workers] for i in range(workers)]
+    children = [_fork_extraction(share, settings) for share in shares[1:]]
+    own = [(facts, None) for facts in _extract_batch(shares[0], settings)]
+    results: list[list[tuple[FileFacts, bytes | None]]] = [own]
+    for share, child in zip(shares[1:], children):
+        blobs = child() if child is not None else None
+        if blobs is None or len(blobs) != len(share):
+            results.append([(facts, None) for facts in _extract_batch(share, settings)])
+        else:
+            results.append([(pickle.loads(blob), blob) for blob in blobs])
+    # Back to the order of `todo`: share i holds items i, i + workers, i + 2 * workers...
+    ordered: list[tuple[FileFacts, bytes | None]] = [None] * len(todo)  # type: ignore[list-item]
+    for index, share_results in enumerate(results):
+        ordered[index::workers] = share_results
+    return ordered
+
+
+def _available_cpus() -> int:
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    return min(count, 8)
+
+
+def _fork_extraction(share: list[tuple[Path, str, bytes, str]], settings: Settings) -> "Callable[[], list[bytes] | None] | None":
+    """Start a child extracting `share`; the returned function waits for its pickled facts
+    (None when the child failed). None when no child could be started."""
+    try:
+        read_end, write_end = os.pipe()
+    except OSError:
+        return None
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read_end)
+        os.close(write_end)
+        return None
+    if pid == 0:  # the child: extract, send, and leave without running the parent's exit handlers
+        status = 1
+        try:
+            os.close(read_end)
+            blobs = [pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL) for facts in _extract_batch(share, settings)]
+            payload = pickle.dumps(blobs, protocol=pickle.HIGHEST_PROTOCOL)
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(write_end, view) :]
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+
+    def collect() -> list[bytes] | None:
+        chunks = []
+        try:
+            while chunk := os.read(read_end, 1 << 20):
+                chunks.append(chunk)
+        finally:
+            os.close(read_end)
+            _, status = os.waitpid(pid, 0)
+        if status != 0:
+            return None
+        try:
+            blobs = pickle.loads(b"".join(chunks))
+        except Exception:  # noqa: BLE001 - a truncated message: extract that share here instead
+            return None
+        return blobs if isinstance(blobs, list) else None
+
+    return collect
 
 
 # -- suppressions, per-file ignores, severities ----------------------------------------------------

@@ -85,6 +85,7 @@ class InputRecorder:
     def __init__(self) -> None:
         self.ignored: tuple[str, ...] = ()
         self.started_ns = 0
+        self.cwd = ""
         self.seen: dict[tuple[str, str], Any] = {}
         self._saved: list[tuple[Any, str, Any]] = []
 
@@ -112,6 +113,7 @@ class InputRecorder:
 
     def __enter__(self) -> "InputRecorder":
         self.started_ns = time.time_ns()
+        self.cwd = os.getcwd()
         self._wrap(os, "stat", self._stat_wrapper(os.stat, "stat"))
         self._wrap(os, "lstat", self._stat_wrapper(os.lstat, "lstat"))
         self._wrap(os, "scandir", self._listing_wrapper(os.scandir))
@@ -134,15 +136,23 @@ class InputRecorder:
     def _key(self, path: Any, how: str) -> tuple[str, str] | None:
         if isinstance(path, int) or path is None:
             return None  # a file descriptor: its path was recorded when it was opened
-        try:
-            text = os.fsdecode(os.fspath(path))
-        except TypeError:
-            return None
-        text = os.path.abspath(text)
-        if self.ignored and os.path.join(text, "").startswith(self.ignored):
-            return None
+        if isinstance(path, str):
+            text = path
+        else:
+            try:
+                text = os.fsdecode(os.fspath(path))
+            except TypeError:
+                return None
+        if not os.path.isabs(text):
+            # Not normalised: the next run (same working directory, part of its scope) stats the
+            # same string, and driftlint passes absolute, normalised paths almost everywhere.
+            text = os.path.join(self.cwd, text)
         key = (text, how)
-        return None if key in self.seen else key
+        if key in self.seen:
+            return None
+        if self.ignored and (text + os.sep).startswith(self.ignored):
+            return None
+        return key
 
     def _stat_wrapper(self, original: Callable[..., os.stat_result], how: str) -> Callable[..., os.stat_result]:
         def recording(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:

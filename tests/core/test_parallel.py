@@ -1,0 +1,98 @@
+"""Extraction split across forked children gives exactly what one process gives, and survives a failing child."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import driftlint.engine as engine
+from driftlint.engine import CheckOptions, CheckResult, run_check
+
+from ..conftest import FIXTURES, write_tree
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="extraction is serial without fork")
+
+
+def mixed_repo(root: Path) -> Path:
+    """Revisions (schema facts, a fork in the history) and Celery modules (tasks, a schedule)."""
+    files: dict[str, str] = {"alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n", "migrations/env.py": ""}
+    for number in range(40):
+        down = f'"r{number - 1:03d}"' if number else "None"
+        files[f"migrations/versions/r{number:03d}.py"] = (
+            f'from alembic import op\nimport sqlalchemy as sa\n\nrevision = "r{number:03d}"\ndown_revision = {down}\n\n\n'
+            f'def upgrade():\n    op.create_table("t{number}", sa.Column("id", sa.Integer(), primary_key=True))\n'
+            f'    op.execute("UPDATE t{number} SET id = id")\n'
+        )
+    files["migrations/versions/side.py"] = 'revision = "side"\ndown_revision = "r010"\n'
+    files["app/celery_app.py"] = 'from celery import Celery\napp = Celery("x")\napp.conf.beat_schedule = {"a": {"task": "app.tasks.t0.gone", "schedule": 5}}\n'
+    for number in range(30):
+        files[f"app/tasks/t{number}.py"] = (
+            "from celery import shared_task\n\n\n@shared_task\ndef work():\n"
+            f'    return "REFRESH MATERIALIZED VIEW mv_{number}"\n'
+        )
+    files["app/broken.py"] = "def broken(:\n"
+    return write_tree(root, files)
+
+
+def run(root: Path, jobs: int) -> CheckResult:
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        return run_check(CheckOptions(paths=[Path(".")], cwd=root, use_cache=False, jobs=jobs))
+    finally:
+        os.chdir(previous)
+
+
+def comparable(result: CheckResult) -> tuple[Any, ...]:
+    assert result.project is not None
+    facts = {str(path): f.extra for path, f in result.project.files.items()}
+    headers = {str(path): repr(f.header) for path, f in result.project.files.items()}
+    return (result.diagnostics, list(result.project.files), facts, headers)
+
+
+@pytest.fixture
+def parallel_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 1)
+
+
+@pytest.mark.usefixtures("parallel_always")
+@pytest.mark.parametrize("jobs", [2, 3, 5])
+def test_forked_extraction_equals_serial_extraction(tmp_path: Path, jobs: int):
+    root = mixed_repo(tmp_path / "repo")
+    serial = run(root, 1)
+    assert {d.code for d in serial.diagnostics} >= {"DL001", "DL101"}
+    assert comparable(run(root, jobs)) == comparable(serial)
+
+
+@pytest.mark.usefixtures("parallel_always")
+def test_forked_extraction_equals_serial_on_the_demo(tmp_path: Path):
+    root = Path(shutil.copytree(FIXTURES / "demo", tmp_path / "demo"))
+    assert comparable(run(root, 2)) == comparable(run(root, 1))
+
+
+@pytest.mark.usefixtures("parallel_always")
+def test_a_failing_child_costs_time_not_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    root = mixed_repo(tmp_path / "repo")
+    expected = comparable(run(root, 1))
+    parent = os.getpid()
+    original = engine._extract_batch
+
+    def dies_in_children(batch: Any, settings: Any) -> Any:
+        if os.getpid() != parent:
+            os._exit(3)
+        return original(batch, settings)
+
+    monkeypatch.setattr(engine, "_extract_batch", dies_in_children)
+    assert comparable(run(root, 2)) == expected
+
+
+@pytest.mark.usefixtures("parallel_always")
+def test_no_child_outlives_the_check(tmp_path: Path):
+    root = mixed_repo(tmp_path / "repo")
+    run(root, 3)
+    with pytest.raises(ChildProcessError):  # no child left to reap: each was waited for
+        os.waitpid(-1, os.WNOHANG)
