@@ -9,6 +9,9 @@ writes the same files, when that is absent) and measures, as medians of repeated
 this one invocation and interleaved round by round so machine noise hits every figure alike:
 
 - `alembic heads` (loads the ScriptDirectory, imports every revision file, no database);
+- `alembic heads` as its first run does it: no .pyc of the revision files (moved aside for the
+  run, none written), the counterpart of driftlint's cold run with an empty cache;
+- `python -c pass`, the start-up floor of any command run with this interpreter;
 - `driftlint check` cold (empty cache), warm (cache filled, nothing changed), and after editing
   one revision file (its content changes, so its digest and the whole-run key change);
 - the peak RSS of each: `ru_maxrss` from `os.wait4` of that one child, i.e. the largest single
@@ -178,6 +181,11 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
     env = driftlint_env()
     plain_env = child_env()
     heads = Series("alembic heads", [sys.executable, "-m", "alembic", "-c", "alembic.ini", "heads"])
+    # Alembic's own cold run: no .pyc for the revision files yet, none written (driftlint's cold
+    # run has no cache either). Alembic's and the libraries' .pyc stay: that is an installation.
+    heads_first = Series("alembic heads 1st", heads.command + ["(no revision .pyc)"])
+    no_bytecode_env = {**plain_env, "PYTHONDONTWRITEBYTECODE": "1"}
+    startup = Series("python startup", [sys.executable, "-c", "pass"])
     check = check_command(cache)
     cold = Series("check cold", check + ["(cache emptied)"])
     warm = Series("check warm", check + ["(nothing changed)"])
@@ -193,6 +201,16 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
             if "(head)" not in text:
                 raise BenchmarkError(f"alembic heads printed no head:\n{text}")
             heads.runs.append(run)
+            bytecode = repo / "migrations" / "versions" / "__pycache__"
+            aside = repo / "migrations" / "bytecode-aside"
+            if bytecode.is_dir():
+                bytecode.rename(aside)
+            try:
+                heads_first.runs.append(run_child(heads.command, repo, no_bytecode_env)[0])
+            finally:
+                if aside.is_dir():
+                    aside.rename(bytecode)
+            startup.runs.append(run_child(startup.command, repo, plain_env)[0])
             shutil.rmtree(cache, ignore_errors=True)
             cold.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
             warm.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
@@ -207,7 +225,14 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
             )
     finally:
         victim.write_bytes(original)
-    return {"alembic_heads": heads, "check_cold": cold, "check_warm": warm, "check_touched": touched}
+    return {
+        "alembic_heads": heads,
+        "alembic_heads_first": heads_first,
+        "python_startup": startup,
+        "check_cold": cold,
+        "check_warm": warm,
+        "check_touched": touched,
+    }
 
 
 # -- verify --fresh against alembic upgrade heads ------------------------------------------------
@@ -439,13 +464,16 @@ def machine() -> dict[str, object]:
     except OSError:
         pass
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    try:
+        commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout
+    except OSError:  # no git on this machine
+        commit = ""
     return {
         "cpus": usable,
         "cpu_model": model,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "commit": commit.stdout.strip() or None,
+        "commit": commit.strip() or None,
         # Other work on the machine inflates every figure; ratios measured in one run stay comparable.
         "load_average_at_start": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
     }
@@ -458,9 +486,12 @@ def ratios(sizes: dict[int, dict[str, Series]]) -> dict[str, float]:
         at = sizes[TARGET_SIZE]
         for prefix, value in (("", lambda s: s.median), ("cpu_", lambda s: s.cpu_median)):
             heads = value(at["alembic_heads"])
-            found[f"{prefix}cold_vs_heads"] = value(at["check_cold"]) / heads
-            found[f"{prefix}warm_vs_heads"] = value(at["check_warm"]) / heads
-            found[f"{prefix}touched_vs_heads"] = value(at["check_touched"]) / heads
+            first = value(at["alembic_heads_first"])
+            for figure in ("cold", "warm", "touched"):
+                found[f"{prefix}{figure}_vs_heads"] = value(at[f"check_{figure}"]) / heads
+                found[f"{prefix}{figure}_vs_heads_first"] = value(at[f"check_{figure}"]) / first
+            # The floor no program started with this interpreter gets under.
+            found[f"{prefix}startup_vs_heads"] = value(at["python_startup"]) / heads
             if 4000 in sizes:
                 found[f"{prefix}cold_4000_vs_2000"] = value(sizes[4000]["check_cold"]) / value(at["check_cold"])
         found["cold_peak_rss_mb"] = at["check_cold"].peak_rss_mb
@@ -482,6 +513,7 @@ def print_report(sizes: dict[int, dict[str, Series]], found: dict[str, float]) -
     for target in TARGETS:
         value = found.get(target.key)
         cpu = found.get(f"cpu_{target.key}")
+        first = found.get(f"{target.key}_first")
         if value is None:
             verdict = "not measured"
             shown = "-"
@@ -489,16 +521,24 @@ def print_report(sizes: dict[int, dict[str, Series]], found: dict[str, float]) -
             verdict = "ok" if value <= target.bound else "MISSED"
             shown = f"{value:.2f}{target.unit}"
         cpu_shown = f"(CPU {cpu:.2f}{target.unit})" if cpu is not None else ""
-        print(f"  {target.figure:<42} {shown:>10} {cpu_shown:<14} target ≤ {target.bound:g}{target.unit}  {verdict}")
+        first_shown = f"vs 1st run {first:.2f}{target.unit}" if first is not None else ""
+        print(
+            f"  {target.figure:<42} {shown:>10} {cpu_shown:<14} {first_shown:<18}"
+            f" target ≤ {target.bound:g}{target.unit}  {verdict}"
+        )
         rows.append(
             {
                 "figure": target.figure,
                 "value": None if value is None else round(value, 3),
                 "cpu_value": None if cpu is None else round(cpu, 3),
+                "value_vs_heads_first_run": None if first is None else round(first, 3),
                 "bound": target.bound,
                 "verdict": verdict,
             }
         )
+    floor = found.get("startup_vs_heads")
+    if floor is not None:
+        print(f"  (floor: `python -c pass` alone is {floor:.2f}× alembic heads on this machine)")
     return rows
 
 
