@@ -7,7 +7,8 @@ import io
 import re
 import tokenize
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from functools import cached_property
 from pathlib import Path
 
 # `# driftlint: ignore[DL101, multiple-heads]`, `# driftlint: ignore-file[...]`, `# noqa: DL101`.
@@ -47,13 +48,10 @@ class SourceFile:
     tree: ast.Module | None = None
     error: ParseError | None = None
     suppressions: tuple[Suppression, ...] = ()
-    lines: list[str] = field(default_factory=list)
 
     @classmethod
     def from_bytes(cls, path: Path, data: bytes, parse: bool = True) -> "SourceFile":
-        source = cls(path=path, data=data)
-        source.text = decode(data)
-        source.lines = source.text.splitlines()
+        source = cls(path=path, data=data, text=decode(data))
         source.suppressions = tuple(find_suppressions(source.text))
         if parse:
             source.tree, source.error = parse_python(data)
@@ -61,9 +59,19 @@ class SourceFile:
                 source.error = replace(source.error, template=True)
         return source
 
+    @cached_property
+    def lines(self) -> list[str]:
+        """The text's lines, split on first use: only error reports and SQL positions need them."""
+        return self.text.splitlines()
+
 
 def decode(data: bytes) -> str:
     """Decode like Python does (PEP 263 cookie, BOM), replacing what cannot be decoded."""
+    first = data.find(b"\n")
+    second = data.find(b"\n", first + 1) if first >= 0 else -1
+    if b"coding" not in (data if second < 0 else data[:second]) and not data.startswith(b"\xef\xbb\xbf"):
+        # No cookie in the first two lines and no BOM: UTF-8, without tokenize's line reading.
+        return data.decode("utf-8", errors="replace")
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError:
