@@ -120,10 +120,7 @@ def _as_tuple(value: object) -> tuple[str, ...] | None:
 
 
 def read_header(tree: ast.Module, filename: str) -> RevisionHeader:
-    header = RevisionHeader()
-    doc = ast.get_docstring(tree, clean=True)
-    if doc:
-        header.doc = doc.strip().splitlines()[0].strip() if doc.strip() else ""
+    header = RevisionHeader(doc=_docstring_title(tree))
     constants: dict[str, ast.expr] = {}
     values: dict[str, tuple[ast.expr | None, ast.AST, str | None]] = {}
 
@@ -167,6 +164,8 @@ def read_header(tree: ast.Module, filename: str) -> RevisionHeader:
                 bound = (alias.asname or alias.name).split(".")[0]
                 if bound in HEADER_NAMES:
                     bind(bound, None, statement, "an imported value is only known at run time")
+        elif isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant):
+            continue  # the docstring: a literal binds nothing
         else:
             for name in sorted(_assigned_names(statement)):
                 kind = type(statement).__name__.lower()
@@ -212,6 +211,17 @@ def read_header(tree: ast.Module, filename: str) -> RevisionHeader:
             header.revision = match.group(1)
             header.revision_from_filename = True
     return header
+
+
+def _docstring_title(tree: ast.Module) -> str:
+    """The first line of `ast.get_docstring(tree, clean=True)`, stripped. Cleaning only removes
+    whitespace at the start of lines, which stripping the first line removes anyway, so the
+    inspect.cleandoc pass over the whole docstring is skipped."""
+    first = tree.body[0] if tree.body else None
+    if not isinstance(first, ast.Expr) or not isinstance(first.value, ast.Constant) or not isinstance(first.value.value, str):
+        return ""
+    text = first.value.value.expandtabs().strip()
+    return text.splitlines()[0].strip() if text else ""
 
 
 def looks_like_revision(tree: ast.Module) -> bool:
