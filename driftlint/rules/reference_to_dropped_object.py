@@ -26,7 +26,7 @@ class ReferenceToDroppedObject(Rule):
                     if effect.guarded or effect.action not in (*USES, DROP, RENAME):
                         continue
                     key = history.key(effect.obj, effect.engine)
-                    if key in reported or not history.creators(key) or not history.removed(key):
+                    if key in reported or not history.removed(key) or not history.creators(key):
                         continue  # objects no revision creates existed before Alembic: nothing to compare
                     prior = history.prior(key, revision, position)
                     if prior.status != ABSENT or history.mentioned_by_unknown(effect.obj.name, revision):

@@ -29,10 +29,16 @@ class RlsFilteredBackfill(Rule):
         if project.settings.option(OPTION, False) is True:
             return
         for history in schema_history(project).environments:
+            # Only tables some revision enables (or forces) row-level security on can filter rows.
+            secured = {key for key, events in history.events.items() for e in events if e.action in (RLS_ENABLE, RLS_FORCE)}
+            if not secured:
+                continue
             for revision in history.order:
-                yield from self._revision(project, history, revision)
+                yield from self._revision(project, history, revision, secured)
 
-    def _revision(self, project: Project, history: EnvironmentHistory, revision: str) -> Iterator[Diagnostic]:
+    def _revision(
+        self, project: Project, history: EnvironmentHistory, revision: str, secured: set[tuple[str, tuple[str, ...]]]
+    ) -> Iterator[Diagnostic]:
         effects = history.effects[revision]
         if any(word in unknown.words for unknown in effects.unknown for word in _GUARD_WORDS):
             return
@@ -44,7 +50,7 @@ class RlsFilteredBackfill(Rule):
             if guard_position is not None and guard_position < position:
                 continue  # `SET row_security = off` turns filtering into an error
             key = history.key(effect.obj, effect.engine)
-            if key in reported:
+            if key in reported or key not in secured:
                 continue
             enabling = _rls_enabled_by(history, key, revision, position)
             if not enabling:
@@ -85,9 +91,8 @@ class RlsFilteredBackfill(Rule):
 
 
 def _rls_enabled_by(history: EnvironmentHistory, key: tuple[str, tuple[str, ...]], revision: str, position: int) -> tuple[Event, ...]:
-    """The events that leave row-level security on for the table when the backfill runs."""
-    if not any(e.action in (RLS_ENABLE, RLS_FORCE) for e in history.events_for(key)):
-        return ()
+    """The events that leave row-level security on for the table when the backfill runs
+    (the table is one that some revision enables or forces it on)."""
     prior = history.prior(key, revision, position, _RLS_ACTIONS)
     if not prior.events or any(e.action not in (RLS_ENABLE, RLS_FORCE) for e in prior.events):
         return ()  # created fresh, disabled, dropped, or it depends on branch order

@@ -20,11 +20,14 @@ class UnorderedConflictingChanges(Rule):
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for history in schema_history(project).environments:
-            for key in history.keys():
+            # An object with one event cannot have two revisions in conflict over it.
+            for key in sorted(key for key, events in history.events.items() if len(events) > 1):
+                if not history.creators(key):
+                    continue
                 by_revision: dict[str, list[Event]] = {}
                 for event in history.events_for(key):
                     by_revision.setdefault(event.revision, []).append(event)
-                if len(by_revision) < 2 or not history.creators(key):
+                if len(by_revision) < 2:
                     continue
                 revisions = sorted(by_revision, key=history.index.__getitem__)
                 for i, first in enumerate(revisions):

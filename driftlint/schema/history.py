@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
-import networkx as nx
-
 from driftlint.schema.model import (
     CREATE,
     DROP,
@@ -26,6 +24,7 @@ from driftlint.schema.model import (
 )
 
 if TYPE_CHECKING:
+    from driftlint.graph import RevisionGraph
     from driftlint.project import EnvironmentAnalysis, FileFacts, Project
 
 EXTRACTOR_KEY = "schema"
@@ -95,6 +94,9 @@ class EnvironmentHistory:
         self.effects: dict[str, RevisionEffects] = {}
         self.events: dict[ObjectKey, list[Event]] = {}
         self.objects: dict[ObjectKey, ObjectRef] = {}
+        # What the rules ask of every effect they look at, answered once here.
+        self._creators: dict[ObjectKey, list[Event]] = {}
+        self._removed: set[ObjectKey] = set()
         self._word_masks: dict[str, int] = {}
         self._opaque_mask = 0
         for revision in self.order:
@@ -114,15 +116,25 @@ class EnvironmentHistory:
                     self._word_masks[word] = self._word_masks.get(word, 0) | bit
             if effects.creates_unknown_objects:
                 self._opaque_mask |= bit
-        self._masks = _ancestor_masks(graph.dag, self.index)
+        self._masks = _ancestor_masks(graph, self.index)
         self._final: dict[ObjectRef, Creation] | None = None
 
     def _add(self, engine: str, obj: ObjectRef, event: Event) -> None:
         key = (engine, obj.key)
-        self.events.setdefault(key, []).append(event)
+        action = event.action
+        creates = action == CREATE or action == RENAME_INTO  # Event.creates, without the property call
+        events = self.events.get(key)
+        if events is None:
+            self.events[key] = [event]
+        else:
+            events.append(event)
+        if creates:
+            self._creators.setdefault(key, []).append(event)
+        elif action == DROP or action == RENAME:
+            self._removed.add(key)
         # Remember the most specific kind seen (a create says "view" where a read says "table").
-        if key not in self.objects or event.creates:
-            self.objects[key] = obj if event.action != RENAME_INTO else _renamed(event.effect.obj, event.effect.detail)
+        if events is None or creates:
+            self.objects[key] = obj if action != RENAME_INTO else _renamed(event.effect.obj, event.effect.detail)
 
     # -- order ----------------------------------------------------------------------------------
 
@@ -212,10 +224,10 @@ class EnvironmentHistory:
 
     def removed(self, key: ObjectKey) -> bool:
         """Whether any revision drops or renames the object (most never are)."""
-        return any(event.removes for event in self.events_for(key))
+        return key in self._removed
 
     def creators(self, key: ObjectKey) -> list[Event]:
-        return [event for event in self.events_for(key) if event.creates]
+        return list(self._creators.get(key, ()))
 
     # -- the state after every revision -----------------------------------------------------------
 
@@ -323,26 +335,38 @@ class EnvironmentHistory:
         return None
 
 
-def _ancestor_masks(dag: "nx.DiGraph", index: dict[str, int]) -> dict[str, int]:
-    """Each revision's ancestors (down_revision + depends_on) as a bit set over load order."""
+def _ancestor_masks(graph: "RevisionGraph", index: dict[str, int]) -> dict[str, int]:
+    """Each revision's ancestors (down_revision + depends_on) as a bit set over load order.
+
+    Parents come before children (Kahn's order), so a revision's set is its parents' sets and
+    bits; on a cycle, where there is no such order, each revision's ancestors are walked.
+    """
+    parents = graph.parents
+    children: dict[str, list[str]] = {}
+    waiting: dict[str, int] = {}
+    for revision, ups in parents.items():
+        waiting[revision] = len(ups)
+        for parent in ups:
+            children.setdefault(parent, []).append(revision)
+    ready = [revision for revision, count in waiting.items() if not count]
     masks: dict[str, int] = {}
-    try:
-        ordered = list(nx.topological_sort(dag))
-    except nx.NetworkXUnfeasible:
-        for node in dag.nodes:
-            mask = 0
-            for ancestor in nx.ancestors(dag, node):
-                if ancestor in index:
-                    mask |= 1 << index[ancestor]
-            masks[node] = mask
-        return masks
-    for node in ordered:
+    for revision in ready:  # grows while it is walked
         mask = 0
-        for parent in dag.predecessors(node):
-            mask |= masks.get(parent, 0)
-            if parent in index:
-                mask |= 1 << index[parent]
-        masks[node] = mask
+        for parent in parents[revision]:
+            mask |= masks[parent] | 1 << index[parent]
+        masks[revision] = mask
+        for child in children.get(revision, ()):
+            waiting[child] -= 1
+            if not waiting[child]:
+                ready.append(child)
+    if len(masks) == len(parents):
+        return masks
+    masks = {}
+    for revision in parents:
+        mask = 0
+        for ancestor in graph.ancestors(revision):
+            mask |= 1 << index[ancestor]
+        masks[revision] = mask
     return masks
 
 
