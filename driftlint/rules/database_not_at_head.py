@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
 from typing import TYPE_CHECKING, Iterator
-
-import networkx as nx
 
 from driftlint.diagnostics import Diagnostic, Location, Related
 from driftlint.rule import Rule
@@ -12,6 +11,7 @@ from driftlint.rules._alembic import alembic_command, node_span
 from driftlint.verify.gate import LiveGate
 
 if TYPE_CHECKING:
+    from driftlint.graph import RevisionGraph
     from driftlint.verify.context import VerifyContext
     from driftlint.verify.database import Inspection
 
@@ -35,11 +35,7 @@ class DatabaseNotAtHead(LiveGate, Rule):
         for revision in stamped:
             if revision in graph.by_id:
                 applied |= {revision} | graph.ancestors(revision)
-        pending_set = set(graph.by_id) - applied
-        order = {rev: node.order for rev, node in graph.by_id.items()}
-        pending = list(
-            nx.lexicographical_topological_sort(graph.dag.subgraph(pending_set), key=lambda r: (order[r], r))
-        )
+        pending = _upgrade_order(graph, set(graph.by_id) - applied)
         upgrade = alembic_command(project, ctx.analysis.environment, "upgrade", "heads")
         if pending:
             shown = ", ".join(pending[:8]) + (f" and {len(pending) - 8} more" if len(pending) > 8 else "")
@@ -78,6 +74,32 @@ class DatabaseNotAtHead(LiveGate, Rule):
                 ],
                 subject=("unknown", revision),
             )
+
+
+def _upgrade_order(graph: "RevisionGraph", pending: set[str]) -> list[str]:
+    """The pending revisions parents first, the earliest loaded (then the smallest id) whenever
+    several are ready: a lexicographical topological sort (Kahn's, over a heap)."""
+    children: dict[str, list[str]] = {}
+    waiting: dict[str, int] = {}
+    for revision in pending:
+        parents = [parent for parent in graph.parents[revision] if parent in pending]
+        waiting[revision] = len(parents)
+        for parent in parents:
+            children.setdefault(parent, []).append(revision)
+    ready = [(graph.by_id[revision].order, revision) for revision, count in waiting.items() if not count]
+    heapq.heapify(ready)
+    ordered: list[str] = []
+    while ready:
+        _, revision = heapq.heappop(ready)
+        ordered.append(revision)
+        for child in children.get(revision, ()):
+            waiting[child] -= 1
+            if not waiting[child]:
+                heapq.heappush(ready, (graph.by_id[child].order, child))
+    if len(ordered) < len(pending):
+        # Revisions on a cycle have no upgrade order (Alembic refuses them too; DL103 reports it).
+        raise ValueError("the pending revisions contain a cycle")
+    return ordered
 
 
 def _stamped(ctx: "VerifyContext", inspection: "Inspection") -> set[str] | None:
