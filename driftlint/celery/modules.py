@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
+from driftlint.discovery import real_path
+
 
 @dataclass(frozen=True)
 class ModuleName:
@@ -28,35 +30,52 @@ def import_roots(root: Path, src: Iterable[str]) -> list[Path]:
     return roots
 
 
-def module_name(path: Path, project_root: Path, roots: Iterable[Path]) -> Optional[ModuleName]:
-    """The dotted name of a Python file, or None for a file that is not importable by name."""
-    path = path.resolve()
-    if path.suffix != ".py":
-        return None
-    is_package = path.name == "__init__.py"
-    for root in sorted(roots, key=lambda r: len(r.parts), reverse=True):
-        try:
-            relative = path.relative_to(root)
-        except ValueError:
-            continue
-        parts = list(relative.with_suffix("").parts)
-        if is_package:
-            parts = parts[:-1]
+class ModuleNamer:
+    """Dotted names for the files of one project: each folder is resolved and checked for an
+
+    `__init__.py` once, not once per file (a `Path.resolve` per module cost more than the naming).
+    """
+
+    def __init__(self, project_root: Path, roots: Iterable[Path]) -> None:
+        self._roots = sorted(roots, key=lambda r: len(r.parts), reverse=True)
+        self._top = project_root.resolve().parent
+        self._folders: dict[str, str] = {}
+        self._packages: dict[Path, bool] = {}
+
+    def name(self, path: Path) -> Optional[ModuleName]:
+        """The dotted name of a Python file, or None for a file that is not importable by name."""
+        path = Path(real_path(path, self._folders))
+        if path.suffix != ".py":
+            return None
+        is_package = path.name == "__init__.py"
+        for root in self._roots:
+            try:
+                relative = path.relative_to(root)
+            except ValueError:
+                continue
+            parts = list(relative.with_suffix("").parts)
+            if is_package:
+                parts = parts[:-1]
+            if not parts or not all(part.isidentifier() for part in parts):
+                return None
+            return ModuleName(".".join(parts), is_package)
+        directory = path.parent
+        parts = [] if is_package else [path.stem]
+        chain: list[str] = []
+        while self._is_package(directory) and directory != self._top and directory.parent != directory:
+            chain.append(directory.name)
+            directory = directory.parent
+        parts = list(reversed(chain)) + parts
         if not parts or not all(part.isidentifier() for part in parts):
             return None
-        return ModuleName(".".join(parts), is_package)
-    directory = path.parent
-    top = project_root.resolve().parent
-    parts = [] if is_package else [path.stem]
-    chain: list[str] = []
-    while (directory / "__init__.py").is_file() and directory != top and directory.parent != directory:
-        chain.append(directory.name)
-        directory = directory.parent
-    parts = list(reversed(chain)) + parts
-    if not parts or not all(part.isidentifier() for part in parts):
-        return None
-    aliases = tuple(".".join(parts[index:]) for index in range(1, len(parts)) if parts[index:])
-    return ModuleName(".".join(parts), is_package, aliases)
+        aliases = tuple(".".join(parts[index:]) for index in range(1, len(parts)) if parts[index:])
+        return ModuleName(".".join(parts), is_package, aliases)
+
+    def _is_package(self, directory: Path) -> bool:
+        known = self._packages.get(directory)
+        if known is None:
+            known = self._packages[directory] = (directory / "__init__.py").is_file()
+        return known
 
 
 def resolve_relative(current: str, is_package: bool, module: str, level: int) -> Optional[str]:

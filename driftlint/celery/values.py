@@ -214,9 +214,14 @@ def children(value: Value) -> Iterator[Value]:
         yield from value.options
 
 
+# Values with no sub-values: walking skips asking for their children (most values are these).
+_LEAVES = (Const, Name, Imported, Param, FuncRef, Opaque)
+
+
 def walk(value: Value) -> Iterator[Value]:
     stack = [value]
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(children(current))
+        if not isinstance(current, _LEAVES):
+            stack.extend(children(current))
