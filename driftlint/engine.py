@@ -11,16 +11,20 @@ import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from driftlint.cache import FactCache, RunCache, code_fingerprint
 from driftlint.config import ConfigError, Settings, load_settings
 from driftlint.diagnostics import Diagnostic
-from driftlint.discovery import Environment, discover, real_path, walk_project
 from driftlint.inputs import InputRecorder
 from driftlint.project import MODULE, REVISION, UNSCANNED, EnvironmentAnalysis, FileFacts, Project, display_path
-from driftlint.rule import Rule, all_rules, option_defaults, rule_by_selector
-from driftlint.source import ParseError, SourceFile
+
+if TYPE_CHECKING:
+    from driftlint.discovery import Environment
+    from driftlint.rule import Rule
+
+# Discovery, the rules and the parser are imported where a run needs them: a run answered from
+# the whole-run cache needs none of them, and importing them was a quarter of such a run.
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 300
@@ -83,6 +87,8 @@ class _OptionDefaults(Mapping[str, Any]):
 
     def _load(self) -> dict[str, Any]:
         if self._defaults is None:
+            from driftlint.rule import option_defaults
+
             self._defaults = option_defaults()
         return self._defaults
 
@@ -104,6 +110,8 @@ class _OptionDefaults(Mapping[str, Any]):
 
 def selected_rules(settings: Settings) -> list[type[Rule]]:
     """select (default: all), plus extend-select, minus ignore; codes, names and code prefixes accepted."""
+    from driftlint.rule import all_rules, rule_by_selector
+
     rules = all_rules()
 
     def resolve(selector: str, key: str) -> list[type[Rule]]:
@@ -181,7 +189,9 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None) -> CheckResu
         if stored is not None:
             diagnostics, files_read, environment_count = stored
             return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
-    environments = discover(dirs, settings, [p.resolve() for p in options.alembic_config] or None, options.alembic_section)
+    from driftlint import discovery
+
+    environments = discovery.discover(dirs, settings, [p.resolve() for p in options.alembic_config] or None, options.alembic_section)
 
     kinds = _classify_files(dirs, settings, environments, options.overlay)
     contents = read_contents(kinds, options.overlay)
@@ -304,6 +314,8 @@ def _classify_files(
     dirs: list[Path], settings: Settings, environments: list[Environment], overlay: dict[Path, bytes | None] | None = None
 ) -> dict[Path, str]:
     """Every file to read, with its kind: revision files, unscanned candidates, other modules."""
+    from driftlint.discovery import walk_project
+
     kinds: dict[Path, str] = {}
     real_paths: dict[Path, str] = {}
     for env in environments:
@@ -348,6 +360,8 @@ def _classify_files(
 
 
 def _real(path: Path, folders: dict[str, str]) -> str:
+    from driftlint.discovery import real_path
+
     try:
         return real_path(path, folders)
     except (OSError, RuntimeError):
@@ -368,6 +382,7 @@ def extract_facts(path: Path, kind: str, data: bytes, settings: Settings) -> Fil
     """Everything driftlint needs from one file. Runs in worker processes; never imports the file."""
     from driftlint.extractors import extractors_for
     from driftlint.revisions import looks_like_revision, read_header
+    from driftlint.source import ParseError, SourceFile
 
     source = SourceFile.from_bytes(path, data)
     facts = FileFacts(path=path, kind=kind, parse_error=source.error, suppressions=source.suppressions)
@@ -577,6 +592,8 @@ def _fork_extraction(share: list[tuple[Path, str, bytes, str]], settings: Settin
 
 
 def apply_suppressions(diagnostics: list[Diagnostic], project: Project, enabled: set[str]) -> list[Diagnostic]:
+    from driftlint.rule import rule_by_selector
+
     by_selector = rule_by_selector()
     # Only files with suppression comments matter here; relpath on every file of a large history
     # costs more than all the rules together.
@@ -626,6 +643,8 @@ def apply_suppressions(diagnostics: list[Diagnostic], project: Project, enabled:
 
 
 def apply_per_file_ignores(diagnostics: list[Diagnostic], settings: Settings, project: Project) -> list[Diagnostic]:
+    from driftlint.rule import rule_by_selector
+
     if not settings.per_file_ignores:
         return diagnostics
     by_selector = rule_by_selector()
@@ -644,6 +663,8 @@ def apply_per_file_ignores(diagnostics: list[Diagnostic], settings: Settings, pr
 
 
 def apply_severity(diagnostics: list[Diagnostic], settings: Settings) -> list[Diagnostic]:
+    from driftlint.rule import rule_by_selector
+
     if not settings.severity:
         return diagnostics
     by_selector = rule_by_selector()

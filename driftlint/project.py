@@ -7,13 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from driftlint.config import Settings
-from driftlint.revisions import RevisionHeader
-from driftlint.source import ParseError, Suppression
-
 if TYPE_CHECKING:
+    from driftlint.config import Settings
     from driftlint.discovery import Environment
     from driftlint.graph import RevisionGraph
+    from driftlint.revisions import RevisionHeader
+    from driftlint.source import ParseError, Suppression
 
 REVISION = "revision"  # a file Alembic loads as a revision
 MODULE = "module"  # any other project Python module (task modules, registries...)

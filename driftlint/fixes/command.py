@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,7 +12,12 @@ from driftlint.baseline import BaselineFilter, write_baseline
 from driftlint.config import ConfigError
 from driftlint.diagnostics import Diagnostic
 from driftlint.engine import CheckOptions, CheckResult, run_check
-from driftlint.fixes import FixError, FixRun, apply_edits, fix_project, unified_diff
+
+if TYPE_CHECKING:
+    from driftlint.fixes import FixRun
+
+# The fix machinery (libcst edits, diffs) is imported only by the modes that edit: a plain
+# `check` passes through here on every run.
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,8 @@ def check_modes(options: CheckOptions, modes: Modes) -> tuple[CheckResult, list[
         raise click.exceptions.Exit(0)
     keep = BaselineFilter(modes.baseline, options.cwd, options.paths)
     if modes.fix or modes.diff:
+        from driftlint.fixes import fix_project
+
         run = fix_project(options, keep)
         assert run.result is not None
         _finish_fixes(run, options.cwd, write=not modes.diff)
@@ -72,6 +80,8 @@ def with_merge_overlay(options: CheckOptions, ref: str) -> CheckOptions:
 
 
 def _finish_fixes(run: FixRun, cwd: Path, write: bool) -> None:
+    from driftlint.fixes import FixError, apply_edits, unified_diff
+
     if not write:
         click.echo(unified_diff(run.edits, cwd), nl=False)
     else:
@@ -86,6 +96,7 @@ def _finish_fixes(run: FixRun, cwd: Path, write: bool) -> None:
 
 
 def _add_ignores(diagnostics: list[Diagnostic], cwd: Path) -> None:
+    from driftlint.fixes import FixError, apply_edits
     from driftlint.fixes.ignore_comments import add_ignores
 
     outcome = add_ignores(diagnostics, cwd)
@@ -129,6 +140,7 @@ def fix(
     diff), 2 usage or configuration error.
     """
     from driftlint.cli import fail, split_codes
+    from driftlint.fixes import fix_project
 
     options = CheckOptions(
         paths=list(paths) or [Path(".")],

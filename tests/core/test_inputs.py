@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-import driftlint.engine as engine
+import driftlint.discovery as discovery
 import driftlint.inputs as inputs
 from driftlint.cache import read_entry
 from driftlint.engine import CheckOptions, CheckResult, run_check
@@ -43,13 +43,13 @@ def trusted(monkeypatch: pytest.MonkeyPatch) -> None:
 def analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Each run that went past the stat comparison (discovered environments) appends here."""
     runs: list[str] = []
-    original = engine.discover
+    original = discovery.discover
 
     def counting(*args: Any, **kwargs: Any) -> Any:
         runs.append("discover")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "discover", counting)
+    monkeypatch.setattr(discovery, "discover", counting)
     return runs
 
 
