@@ -20,7 +20,7 @@ CACHE_FORMAT = "2"
 MAGIC = b"driftlint-cache-" + CACHE_FORMAT.encode() + b"\n"
 DIGEST_SIZE = 32
 # Libraries whose behaviour shapes what is extracted from a file (pglast parses the raw SQL).
-LIBRARIES = ("pglast", "libcst", "networkx")
+LIBRARIES = ("pglast",)
 GITIGNORE = "# Created by driftlint automatically.\n*\n"
 CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by driftlint.\n"
 

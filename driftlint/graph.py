@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from driftlint.project import FileFacts
-
-if TYPE_CHECKING:
-    import networkx as nx
 
 
 @dataclass
@@ -162,20 +159,6 @@ class RevisionGraph:
         other files is still what the user sees once that is fixed, so it does not count here.
         """
         return not self.unplaced and all(facts.header is None for facts in self.opaque)
-
-    @cached_property
-    def dag(self) -> "nx.DiGraph":
-        """The same edges as a networkx graph (parent -> child, attribute `kind` "down_revision"
-        or "depends_on"), built only for callers that ask for it."""
-        import networkx as nx
-
-        dag = nx.DiGraph()
-        dag.add_nodes_from(self.by_id)
-        for revision, parents in self.parents.items():
-            down = set(self.versioned_parents[revision])
-            for parent in parents:
-                dag.add_edge(parent, revision, kind="down_revision" if parent in down else "depends_on")
-        return dag
 
     # -- vocabulary of revision.py -------------------------------------------------------------
 

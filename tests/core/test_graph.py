@@ -1,6 +1,14 @@
-"""The revision graph where Alembic has no oracle to offer: files driftlint cannot place, and what rules make of it."""
+"""The revision graph where Alembic has no oracle to offer: files driftlint cannot place, what rules make of it,
+and its ancestry and cycle search checked against networkx."""
 
 from __future__ import annotations
+
+import networkx as nx
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from driftlint.graph import _cyclic_components, _reachable
 
 from .conftest import alembic_tree, check, found, revision
 
@@ -130,3 +138,28 @@ def test_same_revision_ids_in_two_environments_are_not_duplicates(tree):
 
 def test_linear_history_is_clean(tree):
     assert found(check(tree(alembic_tree(("1000", None), ("1100", "1000"), ("1200", "1100"))))) == []
+
+
+# -- ancestry and cycles against networkx, on arbitrary graphs --------------------------------------
+
+@st.composite
+def parent_maps(draw: st.DrawFn) -> dict[str, tuple[str, ...]]:
+    """child -> parents over up to 25 revisions, cycles and diamonds included, no self-loops."""
+    names = [f"r{i}" for i in range(draw(st.integers(1, 25)))]
+    return {
+        name: tuple(dict.fromkeys(p for p in draw(st.lists(st.sampled_from(names), max_size=3)) if p != name))
+        for name in names
+    }
+
+
+@hypothesis_settings(max_examples=300, deadline=None)
+@given(parent_maps())
+def test_ancestors_and_cycles_agree_with_networkx(parents: dict[str, tuple[str, ...]]):
+    dag = nx.DiGraph()
+    dag.add_nodes_from(parents)
+    dag.add_edges_from((parent, child) for child, ps in parents.items() for parent in ps)
+    for name in parents:
+        assert _reachable(parents, name) == nx.ancestors(dag, name)
+    ours = sorted(sorted(c) for c in _cyclic_components(parents))
+    theirs = sorted(sorted(c) for c in nx.strongly_connected_components(dag) if len(c) > 1)
+    assert ours == theirs
