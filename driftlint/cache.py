@@ -210,10 +210,10 @@ class RunCache:
         self.context = context
         self._entry: Any = None
 
-    def _stored(self) -> tuple[str, str, Any, Any] | None:
+    def _stored(self) -> tuple[str, str, Any, Any, Any] | None:
         if self._entry is None:
             value = read_entry(self.directory / self.name)
-            valid = isinstance(value, tuple) and len(value) == 4 and value[1] == self.context
+            valid = isinstance(value, tuple) and len(value) == 5 and value[1] == self.context
             self._entry = value if valid else ()
         return self._entry or None
 
@@ -226,14 +226,19 @@ class RunCache:
             return None
         return stored[2]
 
+    def load_layout(self) -> Any:
+        """What the engine stored about the previous run's files (see engine.Layout), or None."""
+        stored = self._stored()
+        return stored[4] if stored is not None else None
+
     def load(self, key: str) -> Any:
         stored = self._stored()
         if stored is not None and stored[0] == key:
             return stored[2]
         return None
 
-    def store(self, key: str, value: Any, manifest: Any = None) -> None:
+    def store(self, key: str, value: Any, manifest: Any = None, layout: Any = None) -> None:
         """Remember `value`; the manifest only when it can be trusted (see InputManifest)."""
         if manifest is not None and not manifest.trustworthy():
             manifest = None
-        write_entry(self.directory, self.name, (key, self.context, value, manifest))
+        write_entry(self.directory, self.name, (key, self.context, value, manifest, layout))

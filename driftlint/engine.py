@@ -7,16 +7,18 @@ import gc
 import hashlib
 import os
 import pickle
+import signal
 import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
 from driftlint.cache import FactCache, RunCache, code_fingerprint
 from driftlint.config import ConfigError, Settings, load_settings
 from driftlint.diagnostics import Diagnostic
-from driftlint.inputs import InputRecorder
+from driftlint.inputs import InputManifest, InputRecorder, racy, signature
+from driftlint.inputs import full_signature as stat_signature
 from driftlint.project import MODULE, REVISION, UNSCANNED, EnvironmentAnalysis, FileFacts, Project, display_path
 
 if TYPE_CHECKING:
@@ -175,9 +177,11 @@ def _run_check(options: CheckOptions) -> CheckResult:
         return _analyse(options, recorder)
 
 
-def _analyse(options: CheckOptions, recorder: InputRecorder | None) -> CheckResult:
+def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout: bool = True) -> CheckResult:
     """The check itself; with a recorder, the result may be reused from (and is stored in) the
-    whole-run cache, first by the stat signatures of every input, then by content digests."""
+    whole-run cache, first by the stat signatures of every input, then by content digests; and
+    when only file contents changed, the previous run's environments, file kinds and the digests
+    of unchanged files are reused (see Layout)."""
     settings = load_project_settings(options)
     cache_dir = _cache_dir(options, settings) if options.use_cache else None
     dirs = [p.resolve() for p in options.paths if p.is_dir()] or [settings.root]
@@ -189,23 +193,41 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None) -> CheckResu
         if stored is not None:
             diagnostics, files_read, environment_count = stored
             return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
-    from driftlint import discovery
+    layout = _unchanged_layout(run_cache, recorder) if trust_layout else None
+    if layout is not None:
+        environments, kinds, revision_lists = layout.environments, layout.kinds, layout.revision_lists
+    else:
+        from driftlint import discovery
 
-    environments = discovery.discover(dirs, settings, [p.resolve() for p in options.alembic_config] or None, options.alembic_section)
-
-    kinds = _classify_files(dirs, settings, environments, options.overlay)
-    contents = read_contents(kinds, options.overlay)
+        environments = discovery.discover(
+            dirs, settings, [p.resolve() for p in options.alembic_config] or None, options.alembic_section
+        )
+        kinds, revision_lists = _classify_files(dirs, settings, environments, options.overlay)
+    # Everything the environments and the file kinds depend on, as seen so far.
+    structure = recorder.manifest() if recorder is not None else None
+    contents = read_contents(kinds, options.overlay, layout)
+    if recorder is not None:
+        for path, content in contents.items():
+            if content.signature is not None and content.data is None:
+                recorder.note(os.fspath(path), "read", content.signature)
     if run_cache is not None:
         assert recorder is not None
         key = _run_key(options, settings, dirs, environments, contents)
         stored = run_cache.load(key)
         if stored is not None:
             # Same contents, other stat signatures (a checkout, a touch): record them afresh.
-            run_cache.store(key, stored, recorder.manifest())
+            run_cache.store(key, stored, recorder.manifest(), _layout(recorder, structure, environments, kinds, revision_lists, contents))
             diagnostics, files_read, environment_count = stored
             return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
     cache = FactCache(cache_dir, settings.fingerprint(), settings.root) if cache_dir is not None else None
-    facts = read_all(kinds, settings, cache, options.jobs, options.overlay, contents)
+    try:
+        facts = read_all(kinds, settings, cache, options.jobs, options.overlay, contents)
+    except _ChangedWhileChecked:
+        # A file reused by its signature changed after all (an edit during the run): start over,
+        # reading everything; the recorded signatures then end this run's reuse next time too.
+        if cache is not None:
+            cache.save()
+        return _analyse(options, recorder, trust_layout=False)
     # Only now: a reused result needs no rule class (the selection is a function of the settings
     # in its key), and importing the rules costs as much as extracting a few hundred files.
     rules = selected_rules(settings)
@@ -213,8 +235,8 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None) -> CheckResu
     project = Project(cwd=options.cwd.resolve(), root=settings.root, settings=settings, files=facts)
     from driftlint.graph import RevisionGraph
 
-    for env in environments:
-        scripts = [facts[p] for p in env.revision_files(options.overlay) if p in facts]
+    for env, revision_files in zip(environments, revision_lists):
+        scripts = [facts[p] for p in revision_files if p in facts]
         project.environments.append(EnvironmentAnalysis(env, scripts, RevisionGraph(scripts)))
 
     diagnostics: list[Diagnostic] = []
@@ -232,8 +254,61 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None) -> CheckResu
     ordered = sorted(unique.values(), key=Diagnostic.sort_key)
     if run_cache is not None:
         assert recorder is not None
-        run_cache.store(key, (ordered, len(facts), len(environments)), recorder.manifest())
+        layout = _layout(recorder, structure, environments, kinds, revision_lists, contents)
+        run_cache.store(key, (ordered, len(facts), len(environments)), recorder.manifest(), layout)
     return CheckResult(_only_file_arguments(ordered, options), project, len(facts), len(environments), settings)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a run found before reading file contents, and each file's digest as it was read.
+
+    `structure` holds every path that discovery and classification looked at (settings and
+    Alembic config files, folder listings, env.py...): while all of them are unchanged, so are
+    the environments, the file kinds and each environment's revision files. `files` maps each
+    file read to (its "read" stat signature, its digest): an unchanged file's digest is reused
+    without reading it, as git's index does, racily clean entries excepted.
+    """
+
+    started_ns: int
+    structure: InputManifest
+    environments: list[Environment]
+    kinds: dict[Path, str]
+    revision_lists: list[list[Path]]
+    files: dict[Path, tuple[Any, str]]
+
+
+class _ChangedWhileChecked(Exception):
+    """A file whose digest was reused from its signature turned out to hold other bytes."""
+
+
+def _unchanged_layout(run_cache: RunCache | None, recorder: InputRecorder | None) -> Layout | None:
+    if run_cache is None or recorder is None:
+        return None
+    layout = run_cache.load_layout()
+    if not isinstance(layout, Layout) or not layout.structure.unchanged():
+        return None
+    # This run depends on what the reused structure depended on: keep those entries.
+    recorder.adopt(layout.structure)
+    return layout
+
+
+def _layout(
+    recorder: InputRecorder,
+    structure: InputManifest | None,
+    environments: list[Environment],
+    kinds: dict[Path, str],
+    revision_lists: list[list[Path]],
+    contents: dict[Path, FileContent],
+) -> Layout | None:
+    if structure is None or not structure.trustworthy():
+        return None
+    files = {
+        path: (content.signature, content.digest)
+        for path, content in contents.items()
+        if content.signature is not None and content.error is None and not racy(content.signature, recorder.started_ns)
+    }
+    return Layout(recorder.started_ns, structure, environments, kinds, revision_lists, files)
 
 
 def _only_file_arguments(diagnostics: list[Diagnostic], options: CheckOptions) -> list[Diagnostic]:
@@ -312,14 +387,16 @@ def _cache_dir(options: CheckOptions, settings: Settings) -> Path:
 
 def _classify_files(
     dirs: list[Path], settings: Settings, environments: list[Environment], overlay: dict[Path, bytes | None] | None = None
-) -> dict[Path, str]:
-    """Every file to read, with its kind: revision files, unscanned candidates, other modules."""
+) -> tuple[dict[Path, str], list[list[Path]]]:
+    """Every file to read, with its kind (revision files, unscanned candidates, other modules),
+    and each environment's revision files in load order."""
     from driftlint.discovery import walk_project
 
     kinds: dict[Path, str] = {}
     real_paths: dict[Path, str] = {}
-    for env in environments:
-        for path in env.revision_files(overlay, real_paths):
+    revision_lists = [env.revision_files(overlay, real_paths) for env in environments]
+    for revision_files in revision_lists:
+        for path in revision_files:
             kinds[path] = REVISION
     folders: dict[str, str] = {}
     revision_real = {real_paths.get(p) or _real(p, folders) for p in kinds}
@@ -330,7 +407,9 @@ def _classify_files(
     for env in environments:
         for folder in env.candidate_folders():
             # The script folder is usually also a version location's parent: one walk is enough.
-            if folder in walked or not folder.is_dir():
+            # Never outside the project: a version location at the project's top would make its
+            # parent, say the home folder, a "candidate" to read whole.
+            if folder in walked or not _inside(folder, settings.root) or not folder.is_dir():
                 continue
             walked.add(folder)
             for root, _dirs, files in walk_project([folder], settings):
@@ -356,7 +435,12 @@ def _classify_files(
         if data is not None and path.suffix == ".py" and path not in kinds and not path.exists():
             if any(path.is_relative_to(d) for d in dirs) and not settings.is_excluded(_relative(path, settings.root)):
                 kinds[path] = MODULE
-    return {p: kind for p, kind in kinds.items() if not overlay or overlay.get(p, b"") is not None}
+    kept = {p: kind for p, kind in kinds.items() if not overlay or overlay.get(p, b"") is not None}
+    return kept, revision_lists
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
 
 
 def _real(path: Path, folders: dict[str, str]) -> str:
@@ -415,38 +499,59 @@ def _extract_batch(batch: list[tuple[Path, str, bytes, str]], settings: Settings
 
 @dataclass(frozen=True)
 class FileContent:
-    """One file as this run read it: its bytes and their SHA-256, or why it could not be read."""
+    """One file as this run read it: its bytes and their SHA-256, or why it could not be read.
+
+    `data` is None when the digest was reused from the previous run (the file's signature is
+    unchanged); `signature` is its "read" stat signature, taken before reading (None: overlay)."""
 
     kind: str
-    data: bytes
+    data: bytes | None
     digest: str
     error: Any = None  # a ParseError for an unreadable file (then digest describes the error)
+    signature: Any = None
 
 
-def read_contents(kinds: dict[Path, str], overlay: dict[Path, bytes | None] | None = None) -> dict[Path, FileContent]:
-    """Every file's bytes, in sorted path order; FIFOs, devices and sockets are left out."""
+def read_contents(
+    kinds: dict[Path, str], overlay: dict[Path, bytes | None] | None = None, layout: Layout | None = None
+) -> dict[Path, FileContent]:
+    """Every file's bytes, in sorted path order; FIFOs, devices and sockets are left out. A file
+    `layout` read before, with the same signature now (and not racily clean then), keeps its
+    digest unread."""
     contents: dict[Path, FileContent] = {}
+    known = layout.files if layout is not None else {}
     for path in sorted(kinds):
         kind = kinds[path]
+        if overlay and path in overlay:
+            data = overlay[path]
+            if data is not None:
+                contents[path] = FileContent(kind, data, hashlib.sha256(data).hexdigest())
+            continue
+        previous = known.get(path)
+        if previous is not None:
+            now = signature(os.fspath(path), "read")
+            if now == previous[0]:
+                contents[path] = FileContent(kind, None, previous[1], signature=now)
+                continue
         try:
-            data = overlay.get(path) if overlay and path in overlay else _read_regular(path)
+            status, data = _read_regular(path)
         except OSError as exc:
             error = _unreadable(exc)
             contents[path] = FileContent(kind, b"", f"unreadable:{error.message}", error)
             continue
         if data is not None:
-            contents[path] = FileContent(kind, data, hashlib.sha256(data).hexdigest())
+            contents[path] = FileContent(kind, data, hashlib.sha256(data).hexdigest(), signature=status)
     return contents
 
 
-def _read_regular(path: Path) -> bytes | None:
-    """A regular file's bytes, else None: FIFOs and devices would block or never end, so the type is
-    checked before opening; dangling symlinks fail the stat (OSError). os.read on the descriptor
-    costs half of what a file object does, which shows over thousands of small files."""
+def _read_regular(path: Path) -> tuple[Any, bytes | None]:
+    """A regular file's "read" signature and bytes; no bytes for FIFOs and devices, which would
+    block or never end, so the type is checked before opening; dangling symlinks fail the stat
+    (OSError). os.read on the descriptor costs half of what a file object does, which shows
+    over thousands of small files."""
     name = os.fspath(path)
     status = os.stat(name)
     if not stat.S_ISREG(status.st_mode):
-        return None
+        return None, None
     descriptor = os.open(name, os.O_RDONLY | getattr(os, "O_BINARY", 0))
     try:
         chunks = []
@@ -456,7 +561,7 @@ def _read_regular(path: Path) -> bytes | None:
             chunks.append(chunk)
     finally:
         os.close(descriptor)
-    return b"".join(chunks)
+    return stat_signature(status), b"".join(chunks)
 
 
 def read_all(
@@ -478,6 +583,16 @@ def read_all(
         cached = cache.get(path, content.kind, content.digest) if cache else None
         if cached is not None:
             facts[path] = cached
+        elif content.data is None:
+            # Reused by signature, yet not in the fact cache (a pack written by another
+            # invocation): read it now, and trust the reuse only if the bytes agree.
+            try:
+                _status, data = _read_regular(path)
+            except OSError:
+                data = None
+            if data is None or hashlib.sha256(data).hexdigest() != content.digest:
+                raise _ChangedWhileChecked(path)
+            todo.append((path, content.kind, data, content.digest))
         else:
             todo.append((path, content.kind, content.data, content.digest))
     if todo:
@@ -518,15 +633,21 @@ def _extract_many(
     for kind in {item[1] for item in todo}:
         extractors_for(kind)  # imported once, before forking, instead of once per process
     shares = [todo[i::workers] for i in range(workers)]
-    children = [_fork_extraction(share, settings) for share in shares[1:]]
-    own = [(facts, None) for facts in _extract_batch(shares[0], settings)]
-    results: list[list[tuple[FileFacts, bytes | None]]] = [own]
-    for share, child in zip(shares[1:], children):
-        blobs = child() if child is not None else None
-        if blobs is None or len(blobs) != len(share):
-            results.append([(facts, None) for facts in _extract_batch(share, settings)])
-        else:
-            results.append([(pickle.loads(blob), blob) for blob in blobs])
+    children = [_Child.start(share, settings) for share in shares[1:]]
+    try:
+        own = [(facts, None) for facts in _extract_batch(shares[0], settings)]
+        results: list[list[tuple[FileFacts, bytes | None]]] = [own]
+        for share, child in zip(shares[1:], children):
+            blobs = child.collect() if child is not None else None
+            if blobs is None or len(blobs) != len(share):
+                results.append([(facts, None) for facts in _extract_batch(share, settings)])
+            else:
+                results.append([(pickle.loads(blob), blob) for blob in blobs])
+    finally:
+        # An interrupted parent (Ctrl-C, an alarm) must not leave children blocked on their pipes.
+        for child in children:
+            if child is not None:
+                child.abandon()
     # Back to the order of `todo`: share i holds items i, i + workers, i + 2 * workers...
     ordered: list[tuple[FileFacts, bytes | None]] = [None] * len(todo)  # type: ignore[list-item]
     for index, share_results in enumerate(results):
@@ -542,41 +663,52 @@ def _available_cpus() -> int:
     return min(count, 8)
 
 
-def _fork_extraction(share: list[tuple[Path, str, bytes, str]], settings: Settings) -> "Callable[[], list[bytes] | None] | None":
-    """Start a child extracting `share`; the returned function waits for its pickled facts
-    (None when the child failed). None when no child could be started."""
-    try:
-        read_end, write_end = os.pipe()
-    except OSError:
-        return None
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_end)
-        os.close(write_end)
-        return None
-    if pid == 0:  # the child: extract, send, and leave without running the parent's exit handlers
-        status = 1
-        try:
-            os.close(read_end)
-            blobs = [pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL) for facts in _extract_batch(share, settings)]
-            payload = pickle.dumps(blobs, protocol=pickle.HIGHEST_PROTOCOL)
-            view = memoryview(payload)
-            while view:
-                view = view[os.write(write_end, view) :]
-            status = 0
-        finally:
-            os._exit(status)
-    os.close(write_end)
+class _Child:
+    """A forked process extracting one share of the files, sending their pickled facts on a pipe."""
 
-    def collect() -> list[bytes] | None:
+    def __init__(self, pid: int, pipe: int) -> None:
+        self.pid = pid
+        self.pipe: int | None = pipe
+
+    @classmethod
+    def start(cls, share: list[tuple[Path, str, bytes, str]], settings: Settings) -> "_Child | None":
+        """None when no child can be started (then the parent extracts that share itself)."""
+        try:
+            read_end, write_end = os.pipe()
+        except OSError:
+            return None
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            return None
+        if pid == 0:  # the child: extract, send, and leave without running the parent's exit handlers
+            status = 1
+            try:
+                os.close(read_end)
+                blobs = [pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL) for facts in _extract_batch(share, settings)]
+                view = memoryview(pickle.dumps(blobs, protocol=pickle.HIGHEST_PROTOCOL))
+                while view:
+                    view = view[os.write(write_end, view) :]
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(write_end)
+        return cls(pid, read_end)
+
+    def collect(self) -> list[bytes] | None:
+        """The child's pickled facts, one per file of its share; None when it failed."""
+        assert self.pipe is not None
         chunks = []
         try:
-            while chunk := os.read(read_end, 1 << 20):
+            while chunk := os.read(self.pipe, 1 << 20):
                 chunks.append(chunk)
         finally:
-            os.close(read_end)
-            _, status = os.waitpid(pid, 0)
+            os.close(self.pipe)
+            self.pipe = None
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
         if status != 0:
             return None
         try:
@@ -585,7 +717,21 @@ def _fork_extraction(share: list[tuple[Path, str, bytes, str]], settings: Settin
             return None
         return blobs if isinstance(blobs, list) else None
 
-    return collect
+    def abandon(self) -> None:
+        """Stop and reap a child that was not collected."""
+        if self.pipe is not None:
+            os.close(self.pipe)
+            self.pipe = None
+        if self.pid:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except OSError:
+                pass  # already gone
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass  # already reaped
+            self.pid = 0
 
 
 # -- suppressions, per-file ignores, severities ----------------------------------------------------

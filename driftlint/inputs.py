@@ -30,23 +30,38 @@ _stat, _lstat = os.stat, os.lstat
 def signature(path: str, how: str = "stat") -> Any:
     """What a run saw at `path`, by `how` it looked:
 
-    - "stat" / "lstat": a file's (mode, inode, device, size, mtime, ctime); a folder's mode,
-      inode and device only (is it there, is it a folder, is it the one already walked): its
-      timestamps change with every file created in it, which only a listing depends on;
-    - "list": a listed folder's full signature (its mtime changes when entries come and go);
+    - "stat" / "lstat": (mode, inode, device) only: is it there, a folder, a file or a symlink,
+      the one already walked; a folder's timestamps change with every file created in it, a
+      file's with every edit, and only listings and reads depend on those;
+    - "list": a listed folder's full signature (mode, inode, device, size, mtime, ctime: its
+      mtime changes when entries come and go);
+    - "read": a read file's full signature (an edit changes its mtime and ctime, and even one
+      that restores the mtime changes the ctime);
     - the errno when the path cannot be stat'ed.
     """
     try:
         status = _lstat(path) if how == "lstat" else _stat(path)
     except OSError as exc:
         return exc.errno or -1
-    return _of(status, full=how == "list")
+    return _of(status, full=how in ("list", "read"))
 
 
 def _of(status: os.stat_result, full: bool = False) -> tuple[int, int, int, int, int, int]:
-    if stat.S_ISDIR(status.st_mode) and not full:
+    if not full:
         return (status.st_mode, status.st_ino, status.st_dev, 0, 0, 0)
     return (status.st_mode, status.st_ino, status.st_dev, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+
+
+def full_signature(status: os.stat_result) -> tuple[int, int, int, int, int, int]:
+    """The "read" signature of a stat result the caller already has."""
+    return _of(status, full=True)
+
+
+def racy(sig: Any, started_ns: int) -> bool:
+    """Whether `sig` changed so shortly before `started_ns` that a later change could carry the
+    same timestamps (git's "racily clean" entries)."""
+    limit = started_ns - RACY_WINDOW_NS
+    return isinstance(sig, tuple) and (sig[4] >= limit or sig[5] >= limit)
 
 
 @dataclass(frozen=True)
@@ -59,11 +74,7 @@ class InputManifest:
     def trustworthy(self) -> bool:
         """False when some path changed so shortly before the run that a later change could carry
         the same timestamps (then only the content-keyed caches may answer)."""
-        limit = self.started_ns - RACY_WINDOW_NS
-        for _path, _how, sig in self.entries:
-            if isinstance(sig, tuple) and (sig[4] >= limit or sig[5] >= limit):
-                return False
-        return True
+        return not any(racy(sig, self.started_ns) for _path, _how, sig in self.entries)
 
     def unchanged(self) -> bool:
         """Whether every recorded path still has the signature the run saw."""
@@ -95,18 +106,27 @@ class InputRecorder:
         self.ignored = (*self.ignored, prefix)
         self.seen = {key: sig for key, sig in self.seen.items() if not os.path.join(key[0], "").startswith(prefix)}
 
+    def note(self, path: str, how: str, sig: Any) -> None:
+        """Record what the caller saw by other means (a file's signature compared, not read)."""
+        self.seen.setdefault((path, how), sig)
+
+    def adopt(self, manifest: InputManifest) -> None:
+        """Depend on everything `manifest` depended on (its paths were just found unchanged)."""
+        for path, how, sig in manifest.entries:
+            self.seen.setdefault((path, how), sig)
+
     def manifest(self) -> InputManifest:
-        """What was seen, without the checks another entry already implies: a path's "stat" when
-        its "lstat" saw the same regular file (no symlink to follow), a folder's "stat" when it
-        was also listed (the listing's signature holds the same mode, inode and device). Half
-        the stat calls of the next run's comparison."""
+        """What was seen so far, without the checks another entry already implies: a "stat" or
+        "lstat" whose mode, inode and device a "read" or "list" of the same path also holds (a
+        symlink's lstat never matches its target's stat), a "stat" that an "lstat" of the same
+        non-symlink already answered. About half the stat calls of the next run's comparison."""
         entries = []
         for (path, how), sig in self.seen.items():
-            if how == "stat" and isinstance(sig, tuple):
-                if self.seen.get((path, "lstat")) == sig and not stat.S_ISLNK(sig[0]):
+            if how in ("stat", "lstat") and isinstance(sig, tuple):
+                fuller = self.seen.get((path, "read")) or self.seen.get((path, "list"))
+                if isinstance(fuller, tuple) and fuller[:3] == sig[:3]:
                     continue
-                listed = self.seen.get((path, "list"))
-                if stat.S_ISDIR(sig[0]) and isinstance(listed, tuple) and listed[:3] == sig[:3]:
+                if how == "stat" and self.seen.get((path, "lstat")) == sig and not stat.S_ISLNK(sig[0]):
                     continue
             entries.append((path, how, sig))
         return InputManifest(self.started_ns, tuple(entries))
@@ -185,9 +205,9 @@ class InputRecorder:
 
     def _open_wrapper(self, original: Callable[..., Any]) -> Callable[..., Any]:
         def recording(file: Any, *args: Any, **kwargs: Any) -> Any:
-            key = self._key(file, "stat")
+            key = self._key(file, "read")
             if key is not None:
-                sig = signature(key[0])
+                sig = signature(key[0], "read")
                 if isinstance(sig, tuple) and not stat.S_ISREG(sig[0]) and not stat.S_ISDIR(sig[0]):
                     sig = -1  # a FIFO or device: never reuse a result that read one
                 self.seen[key] = sig

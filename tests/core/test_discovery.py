@@ -13,7 +13,9 @@ from click.testing import CliRunner
 from driftlint.cli import cli
 from driftlint.config import Settings
 from driftlint.discovery import discover
+from driftlint.engine import CheckOptions, run_check
 
+from ..conftest import write_tree
 from .conftest import alembic_tree, check, found, only_environment, revision
 
 
@@ -380,3 +382,17 @@ def test_environments_are_found_below_the_checked_path(tree):
         ("DL102", "services/users/migrations/versions/2000_second_base.py"),
     ]
     assert 'alembic -c services/users/alembic.ini merge' in result.diagnostics[0].fix_title
+
+
+def test_a_version_location_at_the_top_never_reads_the_folder_above(tmp_path):
+    """Candidate folders for DL106 are the version locations' parents, but never outside the project."""
+    write_tree(tmp_path, {"outside/not_ours.py": 'revision = "x"\ndown_revision = None\n'})
+    root = write_tree(tmp_path / "project", {
+        "alembic.ini": "[alembic]\nscript_location = %(here)s\nversion_locations = %(here)s\n",
+        "env.py": "",
+        "a1_base.py": 'revision = "a1"\ndown_revision = None\n',
+    })
+    result = run_check(CheckOptions(paths=[root], cwd=root, use_cache=False, jobs=1))
+    assert result.project is not None
+    assert all(root in path.parents for path in result.project.files)
+    assert not [d for d in result.diagnostics if d.code in ("DL102", "DL106")]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 import driftlint.discovery as discovery
+import driftlint.engine as engine
 import driftlint.inputs as inputs
 from driftlint.cache import read_entry
 from driftlint.engine import CheckOptions, CheckResult, run_check
@@ -110,19 +111,52 @@ def _config_points_elsewhere(repo: Path) -> None:
     (repo / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/other\n")
 
 
+CONTENT_ONLY = [_same_size_edit_keeping_mtime]
+STRUCTURAL = [_new_revision, _settings_in_a_parent_folder, _revision_replaced_by_a_symlink, _config_points_elsewhere]
+
+
 @pytest.mark.usefixtures("trusted")
-@pytest.mark.parametrize(
-    "change",
-    [_same_size_edit_keeping_mtime, _new_revision, _settings_in_a_parent_folder, _revision_replaced_by_a_symlink, _config_points_elsewhere],
-    ids=lambda f: f.__name__.strip("_"),
-)
+@pytest.mark.parametrize("change", CONTENT_ONLY + STRUCTURAL, ids=lambda f: f.__name__.strip("_"))
 def test_each_change_ends_the_reuse(repo: Path, tmp_path: Path, analysed: list[str], change: Any):
     assert "DL101" in codes(check(repo, tmp_path / "cache"))
     change(repo)
     result = check(repo, tmp_path / "cache")
-    assert analysed == ["discover", "discover"]
+    assert result.project is not None, "recomputed, not answered from the stored result"
     assert "DL101" not in codes(result)
     assert codes(result) == codes(check(repo, tmp_path / "fresh-cache"))
+    # Only an edit of file contents keeps the environments and file kinds of the last run.
+    assert analysed == ["discover"] * (2 if change in CONTENT_ONLY else 3)
+
+
+@pytest.mark.usefixtures("trusted")
+def test_an_edited_file_is_the_only_one_read_again(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    check(repo, tmp_path / "cache")
+    (repo / "migrations/versions/c1.py").write_text('revision = "c1"\ndown_revision = "b1"\n')
+    reads: list[str] = []
+    original = engine._read_regular
+
+    def counting(path: Path) -> Any:
+        reads.append(path.name)
+        return original(path)
+
+    monkeypatch.setattr(engine, "_read_regular", counting)
+    result = check(repo, tmp_path / "cache")
+    assert reads == ["c1.py"]
+    assert "DL101" not in codes(result)
+
+
+@pytest.mark.usefixtures("trusted")
+def test_a_reused_digest_whose_facts_are_gone_is_read_and_checked(repo: Path, tmp_path: Path):
+    """The fact pack lost (or written by another invocation): unchanged files are read after all."""
+    cache = tmp_path / "cache"
+    first = check(repo, cache)
+    for pack in cache.glob("facts-*.pickle"):
+        pack.unlink()
+    (repo / "app/tasks.py").write_text("def work():\n    return 2\n")
+    result = check(repo, cache)
+    assert result.project is not None
+    assert codes(result) == codes(first)
+    assert len(result.project.files) == len(first.project.files)
 
 
 def test_racily_clean_files_are_never_trusted(repo: Path, tmp_path: Path, analysed: list[str]):
@@ -153,7 +187,7 @@ def test_recorder_notes_stats_listings_and_opens(tmp_path: Path):
         (tmp_path / "missing.toml").is_file()
         os.path.islink(tmp_path / "c.txt")
     seen = {(Path(path).relative_to(tmp_path).as_posix(), how): sig for path, how, sig in recorder.manifest().entries}
-    assert ("a/b.txt", "stat") in seen
+    assert seen[("a/b.txt", "read")][3] == 1  # a read file: its full signature, size included
     assert ("a", "list") in seen
     assert seen[("missing.toml", "stat")] == 2  # ENOENT: a file appearing there is a change
     assert ("c.txt", "lstat") in seen
@@ -169,3 +203,29 @@ def test_recorder_puts_every_function_back_even_after_an_error():
             assert os.stat is not originals[0]
             raise RuntimeError("boom")
     assert (os.stat, os.lstat, os.scandir, os.listdir, os.open, builtins.open, io.open) == originals
+
+
+@pytest.mark.usefixtures("trusted")
+def test_a_file_that_changed_unseen_by_its_signature_starts_the_run_over(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """Should a signature miss an edit, bytes that disagree with the reused digest end the reuse
+    (when the file must be read at all: here another file changed and the fact pack is gone)."""
+    cache = tmp_path / "cache"
+    check(repo, cache)
+    target = repo / "migrations/versions/c1.py"
+    original = target.read_text()
+    before = inputs.signature(str(target), "read")
+    for pack in cache.glob("facts-*.pickle"):
+        pack.unlink()  # so that the file must be read, and its bytes compared with the digest
+    target.write_text('revision = "c1"\ndown_revision = "b1"\n')
+    (repo / "app/tasks.py").write_text("def work():\n    return 2\n")
+    real_signature = engine.signature
+    monkeypatch.setattr(engine, "signature", lambda path, how="stat": before if path == str(target) else real_signature(path, how))
+    result = check(repo, cache)
+    assert "DL101" not in codes(result)
+    assert codes(result) == codes(check(repo, tmp_path / "fresh-cache"))
+    # Nothing was stored under the digest the file no longer had: back to it, back to two heads.
+    monkeypatch.undo()
+    target.write_text(original)
+    assert "DL101" in codes(check(repo, cache))

@@ -96,3 +96,22 @@ def test_no_child_outlives_the_check(tmp_path: Path):
     run(root, 3)
     with pytest.raises(ChildProcessError):  # no child left to reap: each was waited for
         os.waitpid(-1, os.WNOHANG)
+
+
+@pytest.mark.usefixtures("parallel_always")
+def test_an_interrupted_parent_leaves_no_child_behind(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Ctrl-C (or the fuzz tests' alarm) in the parent's own share: children are stopped and reaped."""
+    root = mixed_repo(tmp_path / "repo")
+    parent = os.getpid()
+    original = engine._extract_batch
+
+    def interrupted_in_the_parent(batch: Any, settings: Any) -> Any:
+        if os.getpid() == parent:
+            raise KeyboardInterrupt
+        return original(batch, settings)
+
+    monkeypatch.setattr(engine, "_extract_batch", interrupted_in_the_parent)
+    with pytest.raises(KeyboardInterrupt):
+        run(root, 3)
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
