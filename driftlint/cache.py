@@ -207,13 +207,15 @@ class RunCache:
     def __init__(self, directory: Path, scope: tuple[str, ...], context: str = ""):
         self.directory = directory
         self.name = scope_name("run", *scope)
+        # The layout (engine.Layout) lives apart: a run that finds nothing changed never loads it.
+        self.layout_name = scope_name("layout", *scope)
         self.context = context
         self._entry: Any = None
 
-    def _stored(self) -> tuple[str, str, Any, Any, Any] | None:
+    def _stored(self) -> tuple[str, str, Any, Any] | None:
         if self._entry is None:
             value = read_entry(self.directory / self.name)
-            valid = isinstance(value, tuple) and len(value) == 5 and value[1] == self.context
+            valid = isinstance(value, tuple) and len(value) == 4 and value[1] == self.context
             self._entry = value if valid else ()
         return self._entry or None
 
@@ -228,8 +230,10 @@ class RunCache:
 
     def load_layout(self) -> Any:
         """What the engine stored about the previous run's files (see engine.Layout), or None."""
-        stored = self._stored()
-        return stored[4] if stored is not None else None
+        value = read_entry(self.directory / self.layout_name)
+        if isinstance(value, tuple) and len(value) == 2 and value[0] == self.context:
+            return value[1]
+        return None
 
     def load(self, key: str) -> Any:
         stored = self._stored()
@@ -241,4 +245,6 @@ class RunCache:
         """Remember `value`; the manifest only when it can be trusted (see InputManifest)."""
         if manifest is not None and not manifest.trustworthy():
             manifest = None
-        write_entry(self.directory, self.name, (key, self.context, value, manifest, layout))
+        write_entry(self.directory, self.name, (key, self.context, value, manifest))
+        if layout is not None:
+            write_entry(self.directory, self.layout_name, (self.context, layout))
