@@ -7,7 +7,6 @@ import builtins
 import re
 import string
 import sys
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence
 
 from driftlint.celery.facts import (
@@ -96,20 +95,34 @@ _MAX_DEPTH = 12
 _ARG_DEPTH = 5
 
 
-@dataclass
 class _Scope:
-    kind: str  # "module", "class", "function"
-    qualname: Optional[str]
-    parent: Optional["_Scope"]
-    params: tuple[str, ...] = ()
-    sources: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
-    mutations: dict[str, list[tuple[Any, ...]]] = field(default_factory=dict)
-    globals_declared: set[str] = field(default_factory=set)
-    self_name: Optional[str] = None
-    class_qualname: Optional[str] = None
-    class_methods: frozenset[str] = frozenset()
-    cache: dict[str, Value] = field(default_factory=dict)
-    resolving: set[str] = field(default_factory=set)
+    """A module, class or function body being read (slotted: one is made per function)."""
+
+    __slots__ = ("kind", "qualname", "parent", "params", "sources", "mutations", "globals_declared", "self_name",
+                 "class_qualname", "class_methods", "cache", "resolving")
+
+    def __init__(
+        self,
+        kind: str,  # "module", "class", "function"
+        qualname: Optional[str],
+        parent: Optional["_Scope"],
+        params: tuple[str, ...] = (),
+        self_name: Optional[str] = None,
+        class_qualname: Optional[str] = None,
+        class_methods: frozenset[str] = frozenset(),
+    ) -> None:
+        self.kind = kind
+        self.qualname = qualname
+        self.parent = parent
+        self.params = params
+        self.sources: dict[str, list[tuple[Any, ...]]] = {}
+        self.mutations: dict[str, list[tuple[Any, ...]]] = {}
+        self.globals_declared: set[str] = set()
+        self.self_name = self_name
+        self.class_qualname = class_qualname
+        self.class_methods = class_methods
+        self.cache: dict[str, Value] = {}
+        self.resolving: set[str] = set()
 
 
 def extract(tree: ast.Module, source: "SourceFile", settings: "Settings | None") -> ModuleFacts:
@@ -200,14 +213,15 @@ class _Extractor:
             self._statement(statement, scope, out)
 
     def _statement(self, node: ast.stmt, scope: _Scope, out: "_FunctionCollector") -> None:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            self._function(node, scope, out)
+        kind = type(node)
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            self._function(node, scope, out)  # type: ignore[arg-type]
             return
-        if isinstance(node, ast.ClassDef):
-            self._class(node, scope, out)
+        if kind is ast.ClassDef:
+            self._class(node, scope, out)  # type: ignore[arg-type]
             return
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            self._import(node, scope)
+        if kind is ast.Import or kind is ast.ImportFrom:
+            self._import(node, scope)  # type: ignore[arg-type]
             return
         if scope.kind in ("module", "class"):
             self._bind_statement(node, scope)
@@ -297,13 +311,16 @@ class _Extractor:
 
     def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef, scope: _Scope, outer: "_FunctionCollector") -> None:
         qualname = _qualify(scope, node.name)
-        decorators = tuple(self._value(decorator, scope) for decorator in node.decorator_list)
-        if self.deep:
-            for decorator, value in zip(node.decorator_list, decorators):
-                self._decorator_event(decorator, value, qualname, scope)
+        decorators: tuple[Value, ...] = ()
+        is_static = False
+        if node.decorator_list:
+            decorators = tuple(self._value(decorator, scope) for decorator in node.decorator_list)
+            if self.deep:
+                for decorator, value in zip(node.decorator_list, decorators):
+                    self._decorator_event(decorator, value, qualname, scope)
+            is_static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
         params = _params(node.args)
         in_class = scope.kind == "class"
-        is_static = any(isinstance(d, ast.Name) and d.id == "staticmethod" for d in node.decorator_list)
         inner = _Scope(
             "function",
             qualname,
@@ -313,25 +330,29 @@ class _Extractor:
             class_qualname=scope.class_qualname if in_class else None,
             class_methods=scope.class_methods if in_class else frozenset(),
         )
-        self._prescan_function(node, inner)
+        # Without deep reading, local bindings only matter to the decorators, bases and class
+        # bodies of nested definitions.
+        if self.deep or _defines_inside(node.body):
+            self._prescan_function(node, inner)
         out = _FunctionCollector()
         self._body(node.body, inner, out)
+        is_async = type(node) is ast.AsyncFunctionDef
         self.functions.append(
             FunctionFacts(
                 qualname=qualname,
                 name=node.name,
                 class_name=scope.qualname if in_class else None,
-                span=_header_span(node, "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"),
+                span=_header_span(node, "async def" if is_async else "def"),
                 params=params,
                 decorators=decorators,
                 calls=tuple(out.calls),
-                called_names=tuple(dict.fromkeys(out.called_names)),
-                with_names=tuple(dict.fromkeys(out.with_names)),
+                called_names=tuple(dict.fromkeys(out.called_names)) if out.called_names else (),
+                with_names=tuple(dict.fromkeys(out.with_names)) if out.with_names else (),
                 sql=tuple(out.sql),
-                markers=tuple(dict.fromkeys(out.markers)),
+                markers=tuple(dict.fromkeys(out.markers)) if out.markers else (),
                 returns=tuple(out.returns),
                 checked=frozenset(out.checked),
-                is_async=isinstance(node, ast.AsyncFunctionDef),
+                is_async=is_async,
             )
         )
 
@@ -342,6 +363,9 @@ class _Extractor:
         stack: list[ast.AST] = list(node.body)
         while stack:
             child = stack.pop()
+            if type(child) not in _PRESCAN_ACTS_ON:
+                stack.extend(_children(child))
+                continue
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 sources.setdefault(child.name, []).append(("def", _qualify(scope, child.name)))
                 continue
@@ -445,6 +469,14 @@ class _Extractor:
 
     def _statement_expressions(self, node: ast.stmt, scope: _Scope, out: "_FunctionCollector") -> None:
         """Events, escapes, calls, SQL and markers in the expressions one statement evaluates itself."""
+        if type(node) is ast.Return:
+            if node.value is not None:  # type: ignore[attr-defined]
+                out.returns.append(self._value(node.value, scope))  # type: ignore[attr-defined]
+                self._walk(node.value, scope, out, "escape")  # type: ignore[attr-defined]
+            return
+        if type(node) is ast.Expr:
+            self._walk(node.value, scope, out, "none")  # type: ignore[attr-defined]
+            return
         function = _function_of(scope)
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -464,10 +496,6 @@ class _Extractor:
             if _interesting_receiver(target_value):
                 call = CallV(Attr(target_value, "update"), (self._value(node.value, scope),), (), node_location(node))
                 self._event("call", target_value, "update", call, None, None, None, function, node_location(node))
-        if isinstance(node, ast.Return) and node.value is not None:
-            out.returns.append(self._value(node.value, scope))
-            self._walk(node.value, scope, out, "escape")
-            return
         if isinstance(node, (ast.With, ast.AsyncWith)):
             for item in node.items:
                 context = item.context_expr
@@ -524,52 +552,55 @@ class _Extractor:
     def _walk(self, expr: ast.AST, scope: _Scope, out: "_FunctionCollector", context: str) -> None:
         """Calls, references, checks, SQL and markers; `context` "escape" marks values handed to unknown code."""
         function = _function_of(scope)
+        referenced = self.referenced
         # (node, context, inside a string expression already read for SQL)
         stack: list[tuple[ast.AST, str, bool]] = [(expr, context, False)]
         while stack:
             node, ctx, in_string = stack.pop()
-            if isinstance(node, ast.Lambda):
+            kind = type(node)
+            if kind is ast.Name:
+                if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                    referenced.add(node.id)  # type: ignore[attr-defined]
+                    self._name_load(node, scope, out, ctx)  # type: ignore[arg-type]
                 continue
-            if isinstance(node, ast.Call):
-                if not in_string and _is_string_builder(node, self):
-                    self._string(node, scope, out)
+            if kind is ast.Constant:
+                if not in_string and isinstance(node.value, str):  # type: ignore[attr-defined]
+                    self._string(node, scope, out)  # type: ignore[arg-type]
+                continue
+            if kind is ast.Call:
+                if not in_string and _is_string_builder(node, self):  # type: ignore[arg-type]
+                    self._string(node, scope, out)  # type: ignore[arg-type]
                     in_string = True
-                children = self._walk_call(node, scope, out, function)
+                children = self._walk_call(node, scope, out, function)  # type: ignore[arg-type]
                 stack.extend((child, child_ctx, in_string) for child, child_ctx in children)
                 continue
-            if isinstance(node, ast.Name):
-                if isinstance(node.ctx, ast.Load):
-                    self.referenced.add(node.id)
-                    self._name_load(node, scope, out, ctx)
-                continue
-            if isinstance(node, ast.Attribute):
-                if isinstance(node.ctx, ast.Load):
-                    self.referenced.add(node.attr)
-                    if self._attribute_load(node, scope, out, ctx, function):
-                        self.referenced.update(_chain_names(node))
+            if kind is ast.Attribute:
+                if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                    referenced.add(node.attr)  # type: ignore[attr-defined]
+                    if self._attribute_load(node, scope, out, ctx, function):  # type: ignore[arg-type]
+                        referenced.update(_chain_names(node))
                         continue
-                stack.append((node.value, "none", in_string))
+                stack.append((node.value, "none", in_string))  # type: ignore[attr-defined]
                 continue
-            if isinstance(node, ast.Subscript):
-                if isinstance(node.ctx, ast.Load) and _is_conf(node.value):
-                    assert isinstance(node.value, ast.Attribute)
-                    self._event("conf-read", self._value(node.value.value, scope), "", None, None, None, None,
+            if kind is ast.Subscript:
+                if type(node.ctx) is ast.Load and _is_conf(node.value):  # type: ignore[attr-defined]
+                    self._event("conf-read", self._value(node.value.value, scope), "", None, None, None, None,  # type: ignore[attr-defined]
                                 function, node_location(node))
-                stack.append((node.value, "none", in_string))
-                stack.append((node.slice, "none", in_string))
+                stack.append((node.value, "none", in_string))  # type: ignore[attr-defined]
+                stack.append((node.slice, "none", in_string))  # type: ignore[attr-defined]
                 continue
-            if isinstance(node, ast.Compare):
-                self._collect_check(node, out)
-            elif isinstance(node, (ast.Yield, ast.YieldFrom)) and node.value is not None:
-                out.returns.append(self._value(node.value, scope))
-            elif not in_string and isinstance(node, ast.expr) and _is_string_builder(node, self):
-                self._string(node, scope, out)
+            if kind is ast.Lambda:
+                continue
+            if kind is ast.Compare:
+                self._collect_check(node, out)  # type: ignore[arg-type]
+            elif kind is ast.Yield or kind is ast.YieldFrom:
+                if node.value is not None:  # type: ignore[attr-defined]
+                    out.returns.append(self._value(node.value, scope))  # type: ignore[attr-defined]
+            elif not in_string and (kind is ast.JoinedStr or kind is ast.BinOp) and _is_string_builder(node, self):  # type: ignore[arg-type]
+                self._string(node, scope, out)  # type: ignore[arg-type]
                 in_string = True
-            keep = ctx if isinstance(node, (ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Starred, ast.IfExp,
-                                             ast.BoolOp, ast.NamedExpr, ast.keyword, ast.ListComp, ast.SetComp,
-                                             ast.DictComp, ast.GeneratorExp, ast.comprehension)) else "none"
-            for child in ast.iter_child_nodes(node):
-                stack.append((child, keep, in_string))
+            keep = ctx if kind in _KEEPS_CONTEXT else "none"
+            stack.extend((child, keep, in_string) for child in _sub_nodes(node))
 
     def _walk_call(
         self, node: ast.Call, scope: _Scope, out: "_FunctionCollector", function: Optional[str]
@@ -766,12 +797,17 @@ class _Extractor:
         if depth > _MAX_DEPTH:
             return Opaque("expression too deep", span)
         d = depth + 1
-        if isinstance(node, ast.Constant):
-            if node.value is Ellipsis:
+        kind = type(node)
+        if kind is ast.Name:
+            return self._resolve_name(node.id, scope, span)  # type: ignore[attr-defined]
+        if kind is ast.Constant:
+            if node.value is Ellipsis:  # type: ignore[attr-defined]
                 return Opaque("...", span)
-            return Const(node.value, span)
-        if isinstance(node, ast.Name):
-            return self._resolve_name(node.id, scope, span)
+            return Const(node.value, span)  # type: ignore[attr-defined]
+        if kind is ast.Call:
+            return self._call_value(node, scope, d, span)  # type: ignore[arg-type]
+        if kind is ast.BinOp:
+            return self._binop_value(node, scope, d, span)  # type: ignore[arg-type]
         if isinstance(node, ast.Attribute):
             if (
                 isinstance(node.value, ast.Name)
@@ -797,12 +833,8 @@ class _Extractor:
             return SeqV(kind, tuple(self._value(item, scope, d) for item in node.elts), span)
         if isinstance(node, ast.Starred):
             return Starred(self._value(node.value, scope, d), span)
-        if isinstance(node, ast.Call):
-            return self._call_value(node, scope, d, span)
         if isinstance(node, ast.JoinedStr):
             return Template(tuple(self._joined_parts(node, scope, d)), span)
-        if isinstance(node, ast.BinOp):
-            return self._binop_value(node, scope, d, span)
         if isinstance(node, ast.IfExp):
             return _choice((self._value(node.body, scope, d), self._value(node.orelse, scope, d)), span)
         if isinstance(node, ast.BoolOp):
@@ -1014,15 +1046,19 @@ class _Extractor:
         return Template(tuple(result), span)
 
 
-@dataclass
 class _FunctionCollector:
-    calls: list[CallSite] = field(default_factory=list)
-    called_names: list[str] = field(default_factory=list)
-    with_names: list[str] = field(default_factory=list)
-    sql: list[SqlSite] = field(default_factory=list)
-    markers: list[str] = field(default_factory=list)
-    returns: list[Value] = field(default_factory=list)
-    checked: set[str] = field(default_factory=set)
+    """What the statements of one function body (or of module level) yield, in source order."""
+
+    __slots__ = ("calls", "called_names", "with_names", "sql", "markers", "returns", "checked")
+
+    def __init__(self) -> None:
+        self.calls: list[CallSite] = []
+        self.called_names: list[str] = []
+        self.with_names: list[str] = []
+        self.sql: list[SqlSite] = []
+        self.markers: list[str] = []
+        self.returns: list[Value] = []
+        self.checked: set[str] = set()
 
 
 # --------------------------------------------------------------------- helpers
@@ -1043,6 +1079,19 @@ def _header_span(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, ke
     row = node.lineno
     column = node.col_offset + 1
     return row, column, row, column + len(keyword) + 1 + len(node.name)
+
+
+def _defines_inside(body: Sequence[ast.stmt]) -> bool:
+    """Whether a function body defines a function or class (definitions are statements, never expressions)."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
+            return True
+        for block in _child_blocks(node):
+            stack.extend(block)
+    return False
 
 
 def _params(arguments: ast.arguments) -> tuple[str, ...]:
@@ -1072,7 +1121,16 @@ def _scope_nodes(body: Sequence[ast.AST]) -> Iterator[ast.AST]:
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
+# Statements with no nested block of statements.
+_SIMPLE_STATEMENTS = frozenset(
+    {ast.Expr, ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return, ast.Pass, ast.Break, ast.Continue, ast.Raise,
+     ast.Assert, ast.Delete, ast.Global, ast.Nonlocal}
+)
+
+
 def _child_blocks(node: ast.stmt) -> Iterator[list[ast.stmt]]:
+    if type(node) in _SIMPLE_STATEMENTS:
+        return
     for name in ("body", "orelse", "finalbody"):
         block = getattr(node, name, None)
         if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
@@ -1083,19 +1141,46 @@ def _child_blocks(node: ast.stmt) -> Iterator[list[ast.stmt]]:
         yield case.body
 
 
-_LEAVES = (ast.Name, ast.Constant, ast.expr_context, ast.operator, ast.cmpop, ast.unaryop, ast.boolop)
+# Fields that never hold a node worth visiting: operator and context tokens, names, numbers, flags.
+_LEAF_FIELDS = frozenset(
+    {"ctx", "op", "ops", "id", "attr", "arg", "kind", "type_comment", "module", "level", "conversion", "is_async",
+     "simple"}
+)
+# Per node type, the fields that may hold child nodes (filled on first sight of each type).
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: ()}
+# Nodes that hand their own context (escaping or not) to their parts.
+_KEEPS_CONTEXT = frozenset(
+    {ast.Dict, ast.List, ast.Tuple, ast.Set, ast.Starred, ast.IfExp, ast.BoolOp, ast.NamedExpr, ast.keyword,
+     ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.comprehension}
+)
+# Nodes the function prescan reads (every other node it only looks into).
+_PRESCAN_ACTS_ON = frozenset(
+    {ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda, ast.Global, ast.Nonlocal, ast.Assign,
+     ast.AnnAssign, ast.NamedExpr, ast.AugAssign, ast.For, ast.AsyncFor, ast.comprehension, ast.With, ast.AsyncWith,
+     ast.ExceptHandler, ast.Import, ast.ImportFrom, ast.Expr}
+)
+# Nodes that bind nothing and hold nothing that binds, for the function prescan.
+_BINDS_NOTHING = frozenset({ast.Name, ast.Constant})
 
 
-def _children(node: ast.AST) -> Iterator[ast.AST]:
-    """Child nodes that can hold a binding (no names, literals or operator tokens)."""
-    for name in node._fields:
+def _sub_nodes(node: ast.AST) -> list[ast.AST]:
+    """Child nodes in `ast.iter_child_nodes` order, without operator and context tokens."""
+    fields = _NODE_FIELDS.get(type(node))
+    if fields is None:
+        fields = _NODE_FIELDS[type(node)] = tuple(name for name in node._fields if name not in _LEAF_FIELDS)
+    found: list[ast.AST] = []
+    for name in fields:
         value = getattr(node, name, None)
         if isinstance(value, list):
-            for item in value:
-                if isinstance(item, ast.AST) and not isinstance(item, _LEAVES):
-                    yield item
-        elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
-            yield value
+            found.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            found.append(value)
+    return found
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    """Child nodes that can hold a binding (no names, literals or operator tokens)."""
+    return [child for child in _sub_nodes(node) if type(child) not in _BINDS_NOTHING]
 
 
 def _chain_names(node: ast.AST) -> Iterator[str]:
@@ -1106,11 +1191,15 @@ def _chain_names(node: ast.AST) -> Iterator[str]:
         yield node.id
 
 
+_BLOCK_FIELDS = frozenset({"body", "orelse", "finalbody", "handlers", "cases", "decorator_list"})
+
+
 def _own_expressions(node: ast.stmt) -> Iterator[ast.expr]:
     """The expressions a statement evaluates itself (not those of nested blocks)."""
-    for name, value in ast.iter_fields(node):
-        if name in ("body", "orelse", "finalbody", "handlers", "cases", "decorator_list"):
+    for name in node._fields:
+        if name in _BLOCK_FIELDS:
             continue
+        value = getattr(node, name, None)
         if isinstance(value, ast.expr):
             yield value
         elif isinstance(value, list):
