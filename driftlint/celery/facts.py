@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Tuple
 
-from driftlint.celery.values import CallV, Span, Value
+from driftlint.celery.values import CallV, Compact, Span, Value
 
 
 @dataclass(frozen=True)
-class ImportBinding:
+class ImportBinding(Compact):
     """`import a.b` binds `a` (module "a"); `import a.b as c` binds `c` (module "a.b"); `from .m import x` binds x."""
 
     local: str
@@ -20,7 +20,7 @@ class ImportBinding:
 
 
 @dataclass(frozen=True)
-class Binding:
+class Binding(Compact):
     """A name bound at module level (owner "") or in a class body (owner = class qualname)."""
 
     owner: str
@@ -30,7 +30,7 @@ class Binding:
 
 
 @dataclass(frozen=True)
-class ClassFacts:
+class ClassFacts(Compact):
     qualname: str
     bases: Tuple[Value, ...]
     methods: Tuple[str, ...]
@@ -38,7 +38,7 @@ class ClassFacts:
 
 
 @dataclass(frozen=True)
-class CallSite:
+class CallSite(Compact):
     """A call (or, with `ref=True`, a plain reference) to something that may be a project function."""
 
     callee: Value
@@ -49,7 +49,7 @@ class CallSite:
 
 
 @dataclass(frozen=True)
-class SqlTarget:
+class SqlTarget(Compact):
     """The view a REFRESH statement names: a literal identifier, or identifier text built from holes."""
 
     text: str
@@ -60,7 +60,7 @@ class SqlTarget:
 
 
 @dataclass(frozen=True)
-class SqlSite:
+class SqlSite(Compact):
     span: Span
     statement: str
     concurrently: bool
@@ -68,28 +68,30 @@ class SqlSite:
 
 
 @dataclass(frozen=True)
-class FunctionFacts:
+class FunctionFacts(Compact):
     qualname: str
     name: str
     class_name: Optional[str]
     span: Span
-    params: Tuple[str, ...]
-    decorators: Tuple[Value, ...]
-    calls: Tuple[CallSite, ...]
+    # Empty defaults: most functions of a project call, return and check little, and Compact
+    # leaves defaults out of the pickle.
+    params: Tuple[str, ...] = ()
+    decorators: Tuple[Value, ...] = ()
+    calls: Tuple[CallSite, ...] = ()
     # Dotted callee names of every call and every `with` item, library calls included (marker matching).
-    called_names: Tuple[str, ...]
-    with_names: Tuple[str, ...]
-    sql: Tuple[SqlSite, ...]
+    called_names: Tuple[str, ...] = ()
+    with_names: Tuple[str, ...] = ()
+    sql: Tuple[SqlSite, ...] = ()
     # "advisory-lock:<function>" and "tenant-guc:<text>" found in SQL strings of the body.
-    markers: Tuple[str, ...]
-    returns: Tuple[Value, ...]
+    markers: Tuple[str, ...] = ()
+    returns: Tuple[Value, ...] = ()
     # Names (parameters or locals) the body checks: `x in KNOWN`, `validate_x(x)`, `re.fullmatch(.., x)`.
-    checked: frozenset
+    checked: frozenset = frozenset()
     is_async: bool = False
 
 
 @dataclass(frozen=True)
-class Event:
+class Event(Compact):
     """Something done to a Celery app or a schedule, in source order within its scope.
 
     kind: "call" (receiver.name(...)), "conf-read" / "conf-write" (receiver.conf.<name> or
@@ -109,7 +111,7 @@ class Event:
 
 
 @dataclass(frozen=True)
-class ModuleFacts:
+class ModuleFacts(Compact):
     deep: bool
     imports: Tuple[ImportBinding, ...]
     # Imports inside functions: (function qualname, binding); they run late, not at import.

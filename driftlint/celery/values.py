@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Iterator, Optional, Tuple, Union
+from dataclasses import MISSING, dataclass, field, fields
+from functools import cache
+from typing import Any, Iterator, Optional, Tuple, Union
 
 Span = Tuple[int, int, int, int]
 
 
+class Compact:
+    """Base of the frozen fact dataclasses: pickles only the fields that differ from their defaults.
+
+    Most values leave `span`, `label` and the like unset and most functions have no calls or SQL;
+    a project's facts are pickled in workers, into the cache and back, so the defaults are left
+    to the class attributes dataclasses keep (unpickling stays a plain update of `__dict__`).
+    """
+
+    def __getstate__(self) -> dict[str, Any]:
+        defaults = _defaults(type(self))
+        return {
+            name: value
+            for name, value in self.__dict__.items()
+            if name not in defaults or type(value) is not type(defaults[name]) or value != defaults[name]
+        }
+
+
+@cache
+def _defaults(cls: type) -> dict[str, Any]:
+    return {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+
+
 @dataclass(frozen=True)
-class Const:
+class Const(Compact):
     """A literal: str, int, float, bool, None or bytes."""
 
     value: object
@@ -17,7 +40,7 @@ class Const:
 
 
 @dataclass(frozen=True)
-class Name:
+class Name(Compact):
     """A module-level name of the module being read (resolved later through its bindings and imports)."""
 
     id: str
@@ -25,7 +48,7 @@ class Name:
 
 
 @dataclass(frozen=True)
-class Imported:
+class Imported(Compact):
     """A name bound by an import inside a function: `from <level dots><module> import <attr>` or `import <module>`."""
 
     module: str
@@ -35,21 +58,21 @@ class Imported:
 
 
 @dataclass(frozen=True)
-class Attr:
+class Attr(Compact):
     base: "Value"
     attr: str
     span: Optional[Span] = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
-class Subscript:
+class Subscript(Compact):
     base: "Value"
     key: "Value"
     span: Optional[Span] = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
-class DictV:
+class DictV(Compact):
     """A dict display or `dict(...)` call; a key of None is a `**spread` of the value."""
 
     items: Tuple[Tuple[Optional["Value"], "Value"], ...]
@@ -57,7 +80,7 @@ class DictV:
 
 
 @dataclass(frozen=True)
-class SeqV:
+class SeqV(Compact):
     """A list, tuple or set display (also `list([...])`, `frozenset({...})`) or a comprehension
 
     (kind "comprehension": one Starred item, the iterable it draws from); a Starred item is a spread.
@@ -69,13 +92,13 @@ class SeqV:
 
 
 @dataclass(frozen=True)
-class Starred:
+class Starred(Compact):
     of: "Value"
     span: Optional[Span] = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
-class CallV:
+class CallV(Compact):
     """A call; a keyword of None is a `**spread`."""
 
     func: "Value"
@@ -91,7 +114,7 @@ class CallV:
 
 
 @dataclass(frozen=True)
-class Template:
+class Template(Compact):
     """A string built at run time (f-string, `+`, `%`, `.format`): literal text and holes, in order.
 
     A hole is (value, quoted, label): `quoted` is true when the value went through identifier
@@ -103,7 +126,7 @@ class Template:
 
 
 @dataclass(frozen=True)
-class Element:
+class Element(Compact):
     """One element drawn from an iterable (a `for` or comprehension target)."""
 
     of: "Value"
@@ -111,7 +134,7 @@ class Element:
 
 
 @dataclass(frozen=True)
-class Param:
+class Param(Compact):
     """A parameter of the function `func` (its qualified name in this module)."""
 
     func: str
@@ -120,7 +143,7 @@ class Param:
 
 
 @dataclass(frozen=True)
-class FuncRef:
+class FuncRef(Compact):
     """A function or class defined in this module, by qualified name (`outer.inner`, `Class.method`)."""
 
     qualname: str
@@ -128,7 +151,7 @@ class FuncRef:
 
 
 @dataclass(frozen=True)
-class Choice:
+class Choice(Compact):
     """A local name assigned more than once: any of these values."""
 
     options: Tuple["Value", ...]
@@ -136,7 +159,7 @@ class Choice:
 
 
 @dataclass(frozen=True)
-class Opaque:
+class Opaque(Compact):
     """Something only known at run time; `label` is the local variable it was read from, if any."""
 
     reason: str
