@@ -249,6 +249,9 @@ class Interpreter:
         self.effects: list[Effect] = []
         self.unknown: list[UnknownSql] = []
         self.indexes: list[IndexInfo] = []
+        # One instance per distinct object and span: the pickled result (worker to parent, fact
+        # cache) then stores each once, and unpickling builds fewer objects.
+        self._shared: dict[Any, Any] = {}
         self.creates_unknown_objects = False
         self.engine = ""
 
@@ -279,9 +282,17 @@ class Interpreter:
     def span(self, node: ast.AST, frame: _Frame) -> Span:
         return frame.site or node_location(node)
 
+    def shared(self, value: Any) -> Any:
+        """The instance of an ObjectRef or span equal to `value` that this file already uses."""
+        return self._shared.setdefault(value, value)
+
     def add(self, action: str, obj: ObjectRef | None, node: ast.AST, frame: _Frame, detail: str = "", guarded: bool = False) -> None:
         if obj is not None:
-            self.effects.append(Effect(action, obj, self.span(node, frame), detail, guarded, self.engine))
+            self.effects.append(Effect(action, self.shared(obj), self.shared(self.span(node, frame)), detail, guarded, self.engine))
+
+    def add_index(self, index: ObjectRef, table: ObjectRef, unique: bool, partial: bool, expression: bool, span: Span) -> None:
+        shared = self.shared
+        self.indexes.append(IndexInfo(shared(index), shared(table), unique, partial, expression, shared(span), self.engine))
 
     def add_unknown(self, node: ast.AST, frame: _Frame, reason: str, text: str | None = None) -> None:
         segment = text if text is not None else self.segment(node)
@@ -404,10 +415,13 @@ class Interpreter:
         return Unknown(f"`{name}` is only known at run time")
 
     def evaluate(self, node: ast.expr, frame: _Frame) -> Any:
+        # Literals, names and calls first: they are nearly every node a migration evaluates.
         if isinstance(node, ast.Constant):
             return node.value
         if isinstance(node, ast.Name):
             return self.lookup(node.id, frame)
+        if isinstance(node, ast.Call):
+            return self.call(node, frame)
         if isinstance(node, ast.JoinedStr):
             return self.fstring(node, frame)
         if isinstance(node, ast.BinOp):
@@ -444,8 +458,6 @@ class Interpreter:
             except (IndexError, KeyError, TypeError):
                 pass
             return Unknown("a subscript only known at run time")
-        if isinstance(node, ast.Call):
-            return self.call(node, frame)
         if isinstance(node, ast.Attribute):
             base = node.value
             if isinstance(base, ast.Call) and _call_name(base.func) == "get_context" and node.attr in ("bind", "connection"):
@@ -626,9 +638,12 @@ class Interpreter:
         for keyword in node.keywords:
             if keyword.arg in keywords:
                 return keyword.value
-        if position is not None and position < len(node.args) and not any(isinstance(a, ast.Starred) for a in node.args[: position + 1]):
-            return node.args[position]
-        return None
+        if position is None or position >= len(node.args):
+            return None
+        for argument in node.args[: position + 1]:
+            if isinstance(argument, ast.Starred):
+                return None  # after *args, positions are only known at run time
+        return node.args[position]
 
     def name_argument(self, node: ast.Call, frame: _Frame, position: int | None, *keywords: str, what: str = "table name") -> str | None:
         """A name argument that must be a string; anything else is recorded as unknown."""
@@ -783,7 +798,7 @@ class Interpreter:
             elements = [columns] if columns is not None else []
         expression = any(self.is_expression(element, frame) for element in elements)
         self.add(CREATE, index, node, frame, "create_index", self.flag(node, frame, None, "if_not_exists"))
-        self.indexes.append(IndexInfo(index, table, unique, partial, expression, self.span(node, frame), self.engine))
+        self.add_index(index, table, unique, partial, expression, self.span(node, frame))
 
     def is_expression(self, element: ast.expr, frame: _Frame) -> bool:
         """Whether an index element is an expression (not a plain column), as PostgreSQL sees it."""
@@ -939,7 +954,7 @@ class Interpreter:
                 unique = self.flag(expression, scope_frame, None, "unique")
                 partial = self.argument(expression, None, "postgresql_where") is not None
                 self.add(CREATE, index, expression, scope_frame, "Index")
-                self.indexes.append(IndexInfo(index, table, unique, partial, is_expression, self.span(expression, scope_frame), self.engine))
+                self.add_index(index, table, unique, partial, is_expression, self.span(expression, scope_frame))
 
     def foreign_key_target(self, target: ast.expr | None, node: ast.Call, frame: _Frame) -> None:
         if target is None:
@@ -991,12 +1006,12 @@ class Interpreter:
             return
         result = self.sql.analyze(text)
         locate = self.locator(origin, text, call, frame)
+        shared = self.shared
         for effect in result.effects:
             span = locate(effect.offset, len(effect.obj.name))
-            self.effects.append(Effect(effect.action, effect.obj, span, effect.detail, effect.guarded, self.engine))
+            self.effects.append(Effect(effect.action, shared(effect.obj), shared(span), effect.detail, effect.guarded, self.engine))
         for index in result.indexes:
-            span = locate(index.offset, len(index.table.name))
-            self.indexes.append(IndexInfo(index.index, index.table, index.unique, index.partial, index.expression, span, self.engine))
+            self.add_index(index.index, index.table, index.unique, index.partial, index.expression, locate(index.offset, len(index.table.name)))
         for problem in result.problems:
             self.unknown.append(UnknownSql(locate(problem.offset, 0), problem.reason, _excerpt(problem.text), _words(problem.text)))
 
@@ -1015,7 +1030,11 @@ class Interpreter:
             return lambda offset, length: fallback
         line_text = self.source.lines[origin.lineno - 1] if origin.lineno - 1 < len(self.source.lines) else ""
         start_column = len(line_text.encode("utf-8")[: origin.col_offset].decode("utf-8", errors="ignore")) + prefix + len(quote)
-        line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+        line_starts = [0]
+        newline = text.find("\n")
+        while newline >= 0:
+            line_starts.append(newline + 1)
+            newline = text.find("\n", newline + 1)
 
         def locate(offset: int | None, length: int) -> Span:
             if offset is None:

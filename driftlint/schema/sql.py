@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -83,8 +84,13 @@ class SqlResult:
     problems: list[SqlProblem] = field(default_factory=list)
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_statements(text: str) -> tuple[list[Node], str | None]:
-    """pglast's JSON parse tree (an order of magnitude faster than its Python objects)."""
+    """pglast's JSON parse tree (an order of magnitude faster than its Python objects).
+
+    Memoized, since revisions repeat statements (`SET LOCAL row_security = off`, refreshes,
+    grants): the trees are shared, so they are only ever read.
+    """
     from pglast import parser as pg_parser  # imported on first SQL: most revisions have none
 
     if "\x00" in text:
