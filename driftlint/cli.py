@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import importlib
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -14,8 +13,9 @@ import click
 
 import driftlint
 from driftlint.config import ConfigError
+from driftlint.report import FORMATS, build_report, default_format, use_color
 
-FORMAT_CHOICE = click.Choice(["full", "concise", "json", "github", "sarif", "gitlab", "junit"])
+FORMAT_CHOICE = click.Choice(list(FORMATS))
 LAZY_COMMANDS = {
     "verify": "driftlint.verify.command:verify",
     "fix": "driftlint.fixes.command:fix",
@@ -43,18 +43,6 @@ def fail(message: str) -> "click.exceptions.Exit":
 
 def split_codes(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(item.strip() for value in values for item in value.split(",") if item.strip())
-
-
-def default_format() -> str:
-    return "full" if sys.stdout.isatty() else "concise"
-
-
-def use_color(choice: str) -> bool:
-    if choice == "always":
-        return True
-    if choice == "never" or os.environ.get("NO_COLOR"):
-        return False
-    return sys.stdout.isatty()
 
 
 def write_output(text: str, output_file: Path | None) -> None:
@@ -136,8 +124,7 @@ def check(
     add_ignore: bool,
 ) -> None:
     """Check Alembic histories and Celery modules under PATHS (default: the current directory)."""
-    from driftlint.engine import CheckOptions, statistics as count_rules
-    from driftlint.output import RenderContext, render, rule_metadata
+    from driftlint.engine import CheckOptions
 
     options = CheckOptions(
         paths=list(paths) or [Path(".")],
@@ -168,36 +155,18 @@ def check(
             raise
         raise fail(f"internal error: {exc} (run with --debug for a traceback)") from None
     fmt = output_format or (result.settings.output_format if result.settings else None) or default_format()
-    if statistics:
-        rows = count_rules(diagnostics)
-        text = "".join(f"{n:>5}\t{code}\t{name}\n" for code, name, n in rows)
-        if fmt == "json":
-            text = json.dumps([{"code": c, "name": nm, "count": n} for c, nm, n in rows], indent=2) + "\n"
-    else:
-        context = RenderContext(
-            cwd=Path.cwd(),
-            color=use_color(color) and output_file is None,
-            tool_version=driftlint.__version__,
-            rules=rule_metadata(),
-            files_checked=result.files_read,
-        )
-        text = render(diagnostics, fmt, context)
-    write_output(text, output_file)
+    report = build_report(
+        diagnostics, result.files_read, fmt,
+        statistics=statistics, color=use_color(color) and output_file is None, quiet=quiet, to_file=output_file is not None,
+    )
+    write_output(report.text, output_file)
     if show_unknown and result.project is not None:
         for line in unknown_lines(result.project):
             click.echo(line, err=True)
-    if not quiet and fmt in ("full", "concise") and not statistics:
-        summary = _summary(diagnostics, result.files_read)
-        click.echo(summary, err=output_file is None and fmt == "concise")
+    if report.summary is not None:
+        click.echo(report.summary, err=report.summary_to_stderr)
     if diagnostics and not exit_zero:
         raise click.exceptions.Exit(1)
-
-
-def _summary(diagnostics: Sequence[Any], files: int) -> str:
-    if not diagnostics:
-        return f"All checks passed! ({files} files)"
-    noun = "finding" if len(diagnostics) == 1 else "findings"
-    return f"Found {len(diagnostics)} {noun} in {files} files."
 
 
 def unknown_lines(project: Any) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 
-from driftlint.cache import FactCache, RunCache, code_fingerprint
+from driftlint.cache import FactCache, RunCache, code_fingerprint, ensure_directory
 from driftlint.config import ConfigError, Settings, load_settings
 from driftlint.diagnostics import Diagnostic
 from driftlint.inputs import InputManifest, InputRecorder, racy, signature
@@ -177,6 +177,30 @@ def _run_check(options: CheckOptions) -> CheckResult:
         return _analyse(options, recorder)
 
 
+def reuse_unchanged(options: CheckOptions) -> CheckResult | None:
+    """The stored result of this very invocation when nothing it depended on changed, else None.
+
+    The whole of a warm run, for callers that want nothing else: no recording, no fallback.
+    Raises ConfigError like run_check for settings it cannot load.
+    """
+    if not (options.use_cache and options.reuse_result and not options.overlay):
+        return None
+    if not all(path.exists() for path in options.paths):
+        return None
+    settings = load_project_settings(options)
+    dirs = [p.resolve() for p in options.paths if p.is_dir()] or [settings.root]
+    run_cache = RunCache(_cache_dir(options, settings), _invocation(options, settings, dirs), _run_context(settings))
+    return _reused(run_cache, options, settings)
+
+
+def _reused(run_cache: RunCache, options: CheckOptions, settings: Settings) -> CheckResult | None:
+    stored = run_cache.load_unchanged()
+    if stored is None:
+        return None
+    diagnostics, files_read, environment_count = stored
+    return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
+
+
 def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout: bool = True) -> CheckResult:
     """The check itself; with a recorder, the result may be reused from (and is stored in) the
     whole-run cache, first by the stat signatures of every input, then by content digests; and
@@ -188,11 +212,16 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
     run_cache = None
     if recorder is not None and cache_dir is not None:
         recorder.ignore(os.fspath(cache_dir))
+        try:
+            # Before anything is listed: creating the folder inside the project later would
+            # change the project folder's listing, and the next run could not be reused.
+            ensure_directory(cache_dir)
+        except OSError:
+            pass  # unwritable: every write fails quietly later as well
         run_cache = RunCache(cache_dir, _invocation(options, settings, dirs), _run_context(settings))
-        stored = run_cache.load_unchanged()
-        if stored is not None:
-            diagnostics, files_read, environment_count = stored
-            return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
+        reused = _reused(run_cache, options, settings)
+        if reused is not None:
+            return reused
     layout = _unchanged_layout(run_cache, recorder) if trust_layout else None
     if layout is not None:
         environments, kinds, revision_lists = layout.environments, layout.kinds, layout.revision_lists

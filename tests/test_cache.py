@@ -444,3 +444,20 @@ def test_warm_output_is_identical_to_cold_output(repo: Path, tmp_path: Path, fmt
     uncached = invoke(repo, "check", "--no-cache", "--output-format", fmt, "--color", "never")
     assert cold.exit_code == warm.exit_code == uncached.exit_code == 1
     assert cold.output == warm.output == uncached.output
+
+
+def test_editing_a_source_file_of_driftlint_changes_the_code_fingerprint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """An editable install: the version stays, a module changes (size, mtime or inode)."""
+    package = write_tree(tmp_path / "driftlint", {"__init__.py": "", "rules/a.py": "x = 1\n"})
+    monkeypatch.setattr(driftlint, "__file__", str(package / "__init__.py"))
+    fingerprints = [code_fingerprint()]
+    module = package / "rules" / "a.py"
+    status = module.stat()
+    module.write_text("x = 2\n")  # same size
+    os.utime(module, ns=(status.st_atime_ns, status.st_mtime_ns + 1_000_000))
+    code_fingerprint.cache_clear()
+    fingerprints.append(code_fingerprint())
+    (package / "rules" / "b.py").write_text("")
+    code_fingerprint.cache_clear()
+    fingerprints.append(code_fingerprint())
+    assert len(set(fingerprints)) == 3

@@ -1,0 +1,112 @@
+"""`driftlint check` answered from the whole-run cache before the command line is even loaded.
+
+On an unchanged project a check is a stat per input and a print; importing click and the
+command definitions cost as much as that. `answer` handles only the plain invocations that
+pre-commit and CI make (paths, the output and selection options, --quiet, --exit-zero,
+--settings, --cache-dir, --baseline) when the stored result of that very invocation is still
+valid and nothing is coloured; anything else, or any doubt, returns None and the full command
+line runs, which gives the same output. The two paths share driftlint.report.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from driftlint.report import COLOR_CHOICES, FORMATS
+
+_FLAGS = {"-q": "quiet", "--quiet": "quiet", "--exit-zero": "exit_zero"}
+_VALUED = {
+    "--output-format": "output_format",
+    "--color": "color",
+    "--select": "select",
+    "--ignore": "ignore",
+    "--extend-select": "extend_select",
+    "--settings": "settings_file",
+    "--cache-dir": "cache_dir",
+    "--baseline": "baseline",
+}
+_REPEATABLE = ("select", "ignore", "extend_select")
+
+
+def parse(argv: Sequence[str]) -> dict[str, object] | None:
+    """The options of `check ...` when every argument is one this path handles, else None."""
+    if not argv or argv[0] != "check":
+        return None
+    found: dict[str, object] = {"paths": [], "select": [], "ignore": [], "extend_select": []}
+    arguments = list(argv[1:])
+    while arguments:
+        argument = arguments.pop(0)
+        if argument in _FLAGS:
+            found[_FLAGS[argument]] = True
+            continue
+        name, equals, value = argument.partition("=")
+        if name in _VALUED:
+            if not equals:
+                if not arguments:
+                    return None
+                value = arguments.pop(0)
+            key = _VALUED[name]
+            if key in _REPEATABLE:
+                found[key].append(value)  # type: ignore[attr-defined]
+            elif key in found:
+                return None  # given twice: let click decide what that means
+            else:
+                found[key] = value
+            continue
+        if argument.startswith("-") and argument != "-":
+            return None
+        found["paths"].append(argument)  # type: ignore[attr-defined]
+    return found
+
+
+def answer(argv: Sequence[str]) -> int | None:
+    """The exit code after printing the stored report, or None to run the command line."""
+    parsed = parse(argv)
+    if parsed is None:
+        return None
+    fmt = parsed.get("output_format") or os.environ.get("DRIFTLINT_OUTPUT_FORMAT") or None
+    color = str(parsed.get("color", "auto"))
+    if (fmt is not None and fmt not in FORMATS) or color not in COLOR_CHOICES:
+        return None
+    from driftlint.config import ConfigError
+    from driftlint.engine import CheckOptions, reuse_unchanged
+    from driftlint.report import build_report, default_format, use_color
+
+    if use_color(color):
+        return None  # colours are written by click, which strips them where it must
+    split = lambda values: tuple(i.strip() for v in values for i in v.split(",") if i.strip())  # noqa: E731
+    cache_dir = parsed.get("cache_dir") or os.environ.get("DRIFTLINT_CACHE_DIR") or None
+    options = CheckOptions(
+        paths=[Path(p) for p in parsed["paths"]] or [Path(".")],  # type: ignore[attr-defined]
+        cwd=Path.cwd(),
+        settings_file=Path(str(parsed["settings_file"])) if "settings_file" in parsed else None,
+        select=split(parsed["select"]),
+        ignore=split(parsed["ignore"]),
+        extend_select=split(parsed["extend_select"]),
+        cache_dir=Path(str(cache_dir)) if cache_dir else None,
+        reuse_result=True,
+    )
+    try:
+        result = reuse_unchanged(options)
+        if result is None:
+            return None
+        from driftlint.baseline import BaselineFilter
+
+        keep = BaselineFilter(Path(str(parsed["baseline"])) if "baseline" in parsed else None, options.cwd, options.paths)
+        diagnostics = keep(result)
+        if keep.stale_lines():
+            return None  # the command line prints those notes
+        chosen = fmt or (result.settings.output_format if result.settings else None) or default_format()
+        report = build_report(
+            diagnostics, result.files_read, chosen, statistics=False, color=False, quiet=bool(parsed.get("quiet")), to_file=False
+        )
+    except (ConfigError, OSError, ValueError):
+        return None  # the command line reports it
+    sys.stdout.write(report.text)
+    if report.summary is not None:
+        (sys.stderr if report.summary_to_stderr else sys.stdout).write(report.summary + "\n")
+    sys.stdout.flush()
+    return 1 if diagnostics and not parsed.get("exit_zero") else 0

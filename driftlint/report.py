@@ -1,0 +1,77 @@
+"""What `driftlint check` prints, without the command line machinery: shared by the click
+command and by the path that answers an unchanged project from the cache (driftlint.fastpath)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import driftlint
+
+FORMATS = ("full", "concise", "json", "github", "sarif", "gitlab", "junit")
+COLOR_CHOICES = ("auto", "always", "never")
+
+
+def default_format() -> str:
+    return "full" if sys.stdout.isatty() else "concise"
+
+
+def use_color(choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+@dataclass(frozen=True)
+class Report:
+    """The findings as text, the summary line and where it goes (None: no summary)."""
+
+    text: str
+    summary: str | None
+    summary_to_stderr: bool
+
+
+def build_report(
+    diagnostics: Sequence[Any],
+    files_read: int,
+    fmt: str,
+    *,
+    statistics: bool,
+    color: bool,
+    quiet: bool,
+    to_file: bool,
+) -> Report:
+    from driftlint.engine import statistics as count_rules
+    from driftlint.output import RenderContext, render, rule_metadata
+
+    if statistics:
+        rows = count_rules(diagnostics)
+        text = "".join(f"{n:>5}\t{code}\t{name}\n" for code, name, n in rows)
+        if fmt == "json":
+            text = json.dumps([{"code": c, "name": nm, "count": n} for c, nm, n in rows], indent=2) + "\n"
+    else:
+        context = RenderContext(
+            cwd=Path.cwd(),
+            color=color,
+            tool_version=driftlint.__version__,
+            rules=rule_metadata(),
+            files_checked=files_read,
+        )
+        text = render(diagnostics, fmt, context)
+    summary = None
+    if not quiet and fmt in ("full", "concise") and not statistics:
+        summary = summary_line(diagnostics, files_read)
+    return Report(text, summary, summary_to_stderr=not to_file and fmt == "concise")
+
+
+def summary_line(diagnostics: Sequence[Any], files: int) -> str:
+    if not diagnostics:
+        return f"All checks passed! ({files} files)"
+    noun = "finding" if len(diagnostics) == 1 else "findings"
+    return f"Found {len(diagnostics)} {noun} in {files} files."

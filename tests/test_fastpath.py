@@ -1,0 +1,149 @@
+"""A plain `driftlint check` on an unchanged project is answered before the command line loads,
+with exactly the output, streams and exit code the command line gives."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import driftlint
+import driftlint.inputs as inputs
+from driftlint.__main__ import main
+from driftlint.fastpath import answer, parse
+
+from .conftest import write_tree
+
+TWO_HEADS = {
+    "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
+    "migrations/env.py": "",
+    "migrations/versions/a1.py": 'revision = "a1"\ndown_revision = None\n',
+    "migrations/versions/b1.py": 'revision = "b1"\ndown_revision = "a1"\n',
+    "migrations/versions/c1.py": 'revision = "c1"\ndown_revision = "a1"\n',
+    "app/tasks.py": "def work():\n    return 1\n",
+}
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = write_tree(tmp_path / "repo", TWO_HEADS)
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("DRIFTLINT_CACHE_DIR", raising=False)
+    monkeypatch.delenv("DRIFTLINT_OUTPUT_FORMAT", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    # Files written a moment ago are never trusted by their signatures (see driftlint.inputs).
+    monkeypatch.setattr(inputs, "RACY_WINDOW_NS", -(10**18))
+    return root
+
+
+def run_main(argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["driftlint", *argv])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    out, err = capsys.readouterr()
+    code = exited.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check"],
+        ["check", ".", "--output-format", "concise"],
+        ["check", "--output-format=json", "--exit-zero"],
+        ["check", "-q", "--select", "DL1", "--select", "DL2,DL3", "--ignore=DL102"],
+        ["check", "migrations/versions/c1.py", "--output-format", "github"],
+        ["check", "--output-format", "sarif", "--color", "never"],
+        ["check", "--output-format", "junit", "--quiet"],
+        ["check", "--output-format", "gitlab", "--extend-select", "DL001"],
+        ["check", "--output-format", "full", "--color", "never"],
+    ],
+    ids=lambda argv: " ".join(argv),
+)
+def test_a_second_run_is_answered_before_the_command_line_with_the_same_output(
+    repo: Path, argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    first = run_main(argv, capsys, monkeypatch)
+    assert first[0] == (0 if "--exit-zero" in argv else 1)
+    # The command line is out of reach now: only the fast path can answer.
+    monkeypatch.setitem(sys.modules, "driftlint.cli", None)
+    second = run_main(argv, capsys, monkeypatch)
+    assert second == first
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "--color", "always"],
+        ["check", "--statistics"],
+        ["check", "-o", "report.txt"],
+        ["check", "--no-cache"],
+        ["check", "--show-unknown"],
+        ["check", "--output-format", "yaml"],
+        ["check", "--fix"],
+        ["graph"],
+        ["check", "--select"],
+        ["check", "--cache-dir", "a", "--cache-dir", "b"],
+    ],
+    ids=lambda argv: " ".join(argv),
+)
+def test_everything_else_goes_to_the_command_line(
+    repo: Path, argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    run_main(["check"], capsys, monkeypatch)
+    assert answer(argv) is None
+
+
+def test_a_changed_file_goes_to_the_command_line(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    run_main(["check"], capsys, monkeypatch)
+    assert answer(["check"]) == 1
+    (repo / "migrations/versions/d1.py").write_text('revision = "d1"\ndown_revision = ("b1", "c1")\n')
+    assert answer(["check"]) is None
+    capsys.readouterr()  # what the first answer printed
+    code, out, _err = run_main(["check"], capsys, monkeypatch)
+    assert (code, out) == (0, "")
+
+
+def test_the_environment_chooses_the_format_and_the_cache_like_the_options_do(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("DRIFTLINT_OUTPUT_FORMAT", "json")
+    monkeypatch.setenv("DRIFTLINT_CACHE_DIR", str(tmp_path / "env-cache"))
+    first = run_main(["check"], capsys, monkeypatch)
+    assert first[1].startswith("[")
+    assert list((tmp_path / "env-cache").glob("run-*.pickle"))
+    monkeypatch.setitem(sys.modules, "driftlint.cli", None)
+    assert run_main(["check"], capsys, monkeypatch) == first
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["check"], {"paths": []}),
+        (["check", "a", "b", "-q", "--exit-zero"], {"paths": ["a", "b"], "quiet": True, "exit_zero": True}),
+        (["check", "--output-format=json", "--select", "DL1"], {"output_format": "json", "select": ["DL1"]}),
+        (["check", "--settings", "x.toml", "--baseline=b.json"], {"settings_file": "x.toml", "baseline": "b.json"}),
+        (["check", "-"], {"paths": ["-"]}),
+    ],
+)
+def test_parse_reads_the_plain_forms(argv: list[str], expected: dict[str, Any]):
+    parsed = parse(argv)
+    assert parsed is not None
+    assert {k: v for k, v in parsed.items() if v not in ([], None)} == {k: v for k, v in expected.items() if v != []}
+
+
+def test_the_installed_program_answers_a_second_run_identically(tmp_path: Path):
+    """End to end, as pre-commit runs it: two processes, the second one from the cache."""
+    root = write_tree(tmp_path / "repo", TWO_HEADS)
+    time.sleep(2.1)  # past the racy window of the files just written
+    env = {**os.environ, "PYTHONPATH": str(Path(driftlint.__file__).parent.parent)}
+    env.pop("DRIFTLINT_CACHE_DIR", None)
+    command = [sys.executable, "-m", "driftlint", "check", "--output-format", "concise"]
+    runs = [subprocess.run(command, cwd=root, env=env, capture_output=True, text=True) for _ in range(3)]
+    assert runs[0].returncode == 1 and "DL101" in runs[0].stdout
+    assert [(r.returncode, r.stdout, r.stderr) for r in runs[1:]] == [(runs[0].returncode, runs[0].stdout, runs[0].stderr)] * 2
