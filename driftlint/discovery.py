@@ -156,6 +156,9 @@ def _walk_once(top: Path, follow_links: bool, visited: set[tuple[int, int]]) -> 
             dirs[:] = []
             continue
         visited.add(key)
+        # Bytecode folders hold nothing driftlint reads, and every Alembic command rewrites them:
+        # listing them would make each such run look like a change to the project.
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
         yield root_path, dirs, files
 
 
