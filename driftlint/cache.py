@@ -179,11 +179,16 @@ class FactCache:
         """Remember new facts; `blob` is their pickled form when a worker already made it."""
         self._added[str(path)] = (kind, digest, facts, blob)
 
-    def save(self) -> None:
+    @property
+    def pending(self) -> bool:
+        """Whether this run extracted anything, so that the pack must be written."""
+        return bool(self._added)
+
+    def save(self) -> bool:
         """Write the pack when this run extracted anything. Entries of files this run did not read
-        are kept while those files exist (another invocation may check them)."""
+        are kept while those files exist (another invocation may check them). True when done."""
         if not self._added:
-            return
+            return True
         entries = {p: e for p, e in self._entries().items() if p not in self._used and p not in self._added and os.path.exists(p)}
         entries.update(self._used)
         for path, (kind, digest, facts, blob) in self._added.items():
@@ -194,6 +199,7 @@ class FactCache:
                     continue
             entries[path] = (kind, digest, blob)
         write_entry(self.directory, self.name, (self.salt, entries))
+        return True
 
 
 class RunCache:

@@ -11,8 +11,9 @@ import signal
 import stat
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from driftlint.cache import FactCache, RunCache, code_fingerprint, ensure_directory
 from driftlint.config import ConfigError, Settings, load_settings
@@ -250,13 +251,21 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
             return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
     cache = FactCache(cache_dir, settings.fingerprint(), settings.root) if cache_dir is not None else None
     try:
-        facts = read_all(kinds, settings, cache, options.jobs, options.overlay, contents)
+        facts = read_all(kinds, settings, cache, options.jobs, options.overlay, contents, save=False)
     except _ChangedWhileChecked:
         # A file reused by its signature changed after all (an edit during the run): start over,
         # reading everything; the recorded signatures then end this run's reuse next time too.
         if cache is not None:
             cache.save()
         return _analyse(options, recorder, trust_layout=False)
+    saver = None
+    if cache is not None and cache.pending:
+        # Writing the pack (pickling what the parent extracted, checksumming, writing) overlaps
+        # the rules when a second CPU is there; the child is always waited for.
+        if _workers(options.jobs) > 1 and len(facts) >= PARALLEL_THRESHOLD:
+            saver = _Child.start(cache.save)
+        if saver is None:
+            cache.save()
     # Only now: a reused result needs no rule class (the selection is a function of the settings
     # in its key), and importing the rules costs as much as extracting a few hundred files.
     rules = selected_rules(settings)
@@ -268,13 +277,10 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
         scripts = [facts[p] for p in revision_files if p in facts]
         project.environments.append(EnvironmentAnalysis(env, scripts, RevisionGraph(scripts)))
 
-    diagnostics: list[Diagnostic] = []
-    for rule_class in rules:
-        rule = rule_class()
-        try:
-            diagnostics.extend(rule.check(project))
-        except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
-            raise InternalError(f"rule {rule.code} ({rule.name}) failed: {type(exc).__name__}: {exc}") from exc
+    parallel = _workers(options.jobs) > 1 and len(facts) >= PARALLEL_THRESHOLD
+    diagnostics = _check_rules(rules, project, recorder, parallel)
+    if saver is not None and saver.collect() is not True and cache is not None:
+        cache.save()  # the child could not write the pack: write it here
 
     diagnostics = apply_suppressions(diagnostics, project, {r.code for r in rules})
     diagnostics = apply_per_file_ignores(diagnostics, settings, project)
@@ -600,6 +606,7 @@ def read_all(
     jobs: int | None,
     overlay: dict[Path, bytes | None] | None = None,
     contents: dict[Path, FileContent] | None = None,
+    save: bool = True,
 ) -> dict[Path, FileFacts]:
     if contents is None:
         contents = read_contents(kinds, overlay)
@@ -632,7 +639,7 @@ def read_all(
         # Sorted path order whatever came from the cache: rules see the files in the same order
         # on every run.
         facts = {path: facts[path] for path in contents}
-    if cache:
+    if cache and save:
         cache.save()
     return facts
 
@@ -654,7 +661,7 @@ def _extract_many(
     and modules. A child that fails or cannot be started costs only time: its share is
     extracted here. Without fork (Windows), extraction is serial.
     """
-    workers = jobs if jobs is not None else _available_cpus()
+    workers = _workers(jobs)
     if workers <= 1 or len(todo) < PARALLEL_THRESHOLD or not hasattr(os, "fork"):
         return [(facts, None) for facts in _extract_batch(todo, settings)]
     from driftlint.extractors import extractors_for
@@ -662,13 +669,13 @@ def _extract_many(
     for kind in {item[1] for item in todo}:
         extractors_for(kind)  # imported once, before forking, instead of once per process
     shares = [todo[i::workers] for i in range(workers)]
-    children = [_Child.start(share, settings) for share in shares[1:]]
+    children = [_Child.start(partial(_extract_pickled, share, settings)) for share in shares[1:]]
     try:
         own = [(facts, None) for facts in _extract_batch(shares[0], settings)]
         results: list[list[tuple[FileFacts, bytes | None]]] = [own]
         for share, child in zip(shares[1:], children):
             blobs = child.collect() if child is not None else None
-            if blobs is None or len(blobs) != len(share):
+            if not isinstance(blobs, list) or len(blobs) != len(share):
                 results.append([(facts, None) for facts in _extract_batch(share, settings)])
             else:
                 results.append([(pickle.loads(blob), blob) for blob in blobs])
@@ -684,6 +691,10 @@ def _extract_many(
     return ordered
 
 
+def _workers(jobs: int | None) -> int:
+    return jobs if jobs is not None else _available_cpus()
+
+
 def _available_cpus() -> int:
     try:
         count = len(os.sched_getaffinity(0))
@@ -692,16 +703,77 @@ def _available_cpus() -> int:
     return min(count, 8)
 
 
+# Rule families checked in a child process when a second CPU is there: the Celery task index
+# and its rules cost about what all the others cost together.
+CHILD_FAMILIES = ("DL3", "DL4")
+
+
+def _check_rules(
+    rules: list[type[Rule]], project: Project, recorder: InputRecorder | None, parallel: bool
+) -> list[Diagnostic]:
+    """Every selected rule's findings. With `parallel`, the CHILD_FAMILIES rules run in a forked
+    child meanwhile; what the child looked at on disk joins this run's recording. A child that
+    fails costs only time: its rules run here, and a rule's own error is raised here."""
+    offloaded = [r for r in rules if r.code.startswith(CHILD_FAMILIES)] if parallel else []
+    child = _Child.start(partial(_rules_in_child, offloaded, project, recorder)) if offloaded else None
+    if child is None:
+        offloaded = []
+    try:
+        diagnostics = _run_rules([r for r in rules if r not in offloaded], project)
+        if child is not None:
+            outcome = child.collect()
+            if outcome is None:
+                diagnostics.extend(_run_rules(offloaded, project))
+            else:
+                found, seen = outcome
+                diagnostics.extend(found)
+                if recorder is not None:
+                    for (path, how), sig in seen:
+                        recorder.note(path, how, sig)
+    finally:
+        if child is not None:
+            child.abandon()
+    return diagnostics
+
+
+def _rules_in_child(
+    rules: list[type[Rule]], project: Project, recorder: InputRecorder | None
+) -> tuple[list[Diagnostic], list[tuple[tuple[str, str], Any]]]:
+    before = set(recorder.seen) if recorder is not None else set()
+    found = _run_rules(rules, project)
+    seen = [(key, sig) for key, sig in recorder.seen.items() if key not in before] if recorder is not None else []
+    return found, seen
+
+
+def _run_rules(rules: list[type[Rule]], project: Project) -> list[Diagnostic]:
+    diagnostics: list[Diagnostic] = []
+    for rule_class in rules:
+        rule = rule_class()
+        try:
+            diagnostics.extend(rule.check(project))
+        except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+            raise InternalError(f"rule {rule.code} ({rule.name}) failed: {type(exc).__name__}: {exc}") from exc
+    return diagnostics
+
+
+def _extract_pickled(share: list[tuple[Path, str, bytes, str]], settings: Settings) -> list[bytes]:
+    """In a child: each file's facts, pickled there (the parent keeps the bytes for the cache)."""
+    return [pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL) for facts in _extract_batch(share, settings)]
+
+
 class _Child:
-    """A forked process extracting one share of the files, sending their pickled facts on a pipe."""
+    """A forked process doing one piece of a check and sending its picklable result on a pipe."""
 
     def __init__(self, pid: int, pipe: int) -> None:
         self.pid = pid
         self.pipe: int | None = pipe
 
     @classmethod
-    def start(cls, share: list[tuple[Path, str, bytes, str]], settings: Settings) -> "_Child | None":
-        """None when no child can be started (then the parent extracts that share itself)."""
+    def start(cls, work: "Callable[[], Any]") -> "_Child | None":
+        """Run `work` in a child; None when no child can be started (the caller then does the
+        work itself)."""
+        if not hasattr(os, "fork"):
+            return None
         try:
             read_end, write_end = os.pipe()
         except OSError:
@@ -712,12 +784,11 @@ class _Child:
             os.close(read_end)
             os.close(write_end)
             return None
-        if pid == 0:  # the child: extract, send, and leave without running the parent's exit handlers
+        if pid == 0:  # the child: work, send, and leave without running the parent's exit handlers
             status = 1
             try:
                 os.close(read_end)
-                blobs = [pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL) for facts in _extract_batch(share, settings)]
-                view = memoryview(pickle.dumps(blobs, protocol=pickle.HIGHEST_PROTOCOL))
+                view = memoryview(pickle.dumps(work(), protocol=pickle.HIGHEST_PROTOCOL))
                 while view:
                     view = view[os.write(write_end, view) :]
                 status = 0
@@ -726,8 +797,8 @@ class _Child:
         os.close(write_end)
         return cls(pid, read_end)
 
-    def collect(self) -> list[bytes] | None:
-        """The child's pickled facts, one per file of its share; None when it failed."""
+    def collect(self) -> Any:
+        """The child's result; None when it failed."""
         assert self.pipe is not None
         chunks = []
         try:
@@ -741,10 +812,9 @@ class _Child:
         if status != 0:
             return None
         try:
-            blobs = pickle.loads(b"".join(chunks))
-        except Exception:  # noqa: BLE001 - a truncated message: extract that share here instead
+            return pickle.loads(b"".join(chunks))
+        except Exception:  # noqa: BLE001 - a truncated message: the caller does that work itself
             return None
-        return blobs if isinstance(blobs, list) else None
 
     def abandon(self) -> None:
         """Stop and reap a child that was not collected."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -115,3 +116,80 @@ def test_an_interrupted_parent_leaves_no_child_behind(tmp_path: Path, monkeypatc
         run(root, 3)
     with pytest.raises(ChildProcessError):
         os.waitpid(-1, os.WNOHANG)
+
+
+def run_cached(root: Path, cache: Path, jobs: int) -> CheckResult:
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        return run_check(CheckOptions(paths=[Path(".")], cwd=root, cache_dir=cache, reuse_result=True, jobs=jobs))
+    finally:
+        os.chdir(previous)
+
+
+def celery_rule(code: str) -> Any:
+    from driftlint.rule import all_rules
+
+    return next(r for r in all_rules() if r.code == code)
+
+
+@pytest.mark.usefixtures("parallel_always")
+def test_rules_in_a_child_report_what_they_report_here(tmp_path: Path):
+    root = mixed_repo(tmp_path / "repo")
+    serial = run(root, 1)
+    assert any(d.code.startswith(engine.CHILD_FAMILIES) for d in serial.diagnostics), "the child has findings to send"
+    assert run(root, 2).diagnostics == serial.diagnostics
+
+
+@pytest.mark.usefixtures("parallel_always")
+def test_a_rule_failing_in_the_child_fails_the_check_with_its_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    root = mixed_repo(tmp_path / "repo")
+    rule = celery_rule("DL302")
+
+    def broken(self: Any, project: Any) -> Any:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(rule, "check", broken)
+    with pytest.raises(engine.InternalError, match="DL302"):
+        run(root, 2)
+
+
+@pytest.mark.usefixtures("parallel_always")
+def test_what_rules_in_the_child_look_at_is_an_input_of_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A path only a child's rule stats joins the stored manifest, so its change ends the reuse."""
+    import driftlint.inputs as inputs
+    from driftlint.cache import read_entry
+
+    monkeypatch.setattr(inputs, "RACY_WINDOW_NS", -(10**18))
+    root = mixed_repo(tmp_path / "repo")
+    marker = tmp_path / "elsewhere" / "registry.txt"  # outside the project: no walk lists its folder
+    marker.parent.mkdir()
+    rule = celery_rule("DL302")
+    original = rule.check
+
+    def looking(self: Any, project: Any) -> Any:
+        found = list(original(self, project))
+        return found if marker.exists() else found[:0]
+
+    monkeypatch.setattr(rule, "check", looking)
+    run_cached(root, tmp_path / "cache", 2)
+    (entry,) = (tmp_path / "cache").glob("run-*.pickle")
+    manifest = read_entry(entry)[3]
+    assert (str(marker), "stat", errno.ENOENT) in manifest.entries
+    assert run_cached(root, tmp_path / "cache", 2).project is None, "nothing changed: reused"
+    marker.write_text("")
+    assert not manifest.unchanged()
+
+
+@pytest.mark.usefixtures("parallel_always")
+def test_the_pack_written_by_a_child_serves_the_next_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    root = mixed_repo(tmp_path / "repo")
+    cache = tmp_path / "cache"
+    first = run_cached(root, cache, 2)
+    extracted: list[str] = []
+    original = engine.extract_facts
+    monkeypatch.setattr(engine, "extract_facts", lambda path, *a: extracted.append(path.name) or original(path, *a))
+    (root / "app" / "extra.py").write_text("x = 1\n")
+    second = run_cached(root, cache, 2)
+    assert extracted == ["extra.py"]
+    assert second.diagnostics == first.diagnostics
