@@ -85,7 +85,7 @@ def cli() -> None:
 @click.option("--no-cache", is_flag=True, help="Read every file afresh and do not write the cache.")
 @click.option("--cache-dir", type=click.Path(path_type=Path), envvar="DRIFTLINT_CACHE_DIR",
               help="Cache folder [default: .driftlint_cache at the project root; env DRIFTLINT_CACHE_DIR].")
-@click.option("--jobs", type=click.IntRange(min=1), help="Worker processes for reading files [default: CPU count].")
+@click.option("--jobs", type=click.IntRange(min=1), help="Processes that read files and check rules (1: this one alone) [default: the CPUs available, at most 8].")
 @click.option("--show-unknown", is_flag=True, help="Also list SQL and Celery constructs driftlint could not resolve.")
 @click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
 @click.option("--base", "base_ref", metavar="REF",
