@@ -1,7 +1,8 @@
 """The `driftlint` program (console script and `python -m driftlint`).
 
-A plain `driftlint check` on an unchanged project is answered from the cache before click and
-the command definitions are imported (driftlint.fastpath); everything else runs driftlint.cli.
+A plain `driftlint check` on an unchanged project is answered before click and the command
+definitions are imported: by a stored snapshot of its output (driftlint.snapshot), else from the
+whole-run cache (driftlint.fastpath); everything else runs driftlint.cli.
 """
 
 from __future__ import annotations
@@ -13,14 +14,24 @@ import sys
 def main() -> None:
     # One command, then exit: see driftlint.cli.main for why the cycle collector stays off.
     gc.disable()
-    from driftlint.fastpath import answer
+    argv = sys.argv[1:]
+    from driftlint import snapshot
 
-    code = answer(sys.argv[1:])
+    code = snapshot.answer(argv)
     if code is not None:
         sys.exit(code)
-    from driftlint.cli import main as command_line
+    snapshot.program_argv = argv
+    try:
+        from driftlint.fastpath import answer
 
-    command_line()
+        code = answer(argv)
+        if code is not None:
+            sys.exit(code)
+        from driftlint.cli import main as command_line
+
+        command_line()
+    finally:
+        snapshot.program_argv = None
 
 
 if __name__ == "__main__":

@@ -219,6 +219,7 @@ class RunCache:
         self.layout_name = scope_name("layout", *scope)
         self.context = context
         self._entry: Any = None
+        self.manifest: Any = None  # the manifest load_unchanged found still true
 
     def _stored(self) -> tuple[str, str, Any, Any] | None:
         if self._entry is None:
@@ -234,6 +235,7 @@ class RunCache:
         stored = self._stored()
         if stored is None or not isinstance(stored[3], InputManifest) or not stored[3].unchanged():
             return None
+        self.manifest = stored[3]
         return stored[2]
 
     def load_layout(self) -> Any:

@@ -13,7 +13,7 @@ import click
 
 import driftlint
 from driftlint.config import ConfigError
-from driftlint.report import FORMATS, build_report, default_format, use_color
+from driftlint.report import FORMATS, build_report, default_format, remember, use_color
 
 FORMAT_CHOICE = click.Choice(list(FORMATS))
 LAZY_COMMANDS = {
@@ -165,8 +165,12 @@ def check(
             click.echo(line, err=True)
     if report.summary is not None:
         click.echo(report.summary, err=report.summary_to_stderr)
-    if diagnostics and not exit_zero:
-        raise click.exceptions.Exit(1)
+    code = 1 if diagnostics and not exit_zero else 0
+    from driftlint import snapshot
+
+    remember(snapshot.program_argv, result, report, code, baseline=bool(baseline_file or (result.settings and result.settings.baseline)))
+    if code:
+        raise click.exceptions.Exit(code)
 
 
 def unknown_lines(project: Any) -> list[str]:

@@ -64,6 +64,10 @@ class CheckResult:
     files_read: int = 0
     environments: int = 0
     settings: Settings | None = None
+    # When the result is stored in (or came from) the whole-run cache under a trustworthy
+    # manifest: that manifest and the cache folder (driftlint.snapshot keeps a first tier there).
+    manifest: InputManifest | None = None
+    cache_dir: Path | None = None
 
 
 def load_project_settings(options: CheckOptions) -> Settings:
@@ -199,7 +203,10 @@ def _reused(run_cache: RunCache, options: CheckOptions, settings: Settings) -> C
     if stored is None:
         return None
     diagnostics, files_read, environment_count = stored
-    return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
+    return CheckResult(
+        _only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings,
+        manifest=run_cache.manifest, cache_dir=run_cache.directory,
+    )
 
 
 def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout: bool = True) -> CheckResult:
@@ -290,7 +297,13 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
     if run_cache is not None:
         assert recorder is not None
         layout = _layout(recorder, structure, environments, kinds, revision_lists, contents)
-        run_cache.store(key, (ordered, len(facts), len(environments)), recorder.manifest(), layout)
+        manifest = recorder.manifest()
+        run_cache.store(key, (ordered, len(facts), len(environments)), manifest, layout)
+        if manifest.trustworthy():
+            return CheckResult(
+                _only_file_arguments(ordered, options), project, len(facts), len(environments), settings,
+                manifest=manifest, cache_dir=run_cache.directory,
+            )
     return CheckResult(_only_file_arguments(ordered, options), project, len(facts), len(environments), settings)
 
 

@@ -73,7 +73,7 @@ def answer(argv: Sequence[str]) -> int | None:
         return None
     from driftlint.config import ConfigError
     from driftlint.engine import CheckOptions, reuse_unchanged
-    from driftlint.report import build_report, default_format, use_color
+    from driftlint.report import build_report, default_format, remember, use_color
 
     if use_color(color):
         return None  # colours are written by click, which strips them where it must
@@ -109,4 +109,7 @@ def answer(argv: Sequence[str]) -> int | None:
     if report.summary is not None:
         (sys.stderr if report.summary_to_stderr else sys.stdout).write(report.summary + "\n")
     sys.stdout.flush()
-    return 1 if diagnostics and not parsed.get("exit_zero") else 0
+    code = 1 if diagnostics and not parsed.get("exit_zero") else 0
+    baseline = "baseline" in parsed or bool(result.settings and result.settings.baseline)
+    remember(list(argv), result, report, code, baseline)
+    return code

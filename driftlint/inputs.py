@@ -78,22 +78,9 @@ class InputManifest:
 
     def unchanged(self) -> bool:
         """Whether every recorded path still has the signature the run saw."""
-        # signature() inlined: thousands of entries, and this loop is most of a warm run.
-        stat_path, lstat_path = _stat, _lstat
-        for path, how, sig in self.entries:
-            try:
-                status = lstat_path(path) if how == "lstat" else stat_path(path)
-            except OSError as exc:
-                if sig != (exc.errno or -1):
-                    return False
-                continue
-            if how == "read" or how == "list":
-                now = (status.st_mode, status.st_ino, status.st_dev, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
-            else:
-                now = (status.st_mode, status.st_ino, status.st_dev, 0, 0, 0)
-            if now != sig:
-                return False
-        return True
+        from driftlint.snapshot import unchanged
+
+        return unchanged(self.entries)
 
 
 class InputRecorder:

@@ -75,3 +75,25 @@ def summary_line(diagnostics: Sequence[Any], files: int) -> str:
         return f"All checks passed! ({files} files)"
     noun = "finding" if len(diagnostics) == 1 else "findings"
     return f"Found {len(diagnostics)} {noun} in {files} files."
+
+
+def remember(argv: Sequence[str] | None, result: Any, report: Report, code: int, baseline: bool) -> None:
+    """Keep what a plain check printed as the first tier of the next identical run
+    (driftlint.snapshot). `argv` is None when driftlint does not run as the program (tests
+    invoking the command in-process); `baseline`: a baseline filtered the findings (its file is
+    read after the check, so no manifest covers it)."""
+    from driftlint.fastpath import parse
+
+    if argv is None or baseline or result.manifest is None or result.cache_dir is None or parse(argv) is None:
+        return
+    if sys.stdout.isatty() or use_color(str(parse(argv).get("color", "auto"))):  # type: ignore[union-attr]
+        return
+    out, err = report.text, ""
+    if report.summary is not None:
+        if report.summary_to_stderr:
+            err = report.summary + "\n"
+        else:
+            out += report.summary + "\n"
+    from driftlint.snapshot import store
+
+    store(argv, os.fspath(result.cache_dir), result.manifest.entries, out, err, code)

@@ -14,6 +14,7 @@ import pytest
 
 import driftlint
 import driftlint.inputs as inputs
+from driftlint import snapshot
 from driftlint.__main__ import main
 from driftlint.fastpath import answer, parse
 
@@ -70,10 +71,13 @@ def test_a_second_run_is_answered_before_the_command_line_with_the_same_output(
 ):
     first = run_main(argv, capsys, monkeypatch)
     assert first[0] == (0 if "--exit-zero" in argv else 1)
-    # The command line is out of reach now: only the fast path can answer.
+    # The command line is out of reach now, and no snapshot is stored: only the fast path can answer.
     monkeypatch.setitem(sys.modules, "driftlint.cli", None)
+    stored = repo / ".driftlint_cache" / snapshot.FILE_NAME
+    stored.unlink(missing_ok=True)
     second = run_main(argv, capsys, monkeypatch)
     assert second == first
+    assert stored.is_file(), "the fast path leaves a snapshot for next time"
 
 
 @pytest.mark.parametrize(
@@ -117,6 +121,7 @@ def test_the_environment_chooses_the_format_and_the_cache_like_the_options_do(
     first = run_main(["check"], capsys, monkeypatch)
     assert first[1].startswith("[")
     assert list((tmp_path / "env-cache").glob("run-*.pickle"))
+    (tmp_path / "env-cache" / snapshot.FILE_NAME).unlink()
     monkeypatch.setitem(sys.modules, "driftlint.cli", None)
     assert run_main(["check"], capsys, monkeypatch) == first
 
@@ -147,3 +152,96 @@ def test_the_installed_program_answers_a_second_run_identically(tmp_path: Path):
     runs = [subprocess.run(command, cwd=root, env=env, capture_output=True, text=True) for _ in range(3)]
     assert runs[0].returncode == 1 and "DL101" in runs[0].stdout
     assert [(r.returncode, r.stdout, r.stderr) for r in runs[1:]] == [(runs[0].returncode, runs[0].stdout, runs[0].stderr)] * 2
+
+
+# -- the first tier: a stored snapshot of the output ------------------------------------------------
+
+
+def unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only driftlint.snapshot can answer now: the second tier and the command line are gone."""
+    monkeypatch.setitem(sys.modules, "driftlint.fastpath", None)
+    monkeypatch.setitem(sys.modules, "driftlint.cli", None)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check"],
+        ["check", "--output-format", "json", "--exit-zero"],
+        ["check", "--output-format", "full", "--color", "never"],
+        ["check", "-q", "--select", "DL1"],
+    ],
+    ids=lambda argv: " ".join(argv),
+)
+def test_a_third_identical_run_is_answered_by_the_snapshot_alone(
+    repo: Path, argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    first = run_main(argv, capsys, monkeypatch)  # the command line: stores the result and a snapshot
+    assert (repo / ".driftlint_cache" / snapshot.FILE_NAME).is_file()
+    unreachable(monkeypatch)
+    assert run_main(argv, capsys, monkeypatch) == first
+
+
+def test_the_snapshot_is_keyed_by_the_invocation(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    run_main(["check"], capsys, monkeypatch)
+    assert snapshot.answer(["check", "--output-format", "json"]) is None
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snapshot.answer(["check"]) is None
+    monkeypatch.delenv("NO_COLOR")
+    assert snapshot.answer(["check"]) == 1
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda repo: (repo / "migrations/versions/d1.py").write_text('revision = "d1"\ndown_revision = ("b1", "c1")\n'),
+        lambda repo: (repo / "migrations/versions/c1.py").write_text('revision = "c1"\ndown_revision = "b1"\n'),
+        lambda repo: (repo / "driftlint.toml").write_text('ignore = ["DL101"]\n'),
+    ],
+    ids=["new-revision", "edited-revision", "new-settings"],
+)
+def test_any_change_ends_the_snapshot(repo: Path, change: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    run_main(["check"], capsys, monkeypatch)
+    change(repo)
+    assert snapshot.answer(["check"]) is None
+    code, out, _err = run_main(["check"], capsys, monkeypatch)
+    assert (code, out) == (0, "")
+
+
+def test_a_change_to_driftlint_itself_ends_the_snapshot(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    module = write_tree(tmp_path / "code", {"rule.py": "x = 1\n"}) / "rule.py"
+    real = snapshot._code_entries
+    monkeypatch.setattr(snapshot, "_code_entries", lambda: [*real(), snapshot._entry(str(module), "read")])
+    run_main(["check"], capsys, monkeypatch)
+    assert snapshot.answer(["check"]) == 1
+    capsys.readouterr()
+    module.write_text("x = 22\n")
+    assert snapshot.answer(["check"]) is None
+
+
+def test_no_snapshot_under_a_baseline_a_terminal_or_an_in_process_run(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    from click.testing import CliRunner
+
+    from driftlint.cli import cli
+
+    stored = repo / ".driftlint_cache" / snapshot.FILE_NAME
+    assert CliRunner().invoke(cli, ["check"]).exit_code == 1
+    assert not stored.exists(), "tests invoking the command in-process leave no snapshot"
+    run_main(["check", "--write-baseline", "baseline.json"], capsys, monkeypatch)
+    run_main(["check", "--baseline", "baseline.json"], capsys, monkeypatch)
+    assert not stored.exists(), "a baseline is read after the check: no manifest covers it"
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert snapshot.answer(["check"]) is None
+
+
+@pytest.mark.parametrize("garbage", [b"", b"\x00garbage", b"\xe3" * 50])
+def test_a_damaged_snapshot_file_is_a_miss(repo: Path, garbage: bytes, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    first = run_main(["check"], capsys, monkeypatch)
+    (repo / ".driftlint_cache" / snapshot.FILE_NAME).write_bytes(garbage)
+    assert snapshot.answer(["check"]) is None
+    assert run_main(["check"], capsys, monkeypatch) == first

@@ -1,0 +1,157 @@
+"""A warm `driftlint check` answered by a few stat calls and a print, importing nothing but `os`.
+
+The first tier of a warm run (`driftlint.__main__` asks it before anything else). After a plain
+check whose output went to a pipe (pre-commit, CI), the command line stores here what it printed
+and exited with, keyed by the exact invocation (arguments, working directory, the environment
+variables driftlint reads, the interpreter and driftlint's version), together with the stat
+signatures of every path the check depended on (its InputManifest) and of driftlint's own
+source files. The next identical invocation compares those signatures and, when all match,
+prints the same bytes: the answer cannot differ, because nothing it was computed from did.
+
+It only looks where it can without reading the settings: the folder `--cache-dir` names, else
+DRIFTLINT_CACHE_DIR, else `.driftlint_cache` in the working directory. Any miss, any doubt,
+returns None and the next tier (driftlint.fastpath, then the command line) answers.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import sys
+from typing import Any, Sequence
+
+FORMAT = 1
+FILE_NAME = "snapshots.marshal"
+KEEP = 8  # invocations remembered per cache folder (pre-commit hooks with other arguments)
+ENVIRONMENT = ("DRIFTLINT_OUTPUT_FORMAT", "DRIFTLINT_CACHE_DIR", "NO_COLOR")
+# The arguments driftlint runs with as a program (set by driftlint.__main__); None when the
+# command is invoked in-process, e.g. by tests, whose output must not become a snapshot.
+program_argv: list[str] | None = None
+
+
+def unchanged(entries: Sequence[tuple[str, str, Any]]) -> bool:
+    """Whether every (path, how, signature) still holds; see driftlint.inputs.signature."""
+    stat_path, lstat_path = os.stat, os.lstat
+    for path, how, sig in entries:
+        try:
+            status = lstat_path(path) if how == "lstat" else stat_path(path)
+        except OSError as exc:
+            if sig != (exc.errno or -1):
+                return False
+            continue
+        if how == "read" or how == "list":
+            now = (status.st_mode, status.st_ino, status.st_dev, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
+        else:
+            now = (status.st_mode, status.st_ino, status.st_dev, 0, 0, 0)
+        if now != sig:
+            return False
+    return True
+
+
+def invocation(argv: Sequence[str]) -> tuple[Any, ...]:
+    import driftlint
+
+    return (
+        FORMAT,
+        tuple(argv),
+        os.getcwd(),
+        tuple(os.environ.get(name) for name in ENVIRONMENT),
+        sys.version,
+        driftlint.__version__,
+    )
+
+
+def folder(argv: Sequence[str]) -> str:
+    """Where a snapshot of this invocation is kept (see the module docstring)."""
+    for index, argument in enumerate(argv):
+        if argument == "--cache-dir" and index + 1 < len(argv):
+            return argv[index + 1]
+        if argument.startswith("--cache-dir="):
+            return argument.partition("=")[2]
+    return os.environ.get("DRIFTLINT_CACHE_DIR") or ".driftlint_cache"
+
+
+def answer(argv: Sequence[str]) -> int | None:
+    """Print the stored output of this very invocation and return its exit code, or None."""
+    if not argv or argv[0] != "check" or sys.stdout.isatty():
+        return None
+    try:
+        with open(os.path.join(folder(argv), FILE_NAME), "rb") as handle:
+            stored = marshal.load(handle)
+        entry = stored.get(invocation(argv)) if isinstance(stored, dict) else None
+        if entry is None:
+            return None
+        inputs, out, err, code = entry
+        if not unchanged(inputs):
+            return None
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    if err:
+        sys.stderr.write(err)
+    return int(code)
+
+
+def store(argv: Sequence[str], cache_dir: str, inputs: Sequence[tuple[str, str, Any]], out: str, err: str, code: int) -> None:
+    """Remember what this invocation printed (called by the command line after a plain check).
+
+    `inputs` is the check's manifest; driftlint's own source files are added to it here. Only
+    folders the next run can find without settings are written; failures are ignored.
+    """
+    target = folder(argv)
+    if os.path.abspath(target) != os.path.abspath(cache_dir):
+        return  # the settings chose the cache folder: the first tier could not find it
+    path = os.path.join(target, FILE_NAME)
+    try:
+        with open(path, "rb") as handle:
+            stored = marshal.load(handle)
+        if not isinstance(stored, dict):
+            stored = {}
+    except (OSError, ValueError, EOFError, TypeError):
+        stored = {}
+    key = invocation(argv)
+    stored.pop(key, None)
+    stored[key] = (tuple(inputs) + tuple(_code_entries()), out, err, code)
+    while len(stored) > KEEP:
+        del stored[next(iter(stored))]
+    temporary = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(temporary, "wb") as handle:
+            marshal.dump(stored, handle)
+        os.replace(temporary, path)
+    except (OSError, ValueError):
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+
+
+def _code_entries() -> list[tuple[str, str, Any]]:
+    """driftlint's source files and folders (a module added, removed or edited is a change), and
+    the libraries whose code shapes a result, as manifest entries."""
+    import importlib.util
+
+    import driftlint
+
+    entries = []
+    package = os.path.dirname(os.path.abspath(driftlint.__file__))
+    origins = []
+    for name in ("pglast",):
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.origin:
+            origins.append(spec.origin)
+    for root, dirs, files in os.walk(package):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        entries.append(_entry(root, "list"))
+        entries.extend(_entry(os.path.join(root, name), "read") for name in files if name.endswith(".py"))
+    entries.extend(_entry(origin, "read") for origin in origins)
+    return entries
+
+
+def _entry(path: str, how: str) -> tuple[str, str, Any]:
+    try:
+        status = os.stat(path)
+    except OSError as exc:
+        return (path, how, exc.errno or -1)
+    return (path, how, (status.st_mode, status.st_ino, status.st_dev, status.st_size, status.st_mtime_ns, status.st_ctime_ns))
