@@ -97,8 +97,10 @@ def _upgrade_order(graph: "RevisionGraph", pending: set[str]) -> list[str]:
             if not waiting[child]:
                 heapq.heappush(ready, (graph.by_id[child].order, child))
     if len(ordered) < len(pending):
-        # Revisions on a cycle have no upgrade order (Alembic refuses them too; DL103 reports it).
-        raise ValueError("the pending revisions contain a cycle")
+        # Revisions on a cycle have no upgrade order (Alembic refuses them; DL105 says why): they
+        # are still missing from the database, listed after the rest in load order.
+        done = set(ordered)
+        ordered.extend(sorted((r for r in pending if r not in done), key=lambda r: (graph.by_id[r].order, r)))
     return ordered
 
 

@@ -163,3 +163,12 @@ def test_ancestors_and_cycles_agree_with_networkx(parents: dict[str, tuple[str, 
     ours = sorted(sorted(c) for c in _cyclic_components(parents))
     theirs = sorted(sorted(c) for c in nx.strongly_connected_components(dag) if len(c) > 1)
     assert ours == theirs
+
+
+def test_pending_revisions_on_a_cycle_are_listed_after_the_rest(tree):
+    """DL901's upgrade order: revisions caught in a cycle (DL105) are still missing, not an error."""
+    from driftlint.rules.database_not_at_head import _upgrade_order
+
+    root = tree(alembic_tree(("1000", None), ("2000", "1000"), ("3000", "4000"), ("4000", "3000")))
+    graph = check(root).project.environments[0].graph
+    assert _upgrade_order(graph, set(graph.by_id)) == ["1000", "2000", "3000", "4000"]
