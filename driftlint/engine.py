@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 from driftlint.cache import FactCache, RunCache, code_fingerprint, ensure_directory
 from driftlint.config import ConfigError, Settings, load_settings
 from driftlint.diagnostics import Diagnostic
-from driftlint.inputs import InputManifest, InputRecorder, racy, signature
-from driftlint.inputs import full_signature as stat_signature
+from driftlint.inputs import InputManifest, InputRecorder, racy
+from driftlint.signatures import full_signature as stat_signature
+from driftlint.signatures import signature
 from driftlint.project import MODULE, REVISION, UNSCANNED, EnvironmentAnalysis, FileFacts, Project, display_path
 
 if TYPE_CHECKING:

@@ -21,40 +21,10 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from driftlint.signatures import reduced_signature, signature, unchanged
+
 # File systems with coarse timestamps (FAT: 2 s) need the widest window.
 RACY_WINDOW_NS = 2_000_000_000
-# The unwrapped functions: the recorder's own stats must not be recorded (or recurse).
-_stat, _lstat = os.stat, os.lstat
-
-
-def signature(path: str, how: str = "stat") -> Any:
-    """What a run saw at `path`, by `how` it looked:
-
-    - "stat" / "lstat": (mode, inode, device) only: is it there, a folder, a file or a symlink,
-      the one already walked; a folder's timestamps change with every file created in it, a
-      file's with every edit, and only listings and reads depend on those;
-    - "list": a listed folder's full signature (mode, inode, device, size, mtime, ctime: its
-      mtime changes when entries come and go);
-    - "read": a read file's full signature (an edit changes its mtime and ctime, and even one
-      that restores the mtime changes the ctime);
-    - the errno when the path cannot be stat'ed.
-    """
-    try:
-        status = _lstat(path) if how == "lstat" else _stat(path)
-    except OSError as exc:
-        return exc.errno or -1
-    return _of(status, full=how in ("list", "read"))
-
-
-def _of(status: os.stat_result, full: bool = False) -> tuple[int, int, int, int, int, int]:
-    if not full:
-        return (status.st_mode, status.st_ino, status.st_dev, 0, 0, 0)
-    return (status.st_mode, status.st_ino, status.st_dev, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
-
-
-def full_signature(status: os.stat_result) -> tuple[int, int, int, int, int, int]:
-    """The "read" signature of a stat result the caller already has."""
-    return _of(status, full=True)
 
 
 def racy(sig: Any, started_ns: int) -> bool:
@@ -78,8 +48,6 @@ class InputManifest:
 
     def unchanged(self) -> bool:
         """Whether every recorded path still has the signature the run saw."""
-        from driftlint.snapshot import unchanged
-
         return unchanged(self.entries)
 
 
@@ -187,7 +155,7 @@ class InputRecorder:
                 raise
             key = self._key(path, looked)
             if key is not None:
-                self.seen[key] = _of(result)
+                self.seen[key] = reduced_signature(result)
             return result
 
         return recording

@@ -20,6 +20,8 @@ import os
 import sys
 from typing import Any, Sequence
 
+from driftlint.signatures import signature, unchanged
+
 FORMAT = 1
 FILE_NAME = "snapshots.marshal"
 KEEP = 8  # invocations remembered per cache folder (pre-commit hooks with other arguments)
@@ -27,25 +29,6 @@ ENVIRONMENT = ("DRIFTLINT_OUTPUT_FORMAT", "DRIFTLINT_CACHE_DIR", "NO_COLOR")
 # The arguments driftlint runs with as a program (set by driftlint.__main__); None when the
 # command is invoked in-process, e.g. by tests, whose output must not become a snapshot.
 program_argv: list[str] | None = None
-
-
-def unchanged(entries: Sequence[tuple[str, str, Any]]) -> bool:
-    """Whether every (path, how, signature) still holds; see driftlint.inputs.signature."""
-    stat_path, lstat_path = os.stat, os.lstat
-    for path, how, sig in entries:
-        try:
-            status = lstat_path(path) if how == "lstat" else stat_path(path)
-        except OSError as exc:
-            if sig != (exc.errno or -1):
-                return False
-            continue
-        if how == "read" or how == "list":
-            now = (status.st_mode, status.st_ino, status.st_dev, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
-        else:
-            now = (status.st_mode, status.st_ino, status.st_dev, 0, 0, 0)
-        if now != sig:
-            return False
-    return True
 
 
 def invocation(argv: Sequence[str]) -> tuple[Any, ...]:
@@ -143,15 +126,7 @@ def _code_entries() -> list[tuple[str, str, Any]]:
             origins.append(spec.origin)
     for root, dirs, files in os.walk(package):
         dirs[:] = [d for d in dirs if d != "__pycache__"]
-        entries.append(_entry(root, "list"))
-        entries.extend(_entry(os.path.join(root, name), "read") for name in files if name.endswith(".py"))
-    entries.extend(_entry(origin, "read") for origin in origins)
+        entries.append((root, "list", signature(root, "list")))
+        entries.extend((os.path.join(root, name), "read", signature(os.path.join(root, name), "read")) for name in files if name.endswith(".py"))
+    entries.extend((origin, "read", signature(origin, "read")) for origin in origins)
     return entries
-
-
-def _entry(path: str, how: str) -> tuple[str, str, Any]:
-    try:
-        status = os.stat(path)
-    except OSError as exc:
-        return (path, how, exc.errno or -1)
-    return (path, how, (status.st_mode, status.st_ino, status.st_dev, status.st_size, status.st_mtime_ns, status.st_ctime_ns))

@@ -17,6 +17,7 @@ import driftlint.inputs as inputs
 from driftlint import snapshot
 from driftlint.__main__ import main
 from driftlint.fastpath import answer, parse
+from driftlint.signatures import signature
 
 from .conftest import write_tree
 
@@ -214,7 +215,7 @@ def test_a_change_to_driftlint_itself_ends_the_snapshot(
 ):
     module = write_tree(tmp_path / "code", {"rule.py": "x = 1\n"}) / "rule.py"
     real = snapshot._code_entries
-    monkeypatch.setattr(snapshot, "_code_entries", lambda: [*real(), snapshot._entry(str(module), "read")])
+    monkeypatch.setattr(snapshot, "_code_entries", lambda: [*real(), (str(module), "read", signature(str(module), "read"))])
     run_main(["check"], capsys, monkeypatch)
     assert snapshot.answer(["check"]) == 1
     capsys.readouterr()
