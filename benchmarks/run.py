@@ -12,8 +12,9 @@ this one invocation and interleaved round by round so machine noise hits every f
 - `alembic heads` as its first run does it: no .pyc of the revision files (moved aside for the
   run, none written), the counterpart of driftlint's cold run with an empty cache;
 - `python -c pass`, the start-up floor of any command run with this interpreter;
-- `driftlint check` cold (empty cache), warm (cache filled, nothing changed), and after editing
-  one revision file (its content changes, so its digest and the whole-run key change);
+- `driftlint check` cold (empty cache), warm (cache filled, nothing changed), after adding a
+  comment to one revision file (its content and digest change, its facts do not), and after
+  changing the SQL one revision runs (its facts change, so every rule runs again);
 - the peak RSS of each: `ru_maxrss` from `os.wait4` of that one child, i.e. the largest single
   process of its tree (worker processes included, each counted on its own);
 - the CPU time (user + system, the child and its workers) of each, a steadier figure than wall
@@ -72,7 +73,8 @@ class Target:
 TARGETS = (
     Target("cold check / alembic heads", "cold_vs_heads", 0.5),
     Target("warm check / alembic heads", "warm_vs_heads", 0.1),
-    Target("one file edited / alembic heads", "touched_vs_heads", 0.35),
+    Target("one file edited (a comment) / alembic heads", "touched_vs_heads", 0.35),
+    Target("one file edited (its SQL) / alembic heads", "changed_vs_heads", 0.35),
     Target("4,000 vs 2,000 revisions, cold", "cold_4000_vs_2000", 2.2),
     Target("peak RSS, cold", "cold_peak_rss_mb", 150.0, " MB"),
     Target("verify --fresh (less server start) / alembic upgrade heads", "verify_vs_upgrade", 1.3),
@@ -170,8 +172,17 @@ def check_command(cache: Path) -> list[str]:
 
 
 def edit_revision(path: Path, original: bytes, round_number: int) -> None:
-    """Change one revision file's content the way a developer does (a new line in upgrade())."""
+    """Change one revision file's content, not what it does: a comment line at its end (its facts
+    stay the same, so driftlint reuses the findings once it has compared them)."""
     path.write_bytes(original + f"# edited in benchmark round {round_number}\n".encode())
+
+
+def change_revision(path: Path, original: bytes, round_number: int) -> None:
+    """Change what one revision does: the SQL of its op.execute (its facts change, every rule runs)."""
+    changed = original.replace(b"SET name = lower(name)", f"SET name = lower(name) || '{round_number}'".encode())
+    if changed == original:
+        raise BenchmarkError(f"{path}: the generator's op.execute line was not found")
+    path.write_bytes(changed)
 
 
 def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict[str, Series]:
@@ -190,7 +201,8 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
     check = check_command(cache)
     cold = Series("check cold", check + ["(cache emptied)"])
     warm = Series("check warm", check + ["(nothing changed)"])
-    touched = Series("check one edited", check + ["(one revision edited)"])
+    touched = Series("check one edited", check + ["(a comment added to one revision)"])
+    changed = Series("check one changed", check + ["(the SQL of one revision changed)"])
     victim = sorted((repo / "migrations" / "versions").glob("*.py"))[revisions // 2]
     original = victim.read_bytes()
     last_write = time.monotonic()
@@ -225,12 +237,14 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
             warm.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
             edit_revision(victim, original, round_number)
             touched.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
+            change_revision(victim, original, round_number)
+            changed.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
             victim.write_bytes(original)
             last_write = time.monotonic()
             print(
                 f"  {revisions:>5} round {round_number + 1}/{repeat}: heads {heads.runs[-1].seconds:.3f}s"
                 f"  cold {cold.runs[-1].seconds:.3f}s  warm {warm.runs[-1].seconds:.3f}s"
-                f"  one edited {touched.runs[-1].seconds:.3f}s",
+                f"  one edited {touched.runs[-1].seconds:.3f}s  one changed {changed.runs[-1].seconds:.3f}s",
                 flush=True,
             )
     finally:
@@ -242,6 +256,7 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
         "check_cold": cold,
         "check_warm": warm,
         "check_touched": touched,
+        "check_changed": changed,
     }
 
 
@@ -497,7 +512,7 @@ def ratios(sizes: dict[int, dict[str, Series]]) -> dict[str, float]:
         for prefix, value in (("", lambda s: s.median), ("cpu_", lambda s: s.cpu_median)):
             heads = value(at["alembic_heads"])
             first = value(at["alembic_heads_first"])
-            for figure in ("cold", "warm", "touched"):
+            for figure in ("cold", "warm", "touched", "changed"):
                 found[f"{prefix}{figure}_vs_heads"] = value(at[f"check_{figure}"]) / heads
                 found[f"{prefix}{figure}_vs_heads_first"] = value(at[f"check_{figure}"]) / first
             # The floor no program started with this interpreter gets under.

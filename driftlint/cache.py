@@ -162,6 +162,9 @@ class FactCache:
         return self._stored
 
     def get(self, path: Path, kind: str, digest: str) -> FileFacts | None:
+        added = self._added.get(str(path))
+        if added is not None and added[:2] == (kind, digest):
+            return added[2]  # extracted earlier in this run
         entry = self._entries().get(str(path))
         if not (isinstance(entry, tuple) and len(entry) == 3 and entry[:2] == (kind, digest)):
             return None
@@ -250,6 +253,13 @@ class RunCache:
         if stored is not None and stored[0] == key:
             return stored[2]
         return None
+
+    def previous(self) -> tuple[Any, Any] | None:
+        """The stored result and its manifest whatever its key (see engine._early_cutoff)."""
+        stored = self._stored()
+        if stored is None or stored[3] is None:
+            return None
+        return stored[2], stored[3]
 
     def store(self, key: str, value: Any, manifest: Any = None, layout: Any = None) -> None:
         """Remember `value`; the manifest only when it can be trusted (see InputManifest)."""

@@ -10,7 +10,7 @@ import pickle
 import signal
 import stat
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
@@ -20,7 +20,7 @@ from driftlint.config import ConfigError, Settings, load_settings
 from driftlint.diagnostics import Diagnostic
 from driftlint.inputs import InputManifest, InputRecorder, racy
 from driftlint.signatures import full_signature as stat_signature
-from driftlint.signatures import signature
+from driftlint.signatures import signature, unchanged
 from driftlint.project import MODULE, REVISION, UNSCANNED, EnvironmentAnalysis, FileFacts, Project, display_path
 
 if TYPE_CHECKING:
@@ -258,6 +258,13 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
             diagnostics, files_read, environment_count = stored
             return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
     cache = FactCache(cache_dir, settings.fingerprint(), settings.root) if cache_dir is not None else None
+    if run_cache is not None and layout is not None and cache is not None:
+        assert recorder is not None
+        unchanged_result = _early_cutoff(run_cache, layout, cache, contents, settings, recorder)
+        if unchanged_result is not None:
+            run_cache.store(key, unchanged_result, recorder.manifest(), _layout(recorder, structure, environments, kinds, revision_lists, contents))
+            diagnostics, files_read, environment_count = unchanged_result
+            return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
     try:
         facts = read_all(kinds, settings, cache, options.jobs, options.overlay, contents, save=False)
     except _ChangedWhileChecked:
@@ -358,6 +365,56 @@ def _layout(
         if content.signature is not None and content.error is None and not racy(content.signature, recorder.started_ns)
     }
     return Layout(recorder.started_ns, structure, environments, kinds, revision_lists, files)
+
+
+# More edited files than this are not worth comparing fact by fact first.
+EARLY_CUTOFF_FILES = 16
+
+
+def _early_cutoff(
+    run_cache: RunCache,
+    layout: Layout,
+    cache: FactCache,
+    contents: dict[Path, FileContent],
+    settings: Settings,
+    recorder: InputRecorder,
+) -> Any:
+    """The previous result, when the only files that changed since still give the same facts.
+
+    Rules see nothing of a file but its facts (spans included): an edit that leaves them equal
+    (a comment, trailing lines, a docstring body) cannot change a finding, so the rules need not
+    run again, as a build system stops at a step whose output did not change. Everything else
+    the previous run depended on must be unchanged too: the layout's structure (already checked),
+    the other files (their digests were reused), and every other path in its manifest, such as
+    those the rules themselves looked at. The new facts are cached either way.
+    """
+    edited = {path: content for path, content in contents.items() if content.data is not None and content.error is None}
+    if not edited or len(edited) > EARLY_CUTOFF_FILES or any(path not in layout.files for path in edited):
+        return None
+    previous = run_cache.previous()
+    if previous is None:
+        return None
+    value, manifest = previous
+    reread = {os.fspath(path) for path in edited}
+    seen_then = {entry[0]: entry[2] for entry in manifest.entries if entry[1] == "read" and entry[0] in reread}
+    # The layout and the result must come from the same run: the same read of each edited file.
+    if any(seen_then.get(os.fspath(path)) != layout.files[path][0] for path in edited):
+        return None
+    rest = tuple(entry for entry in manifest.entries if not (entry[1] == "read" and entry[0] in reread))
+    if not unchanged(rest):
+        return None
+    for path, content in edited.items():
+        old = cache.get(path, content.kind, layout.files[path][1])
+        assert content.data is not None
+        new = extract_facts(path, content.kind, content.data, settings)
+        new.digest = content.digest
+        cache.put(path, content.kind, content.digest, new)  # read_all takes it from there otherwise
+        if old is None or replace(old, digest=new.digest) != new:
+            return None
+    cache.save()
+    # The new manifest keeps what only the previous run looked at (the rules' own reads).
+    recorder.adopt(InputManifest(manifest.started_ns, rest))
+    return value
 
 
 def _only_file_arguments(diagnostics: list[Diagnostic], options: CheckOptions) -> list[Diagnostic]:

@@ -23,11 +23,14 @@ def test_benchmark_runs_and_writes_every_figure(tmp_path: Path):
     figures = summary["sizes"]["30"]
     assert (figures.pop("revisions"), figures.pop("task_modules")) == (30, 7)
     assert set(figures) == {
-        "alembic_heads", "alembic_heads_first", "python_startup", "check_cold", "check_warm", "check_touched"
+        "alembic_heads", "alembic_heads_first", "python_startup", "check_cold", "check_warm", "check_touched", "check_changed"
     }
     for figure in figures.values():
         assert figure["median_s"] > 0 and figure["peak_rss_mb"] > 0
-    assert [row["figure"] for row in summary["targets"]][:3] == [
-        "cold check / alembic heads", "warm check / alembic heads", "one file edited / alembic heads"
+    assert [row["figure"] for row in summary["targets"]][:4] == [
+        "cold check / alembic heads",
+        "warm check / alembic heads",
+        "one file edited (a comment) / alembic heads",
+        "one file edited (its SQL) / alembic heads",
     ]
-    assert "alembic heads 1st" in finished.stdout and "check one edited" in finished.stdout
+    assert "alembic heads 1st" in finished.stdout and "check one changed" in finished.stdout

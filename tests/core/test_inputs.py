@@ -228,3 +228,65 @@ def test_a_file_that_changed_unseen_by_its_signature_starts_the_run_over(
     monkeypatch.undo()
     target.write_text(original)
     assert "DL101" in codes(check(repo, cache))
+
+
+# -- early cutoff: an edit that leaves a file's facts as they were --------------------------------
+
+
+@pytest.mark.usefixtures("trusted")
+def test_an_edit_that_keeps_the_facts_reuses_the_result(repo: Path, tmp_path: Path, analysed: list[str], monkeypatch: pytest.MonkeyPatch):
+    cache = tmp_path / "cache"
+    first = check(repo, cache)
+    extracted: list[str] = []
+    original = engine.extract_facts
+    monkeypatch.setattr(engine, "extract_facts", lambda path, *a: extracted.append(path.name) or original(path, *a))
+    with (repo / "migrations/versions/c1.py").open("a") as handle:
+        handle.write("# a comment, and nothing else\n")
+    second = check(repo, cache)
+    assert second.project is None, "the rules did not run again"
+    assert second.diagnostics == first.diagnostics
+    assert extracted == ["c1.py"]
+    extracted.clear()
+    (repo / "app/tasks.py").write_text("def work(tenant):\n    return 1\n")  # another file: its facts change
+    third = check(repo, cache)
+    assert third.project is not None
+    assert extracted == ["tasks.py"], "the commented file's new facts were cached"
+    assert codes(third) == codes(first)
+
+
+@pytest.mark.usefixtures("trusted")
+def test_an_edit_that_changes_the_facts_runs_the_rules(repo: Path, tmp_path: Path):
+    cache = tmp_path / "cache"
+    check(repo, cache)
+    with (repo / "migrations/versions/c1.py").open("a") as handle:
+        handle.write("branch_labels = ('side',)\n")
+    result = check(repo, cache)
+    assert result.project is not None
+    assert codes(result) == codes(check(repo, tmp_path / "fresh-cache"))
+
+
+@pytest.mark.usefixtures("trusted")
+def test_an_edit_that_keeps_the_facts_still_sees_what_the_rules_looked_at(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A path only a rule stats (outside every walk) changed too: the rules must run again."""
+    from driftlint.rule import all_rules
+
+    marker = tmp_path / "elsewhere" / "marker"
+    marker.parent.mkdir()
+    rule = next(r for r in all_rules() if r.code == "DL101")
+    original = rule.check
+
+    def looking(self: Any, project: Any) -> Any:
+        found = list(original(self, project))
+        return found[:0] if marker.exists() else found
+
+    monkeypatch.setattr(rule, "check", looking)
+    cache = tmp_path / "cache"
+    assert "DL101" in codes(check(repo, cache))
+    with (repo / "migrations/versions/c1.py").open("a") as handle:
+        handle.write("# a comment\n")
+    marker.write_text("")
+    result = check(repo, cache)
+    assert result.project is not None
+    assert "DL101" not in codes(result)
