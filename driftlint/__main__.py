@@ -24,7 +24,11 @@ def main() -> None:
     try:
         from driftlint.fastpath import answer
 
-        code = answer(argv)
+        try:
+            code = answer(argv)
+        except KeyboardInterrupt:
+            sys.stderr.write("driftlint: interrupted\n")
+            sys.exit(2)
         if code is not None:
             sys.exit(code)
         from driftlint.cli import main as command_line

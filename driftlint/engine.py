@@ -183,22 +183,6 @@ def _run_check(options: CheckOptions) -> CheckResult:
         return _analyse(options, recorder)
 
 
-def reuse_unchanged(options: CheckOptions) -> CheckResult | None:
-    """The stored result of this very invocation when nothing it depended on changed, else None.
-
-    The whole of a warm run, for callers that want nothing else: no recording, no fallback.
-    Raises ConfigError like run_check for settings it cannot load.
-    """
-    if not (options.use_cache and options.reuse_result and not options.overlay):
-        return None
-    if not all(path.exists() for path in options.paths):
-        return None
-    settings = load_project_settings(options)
-    dirs = [p.resolve() for p in options.paths if p.is_dir()] or [settings.root]
-    run_cache = RunCache(_cache_dir(options, settings), _invocation(options, settings, dirs), _run_context(settings))
-    return _reused(run_cache, options, settings)
-
-
 def _reused(run_cache: RunCache, options: CheckOptions, settings: Settings) -> CheckResult | None:
     stored = run_cache.load_unchanged()
     if stored is None:

@@ -1,11 +1,12 @@
-"""`driftlint check` answered from the whole-run cache before the command line is even loaded.
+"""A plain `driftlint check`, run without loading the command line first.
 
-On an unchanged project a check is a stat per input and a print; importing click and the
-command definitions cost as much as that. `answer` handles only the plain invocations that
-pre-commit and CI make (paths, the output and selection options, --quiet, --exit-zero,
---settings, --cache-dir, --baseline) when the stored result of that very invocation is still
-valid and nothing is coloured; anything else, or any doubt, returns None and the full command
-line runs, which gives the same output. The two paths share driftlint.report.
+Importing click and the command definitions costs as much as answering an unchanged project
+from the cache. `answer` handles only the plain invocations that pre-commit and CI make (paths,
+the output and selection options, --quiet, --exit-zero, --settings, --cache-dir, --baseline)
+when nothing is coloured: it runs the check (answered from the whole-run cache when nothing
+changed) and prints the report through driftlint.report, which the click command shares.
+Anything else, any error, any doubt returns None, and the full command line runs and reports,
+with the same output.
 """
 
 from __future__ import annotations
@@ -71,8 +72,7 @@ def answer(argv: Sequence[str]) -> int | None:
     color = str(parsed.get("color", "auto"))
     if (fmt is not None and fmt not in FORMATS) or color not in COLOR_CHOICES:
         return None
-    from driftlint.config import ConfigError
-    from driftlint.engine import CheckOptions, reuse_unchanged
+    from driftlint.engine import CheckOptions, run_check
     from driftlint.report import build_report, default_format, remember, use_color
 
     if use_color(color):
@@ -90,9 +90,9 @@ def answer(argv: Sequence[str]) -> int | None:
         reuse_result=True,
     )
     try:
-        result = reuse_unchanged(options)
-        if result is None:
-            return None
+        # Answered from the whole-run cache when nothing changed; otherwise the check runs here,
+        # without importing click and the command definitions first.
+        result = run_check(options)
         from driftlint.baseline import BaselineFilter
 
         keep = BaselineFilter(Path(str(parsed["baseline"])) if "baseline" in parsed else None, options.cwd, options.paths)
@@ -103,8 +103,8 @@ def answer(argv: Sequence[str]) -> int | None:
         report = build_report(
             diagnostics, result.files_read, chosen, statistics=False, color=False, quiet=bool(parsed.get("quiet")), to_file=False
         )
-    except (ConfigError, OSError, ValueError):
-        return None  # the command line reports it
+    except Exception:  # noqa: BLE001 - the command line runs again and reports it (one line, exit 2)
+        return None
     sys.stdout.write(report.text)
     if report.summary is not None:
         (sys.stderr if report.summary_to_stderr else sys.stdout).write(report.summary + "\n")

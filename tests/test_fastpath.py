@@ -104,14 +104,24 @@ def test_everything_else_goes_to_the_command_line(
     assert answer(argv) is None
 
 
-def test_a_changed_file_goes_to_the_command_line(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
-    run_main(["check"], capsys, monkeypatch)
-    assert answer(["check"]) == 1
+def test_a_changed_project_is_checked_without_the_command_line_too(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    first = run_main(["check"], capsys, monkeypatch)
     (repo / "migrations/versions/d1.py").write_text('revision = "d1"\ndown_revision = ("b1", "c1")\n')
+    monkeypatch.setitem(sys.modules, "driftlint.cli", None)
+    merged = run_main(["check"], capsys, monkeypatch)
+    assert (first[0], merged[0], merged[1]) == (1, 0, "")
+    assert merged[2] == "All checks passed! (6 files)\n"
+
+
+def test_an_error_goes_to_the_command_line(repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
+    """Errors are the command line's to report, in its one-line form: the fast path steps aside."""
+    (repo / "driftlint.toml").write_text("no-such-setting = 1\n")
     assert answer(["check"]) is None
-    capsys.readouterr()  # what the first answer printed
-    code, out, _err = run_main(["check"], capsys, monkeypatch)
-    assert (code, out) == (0, "")
+    code, out, err = run_main(["check"], capsys, monkeypatch)
+    assert (code, out) == (2, "")
+    assert err.startswith("driftlint: error: ") and "no-such-setting" in err
 
 
 def test_the_environment_chooses_the_format_and_the_cache_like_the_options_do(
