@@ -216,9 +216,17 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
         if reused is not None:
             return reused
     layout = _unchanged_layout(run_cache, recorder) if trust_layout else None
+    cache = FactCache(cache_dir, settings.fingerprint(), settings.root) if cache_dir is not None else None
     if layout is not None:
-        environments, kinds, revision_lists = layout.environments, layout.kinds, layout.revision_lists
+        assert run_cache is not None and recorder is not None and cache is not None
+        quick, already_read = _quick_pass(layout, run_cache, cache, options, settings, dirs, recorder)
+        if quick is not None:
+            diagnostics, files_read, environment_count = quick
+            return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
+        environments = layout.environments
+        kinds, revision_lists = layout.paths()
     else:
+        already_read = {}
         from driftlint import discovery
 
         environments = discovery.discover(
@@ -227,27 +235,19 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
         kinds, revision_lists = _classify_files(dirs, settings, environments, options.overlay)
     # Everything the environments and the file kinds depend on, as seen so far.
     structure = recorder.manifest() if recorder is not None else None
-    contents = read_contents(kinds, options.overlay, layout)
+    contents = read_contents(kinds, options.overlay, layout, already_read)
     if recorder is not None:
         for path, content in contents.items():
             if content.signature is not None and content.data is None:
                 recorder.note(os.fspath(path), "read", content.signature)
     if run_cache is not None:
         assert recorder is not None
-        key = _run_key(options, settings, dirs, environments, contents)
+        key = _run_key(options, settings, dirs, environments, ((os.fspath(p), c.kind, c.digest) for p, c in contents.items()))
         stored = run_cache.load(key)
         if stored is not None:
             # Same contents, other stat signatures (a checkout, a touch): record them afresh.
             run_cache.store(key, stored, recorder.manifest(), _layout(recorder, structure, environments, kinds, revision_lists, contents))
             diagnostics, files_read, environment_count = stored
-            return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
-    cache = FactCache(cache_dir, settings.fingerprint(), settings.root) if cache_dir is not None else None
-    if run_cache is not None and layout is not None and cache is not None:
-        assert recorder is not None
-        unchanged_result = _early_cutoff(run_cache, layout, cache, contents, settings, recorder)
-        if unchanged_result is not None:
-            run_cache.store(key, unchanged_result, recorder.manifest(), _layout(recorder, structure, environments, kinds, revision_lists, contents))
-            diagnostics, files_read, environment_count = unchanged_result
             return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
     try:
         facts = read_all(kinds, settings, cache, options.jobs, options.overlay, contents, save=False)
@@ -313,9 +313,14 @@ class Layout:
     started_ns: int
     structure: InputManifest
     environments: list[Environment]
-    kinds: dict[Path, str]
-    revision_lists: list[list[Path]]
-    files: dict[Path, tuple[Any, str]]
+    kinds: list[tuple[str, str]]  # (path, kind) in sorted Path order, as the run key lists them
+    revision_lists: list[list[str]]
+    files: dict[str, tuple[Any, str]]
+
+    def paths(self) -> tuple[dict[Path, str], list[list[Path]]]:
+        """The file kinds and revision lists as Paths: built only when the rules must run (a Path
+        per file costs more than the rest of a run that reuses the findings)."""
+        return {Path(path): kind for path, kind in self.kinds}, [[Path(p) for p in paths] for paths in self.revision_lists]
 
 
 class _ChangedWhileChecked(Exception):
@@ -344,22 +349,81 @@ def _layout(
     if structure is None or not structure.trustworthy():
         return None
     files = {
-        path: (content.signature, content.digest)
+        os.fspath(path): (content.signature, content.digest)
         for path, content in contents.items()
         if content.signature is not None and content.error is None and not racy(content.signature, recorder.started_ns)
     }
-    return Layout(recorder.started_ns, structure, environments, kinds, revision_lists, files)
+    return Layout(
+        recorder.started_ns,
+        structure,
+        environments,
+        [(os.fspath(path), kinds[path]) for path in sorted(kinds)],
+        [[os.fspath(path) for path in paths] for paths in revision_lists],
+        files,
+    )
 
 
 # More edited files than this are not worth comparing fact by fact first.
 EARLY_CUTOFF_FILES = 16
 
 
+def _quick_pass(
+    layout: Layout,
+    run_cache: RunCache,
+    cache: FactCache,
+    options: CheckOptions,
+    settings: Settings,
+    dirs: list[Path],
+    recorder: InputRecorder,
+) -> tuple[Any, dict[str, FileContent]]:
+    """With the last run's layout: its stored result when the files hold the same bytes (a touch,
+    a checkout) or only edits that leave their facts equal (see _early_cutoff), else None.
+
+    Decided on path strings: files whose "read" signature is unchanged keep their digest unread,
+    the others are read and hashed. Any file that cannot be read as a regular file leaves the
+    question to the full path. Also returns what it read, so that the full path does not read
+    it again.
+    """
+    files: list[tuple[str, str, str]] = []
+    edited: dict[str, tuple[str, bytes, str]] = {}
+    signatures: dict[str, tuple[Any, str]] = {}
+    read: dict[str, FileContent] = {}
+    for path, kind in layout.kinds:
+        previous = layout.files.get(path)
+        now = signature(path, "read")
+        if previous is not None and now == previous[0]:
+            recorder.note(path, "read", now)
+            files.append((path, kind, previous[1]))
+            signatures[path] = previous
+            continue
+        try:
+            status, data = _read_regular(Path(path))
+        except OSError:
+            return None, read
+        if data is None:
+            return None, read
+        digest = hashlib.sha256(data).hexdigest()
+        read[path] = FileContent(kind, data, digest, signature=status)
+        files.append((path, kind, digest))
+        if previous is None or digest != previous[1]:
+            edited[path] = (kind, data, digest)
+        if not racy(status, recorder.started_ns):
+            signatures[path] = (status, digest)
+    key = _run_key(options, settings, dirs, layout.environments, files)
+    stored = run_cache.load(key)
+    if stored is None and edited:
+        stored = _early_cutoff(run_cache, layout, cache, edited, settings, recorder)
+    if stored is None:
+        return None, read
+    run_cache.store(key, stored, recorder.manifest(), replace(layout, started_ns=recorder.started_ns, files=signatures))
+    return stored, read
+
+
 def _early_cutoff(
     run_cache: RunCache,
     layout: Layout,
     cache: FactCache,
-    contents: dict[Path, FileContent],
+    edited: dict[str, tuple[str, bytes, str]],
     settings: Settings,
     recorder: InputRecorder,
 ) -> Any:
@@ -372,27 +436,25 @@ def _early_cutoff(
     the other files (their digests were reused), and every other path in its manifest, such as
     those the rules themselves looked at. The new facts are cached either way.
     """
-    edited = {path: content for path, content in contents.items() if content.data is not None and content.error is None}
-    if not edited or len(edited) > EARLY_CUTOFF_FILES or any(path not in layout.files for path in edited):
+    if len(edited) > EARLY_CUTOFF_FILES or any(path not in layout.files for path in edited):
         return None
     previous = run_cache.previous()
     if previous is None:
         return None
     value, manifest = previous
-    reread = {os.fspath(path) for path in edited}
-    seen_then = {entry[0]: entry[2] for entry in manifest.entries if entry[1] == "read" and entry[0] in reread}
+    seen_then = {entry[0]: entry[2] for entry in manifest.entries if entry[1] == "read" and entry[0] in edited}
     # The layout and the result must come from the same run: the same read of each edited file.
-    if any(seen_then.get(os.fspath(path)) != layout.files[path][0] for path in edited):
+    if any(seen_then.get(path) != layout.files[path][0] for path in edited):
         return None
-    rest = tuple(entry for entry in manifest.entries if not (entry[1] == "read" and entry[0] in reread))
+    rest = tuple(entry for entry in manifest.entries if not (entry[1] == "read" and entry[0] in edited))
     if not unchanged(rest):
         return None
-    for path, content in edited.items():
-        old = cache.get(path, content.kind, layout.files[path][1])
-        assert content.data is not None
-        new = extract_facts(path, content.kind, content.data, settings)
-        new.digest = content.digest
-        cache.put(path, content.kind, content.digest, new)  # read_all takes it from there otherwise
+    for path_text, (kind, data, digest) in edited.items():
+        path = Path(path_text)
+        old = cache.get(path, kind, layout.files[path_text][1])
+        new = extract_facts(path, kind, data, settings)
+        new.digest = digest
+        cache.put(path, kind, digest, new)  # read_all takes it from there otherwise
         if old is None or replace(old, digest=new.digest) != new:
             return None
     cache.save()
@@ -437,10 +499,11 @@ def _run_key(
     settings: Settings,
     dirs: list[Path],
     environments: list[Environment],
-    contents: dict[Path, "FileContent"],
+    files: Iterable[tuple[str, str, str]],
 ) -> str:
     """Every input of a check: the code, the settings (file and effective values), the command's
-    options, the environments discovery found, and each file's path, kind and content digest."""
+    options, the environments discovery found, and each file's (path, kind, content digest), in
+    sorted path order."""
     digest = hashlib.sha256()
     settings_file = _content_digest(settings.source) if settings.source is not None else ""
     for part in (
@@ -452,8 +515,8 @@ def _run_key(
         repr(environments),
     ):
         digest.update(part.encode() + b"\0")
-    for path, content in contents.items():
-        digest.update(f"{path}\0{content.kind}\0{content.digest}\0".encode())
+    for path, kind, file_digest in files:
+        digest.update(f"{path}\0{kind}\0{file_digest}\0".encode())
     return digest.hexdigest()
 
 
@@ -602,21 +665,27 @@ class FileContent:
 
 
 def read_contents(
-    kinds: dict[Path, str], overlay: dict[Path, bytes | None] | None = None, layout: Layout | None = None
+    kinds: dict[Path, str],
+    overlay: dict[Path, bytes | None] | None = None,
+    layout: Layout | None = None,
+    already_read: dict[str, FileContent] | None = None,
 ) -> dict[Path, FileContent]:
     """Every file's bytes, in sorted path order; FIFOs, devices and sockets are left out. A file
     `layout` read before, with the same signature now (and not racily clean then), keeps its
-    digest unread."""
+    digest unread; `already_read` holds files this run has read."""
     contents: dict[Path, FileContent] = {}
     known = layout.files if layout is not None else {}
     for path in sorted(kinds):
         kind = kinds[path]
+        if already_read and os.fspath(path) in already_read:
+            contents[path] = already_read[os.fspath(path)]
+            continue
         if overlay and path in overlay:
             data = overlay[path]
             if data is not None:
                 contents[path] = FileContent(kind, data, hashlib.sha256(data).hexdigest())
             continue
-        previous = known.get(path)
+        previous = known.get(os.fspath(path))
         if previous is not None:
             now = signature(os.fspath(path), "read")
             if now == previous[0]:

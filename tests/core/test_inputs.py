@@ -290,3 +290,20 @@ def test_an_edit_that_keeps_the_facts_still_sees_what_the_rules_looked_at(
     result = check(repo, cache)
     assert result.project is not None
     assert "DL101" not in codes(result)
+
+
+@pytest.mark.usefixtures("trusted")
+def test_a_touched_file_is_read_again_and_the_result_reused(repo: Path, tmp_path: Path, analysed: list[str], monkeypatch: pytest.MonkeyPatch):
+    """New timestamps, same bytes (a checkout, `touch`): the digest matches, nothing is re-checked."""
+    cache = tmp_path / "cache"
+    first = check(repo, cache)
+    target = repo / "migrations/versions/b1.py"
+    status = target.stat()
+    os.utime(target, ns=(status.st_atime_ns, status.st_mtime_ns + 5 * 10**9))
+    extracted: list[str] = []
+    original = engine.extract_facts
+    monkeypatch.setattr(engine, "extract_facts", lambda path, *a: extracted.append(path.name) or original(path, *a))
+    second = check(repo, cache)
+    assert (second.project, extracted, analysed) == (None, [], ["discover"])
+    assert second.diagnostics == first.diagnostics
+    assert check(repo, cache).project is None
