@@ -13,7 +13,8 @@ import click
 
 import driftlint
 from driftlint.config import ConfigError
-from driftlint.report import FORMATS, build_report, default_format, remember, use_color
+from driftlint.arguments import FORMATS
+from driftlint.report import build_report, default_format, remember, use_color
 
 FORMAT_CHOICE = click.Choice(list(FORMATS))
 LAZY_COMMANDS = {

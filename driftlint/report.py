@@ -12,8 +12,6 @@ from typing import Any, Sequence
 
 import driftlint
 
-FORMATS = ("full", "concise", "json", "github", "sarif", "gitlab", "junit")
-COLOR_CHOICES = ("auto", "always", "never")
 
 
 def default_format() -> str:
@@ -82,11 +80,12 @@ def remember(argv: Sequence[str] | None, result: Any, report: Report, code: int,
     (driftlint.snapshot). `argv` is None when driftlint does not run as the program (tests
     invoking the command in-process); `baseline`: a baseline filtered the findings (its file is
     read after the check, so no manifest covers it)."""
-    from driftlint.fastpath import parse
+    from driftlint.arguments import parse
 
-    if argv is None or baseline or result.manifest is None or result.cache_dir is None or parse(argv) is None:
+    parsed = parse(argv) if argv is not None else None
+    if parsed is None or baseline or result.manifest is None or result.cache_dir is None:
         return
-    if sys.stdout.isatty() or use_color(str(parse(argv).get("color", "auto"))):  # type: ignore[union-attr]
+    if sys.stdout.isatty() or use_color(str(parsed.get("color", "auto"))):
         return
     out, err = report.text, ""
     if report.summary is not None:

@@ -20,6 +20,7 @@ import os
 import sys
 from typing import Any, Sequence
 
+from driftlint.arguments import parse
 from driftlint.signatures import signature, unchanged
 
 FORMAT = 1
@@ -44,22 +45,22 @@ def invocation(argv: Sequence[str]) -> tuple[Any, ...]:
     )
 
 
-def folder(argv: Sequence[str]) -> str:
-    """Where a snapshot of this invocation is kept (see the module docstring)."""
-    for index, argument in enumerate(argv):
-        if argument == "--cache-dir" and index + 1 < len(argv):
-            return argv[index + 1]
-        if argument.startswith("--cache-dir="):
-            return argument.partition("=")[2]
-    return os.environ.get("DRIFTLINT_CACHE_DIR") or ".driftlint_cache"
+def folder(argv: Sequence[str]) -> str | None:
+    """Where a snapshot of this invocation is kept (see the module docstring); None for an
+    invocation that is not a plain check."""
+    parsed = parse(argv)
+    if parsed is None:
+        return None
+    return str(parsed.get("cache_dir") or os.environ.get("DRIFTLINT_CACHE_DIR") or ".driftlint_cache")
 
 
 def answer(argv: Sequence[str]) -> int | None:
     """Print the stored output of this very invocation and return its exit code, or None."""
-    if not argv or argv[0] != "check" or sys.stdout.isatty():
+    where = folder(argv)
+    if where is None or sys.stdout.isatty():
         return None
     try:
-        with open(os.path.join(folder(argv), FILE_NAME), "rb") as handle:
+        with open(os.path.join(where, FILE_NAME), "rb") as handle:
             stored = marshal.load(handle)
         entry = stored.get(invocation(argv)) if isinstance(stored, dict) else None
         if entry is None:
@@ -83,7 +84,7 @@ def store(argv: Sequence[str], cache_dir: str, inputs: Sequence[tuple[str, str, 
     folders the next run can find without settings are written; failures are ignored.
     """
     target = folder(argv)
-    if os.path.abspath(target) != os.path.abspath(cache_dir):
+    if target is None or os.path.abspath(target) != os.path.abspath(cache_dir):
         return  # the settings chose the cache folder: the first tier could not find it
     path = os.path.join(target, FILE_NAME)
     try:

@@ -16,7 +16,8 @@ import driftlint
 import driftlint.inputs as inputs
 from driftlint import snapshot
 from driftlint.__main__ import main
-from driftlint.fastpath import answer, parse
+from driftlint.arguments import parse
+from driftlint.fastpath import answer
 from driftlint.signatures import signature
 
 from .conftest import write_tree
