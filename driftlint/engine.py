@@ -219,14 +219,14 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
     cache = FactCache(cache_dir, settings.fingerprint(), settings.root) if cache_dir is not None else None
     if layout is not None:
         assert run_cache is not None and recorder is not None and cache is not None
-        quick, already_read = _quick_pass(layout, run_cache, cache, options, settings, dirs, recorder)
+        quick, settled = _quick_pass(layout, run_cache, cache, options, settings, dirs, recorder)
         if quick is not None:
             diagnostics, files_read, environment_count = quick
             return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
         environments = layout.environments
         kinds, revision_lists = layout.paths()
     else:
-        already_read = {}
+        settled = {}
         from driftlint import discovery
 
         environments = discovery.discover(
@@ -235,7 +235,7 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
         kinds, revision_lists = _classify_files(dirs, settings, environments, options.overlay)
     # Everything the environments and the file kinds depend on, as seen so far.
     structure = recorder.manifest() if recorder is not None else None
-    contents = read_contents(kinds, options.overlay, layout, already_read)
+    contents = read_contents(kinds, options.overlay, layout, settled)
     if recorder is not None:
         for path, content in contents.items():
             if content.signature is not None and content.data is None:
@@ -243,7 +243,8 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
     if run_cache is not None:
         assert recorder is not None
         key = _run_key(options, settings, dirs, environments, ((os.fspath(p), c.kind, c.digest) for p, c in contents.items()))
-        stored = run_cache.load(key)
+        # With a layout, the quick pass already asked for this key.
+        stored = run_cache.load(key) if layout is None else None
         if stored is not None:
             # Same contents, other stat signatures (a checkout, a touch): record them afresh.
             run_cache.store(key, stored, recorder.manifest(), _layout(recorder, structure, environments, kinds, revision_lists, contents))
@@ -381,13 +382,13 @@ def _quick_pass(
 
     Decided on path strings: files whose "read" signature is unchanged keep their digest unread,
     the others are read and hashed. Any file that cannot be read as a regular file leaves the
-    question to the full path. Also returns what it read, so that the full path does not read
-    it again.
+    question to the full path. Also returns each file's content as found (bytes or a reused
+    digest), so that the full path neither stats nor reads it again.
     """
     files: list[tuple[str, str, str]] = []
     edited: dict[str, tuple[str, bytes, str]] = {}
     signatures: dict[str, tuple[Any, str]] = {}
-    read: dict[str, FileContent] = {}
+    read: dict[str, FileContent] = {}  # each file as this pass found it, for the full path
     for path, kind in layout.kinds:
         previous = layout.files.get(path)
         now = signature(path, "read")
@@ -395,6 +396,7 @@ def _quick_pass(
             recorder.note(path, "read", now)
             files.append((path, kind, previous[1]))
             signatures[path] = previous
+            read[path] = FileContent(kind, None, previous[1], signature=now)
             continue
         try:
             status, data = _read_regular(Path(path))
@@ -668,17 +670,17 @@ def read_contents(
     kinds: dict[Path, str],
     overlay: dict[Path, bytes | None] | None = None,
     layout: Layout | None = None,
-    already_read: dict[str, FileContent] | None = None,
+    settled: dict[str, FileContent] | None = None,
 ) -> dict[Path, FileContent]:
     """Every file's bytes, in sorted path order; FIFOs, devices and sockets are left out. A file
     `layout` read before, with the same signature now (and not racily clean then), keeps its
-    digest unread; `already_read` holds files this run has read."""
+    digest unread; `settled` holds what this run already found for a file."""
     contents: dict[Path, FileContent] = {}
     known = layout.files if layout is not None else {}
     for path in sorted(kinds):
         kind = kinds[path]
-        if already_read and os.fspath(path) in already_read:
-            contents[path] = already_read[os.fspath(path)]
+        if settled and os.fspath(path) in settled:
+            contents[path] = settled[os.fspath(path)]
             continue
         if overlay and path in overlay:
             data = overlay[path]
