@@ -84,7 +84,7 @@ class Environment:
             for path in _list_py_dir(location, self.recursive):
                 try:
                     real = real_path(path, folders)
-                except (OSError, RuntimeError):
+                except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in a configured path
                     real = os.fspath(path)  # a symlink loop: kept, so reading it reports the error
                 if real in seen:
                     continue
@@ -286,7 +286,7 @@ def discover(paths: list[Path], settings: Settings, alembic_config: list[Path] |
 def _safe_resolve(path: Path) -> Path:
     try:
         return path.resolve()
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in a configured path
         return path
 
 

@@ -603,7 +603,7 @@ def _real(path: Path, folders: dict[str, str]) -> str:
 
     try:
         return real_path(path, folders)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in a configured path
         return os.fspath(path)
 
 

@@ -255,3 +255,12 @@ def test_expression_nested_deeper_than_an_analysis_walks_is_not_an_internal_erro
     result = run_cli(root)
     assert result.exit_code in (0, 1), result.output
     assert "internal error" not in result.output
+
+
+def test_a_nul_in_script_location_is_a_finding_not_an_internal_error(tree, monkeypatch):
+    """Found by the fuzz test: resolving a configured path with a NUL raised ValueError."""
+    root = tree({**alembic_tree(("1000", None)), "alembic.ini": "[alembic]\nscript_location =\x00 %(here)s/migrations\n"})
+    monkeypatch.chdir(root)
+    result = CliRunner().invoke(cli, ["check", "--no-cache", "--output-format", "concise"])
+    assert result.exit_code == 1, result.output
+    assert "DL111" in result.stdout and "internal error" not in result.output
