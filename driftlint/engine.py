@@ -235,7 +235,7 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
         kinds, revision_lists = _classify_files(dirs, settings, environments, options.overlay)
     # Everything the environments and the file kinds depend on, as seen so far.
     structure = recorder.manifest() if recorder is not None else None
-    contents = read_contents(kinds, options.overlay, layout, settled)
+    contents = read_contents(kinds, options.overlay, settled)
     if recorder is not None:
         for path, content in contents.items():
             if content.signature is not None and content.data is None:
@@ -389,28 +389,25 @@ def _quick_pass(
     edited: dict[str, tuple[str, bytes, str]] = {}
     signatures: dict[str, tuple[Any, str]] = {}
     read: dict[str, FileContent] = {}  # each file as this pass found it, for the full path
+    complete = True
     for path, kind in layout.kinds:
         previous = layout.files.get(path)
-        now = signature(path, "read")
-        if previous is not None and now == previous[0]:
-            recorder.note(path, "read", now)
-            files.append((path, kind, previous[1]))
-            signatures[path] = previous
-            read[path] = FileContent(kind, None, previous[1], signature=now)
+        content = _content_of(path, kind, previous)
+        if content is None or content.error is not None:
+            complete = False  # a FIFO, an unreadable file: the full path reports it
+            if content is not None:
+                read[path] = content
             continue
-        try:
-            status, data = _read_regular(Path(path))
-        except OSError:
-            return None, read
-        if data is None:
-            return None, read
-        digest = hashlib.sha256(data).hexdigest()
-        read[path] = FileContent(kind, data, digest, signature=status)
-        files.append((path, kind, digest))
-        if previous is None or digest != previous[1]:
-            edited[path] = (kind, data, digest)
-        if not racy(status, recorder.started_ns):
-            signatures[path] = (status, digest)
+        read[path] = content
+        files.append((path, kind, content.digest))
+        if content.data is None:
+            recorder.note(path, "read", content.signature)
+        elif previous is None or content.digest != previous[1]:
+            edited[path] = (kind, content.data, content.digest)
+        if not racy(content.signature, recorder.started_ns):
+            signatures[path] = (content.signature, content.digest)
+    if not complete:
+        return None, read
     key = _run_key(options, settings, dirs, layout.environments, files)
     stored = run_cache.load(key)
     if stored is None and edited:
@@ -669,39 +666,41 @@ class FileContent:
 def read_contents(
     kinds: dict[Path, str],
     overlay: dict[Path, bytes | None] | None = None,
-    layout: Layout | None = None,
     settled: dict[str, FileContent] | None = None,
 ) -> dict[Path, FileContent]:
-    """Every file's bytes, in sorted path order; FIFOs, devices and sockets are left out. A file
-    `layout` read before, with the same signature now (and not racily clean then), keeps its
-    digest unread; `settled` holds what this run already found for a file."""
+    """Every file's bytes, in sorted path order; FIFOs, devices and sockets are left out.
+    `settled` holds what this run already found for a file (see _quick_pass)."""
     contents: dict[Path, FileContent] = {}
-    known = layout.files if layout is not None else {}
     for path in sorted(kinds):
         kind = kinds[path]
+        found: FileContent | None
         if settled and os.fspath(path) in settled:
-            contents[path] = settled[os.fspath(path)]
-            continue
-        if overlay and path in overlay:
+            found = settled[os.fspath(path)]
+        elif overlay and path in overlay:
             data = overlay[path]
-            if data is not None:
-                contents[path] = FileContent(kind, data, hashlib.sha256(data).hexdigest())
-            continue
-        previous = known.get(os.fspath(path))
-        if previous is not None:
-            now = signature(os.fspath(path), "read")
-            if now == previous[0]:
-                contents[path] = FileContent(kind, None, previous[1], signature=now)
-                continue
-        try:
-            status, data = _read_regular(path)
-        except OSError as exc:
-            error = _unreadable(exc)
-            contents[path] = FileContent(kind, b"", f"unreadable:{error.message}", error)
-            continue
-        if data is not None:
-            contents[path] = FileContent(kind, data, hashlib.sha256(data).hexdigest(), signature=status)
+            found = FileContent(kind, data, hashlib.sha256(data).hexdigest()) if data is not None else None
+        else:
+            found = _content_of(os.fspath(path), kind, None)
+        if found is not None:
+            contents[path] = found
     return contents
+
+
+def _content_of(path: str, kind: str, previous: tuple[Any, str] | None) -> FileContent | None:
+    """One file's content: its digest unread when its "read" signature is `previous`'s (the
+    last run read it so), else its bytes; None for FIFOs, devices and sockets."""
+    if previous is not None:
+        now = signature(path, "read")
+        if now == previous[0]:
+            return FileContent(kind, None, previous[1], signature=now)
+    try:
+        status, data = _read_regular(Path(path))
+    except OSError as exc:
+        error = _unreadable(exc)
+        return FileContent(kind, b"", f"unreadable:{error.message}", error)
+    if data is None:
+        return None
+    return FileContent(kind, data, hashlib.sha256(data).hexdigest(), signature=status)
 
 
 def _read_regular(path: Path) -> tuple[Any, bytes | None]:
