@@ -236,7 +236,9 @@ class RunCache:
         from driftlint.inputs import InputManifest
 
         stored = self._stored()
-        if stored is None or not isinstance(stored[3], InputManifest) or not stored[3].unchanged():
+        if stored is None or not isinstance(stored[3], InputManifest):
+            return None
+        if not stored[3].trustworthy() or not stored[3].unchanged():
             return None
         self.manifest = stored[3]
         return stored[2]
@@ -262,9 +264,9 @@ class RunCache:
         return stored[2], stored[3]
 
     def store(self, key: str, value: Any, manifest: Any = None, layout: Any = None) -> None:
-        """Remember `value`; the manifest only when it can be trusted (see InputManifest)."""
-        if manifest is not None and not manifest.trustworthy():
-            manifest = None
+        """Remember `value` with what the run depended on. A manifest that is not trustworthy (see
+        InputManifest) never answers load_unchanged; the engine's early cutoff uses it for the
+        paths that are (every file it compares by content)."""
         write_entry(self.directory, self.name, (key, self.context, value, manifest))
         if layout is not None:
             write_entry(self.directory, self.layout_name, (self.context, layout))

@@ -21,7 +21,7 @@ from driftlint.diagnostics import Diagnostic
 from driftlint.inputs import InputManifest, InputRecorder, racy
 from driftlint.signatures import full_signature as stat_signature
 from driftlint.signatures import signature, unchanged
-from driftlint.project import MODULE, REVISION, UNSCANNED, EnvironmentAnalysis, FileFacts, Project, display_path
+from driftlint.project import MODULE, REVISION, UNSCANNED, EnvironmentAnalysis, FileFacts, Project, changed_parts, display_path
 
 if TYPE_CHECKING:
     from driftlint.discovery import Environment
@@ -217,9 +217,10 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
             return reused
     layout = _unchanged_layout(run_cache, recorder) if trust_layout else None
     cache = FactCache(cache_dir, settings.fingerprint(), settings.root) if cache_dir is not None else None
+    reuse = None
     if layout is not None:
         assert run_cache is not None and recorder is not None and cache is not None
-        quick, settled = _quick_pass(layout, run_cache, cache, options, settings, dirs, recorder)
+        quick, settled, reuse = _quick_pass(layout, run_cache, cache, options, settings, dirs, recorder)
         if quick is not None:
             diagnostics, files_read, environment_count = quick
             return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
@@ -233,8 +234,12 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
             dirs, settings, [p.resolve() for p in options.alembic_config] or None, options.alembic_section
         )
         kinds, revision_lists = _classify_files(dirs, settings, environments, options.overlay)
-    # Everything the environments and the file kinds depend on, as seen so far.
-    structure = recorder.manifest() if recorder is not None else None
+    # Everything the environments and the file kinds depend on: what discovery looked at, or
+    # what the reused layout's discovery did (the quick pass has recorded file reads since).
+    if layout is not None:
+        structure = layout.structure
+    else:
+        structure = recorder.manifest() if recorder is not None else None
     contents = read_contents(kinds, options.overlay, settled)
     if recorder is not None:
         for path, content in contents.items():
@@ -278,9 +283,10 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
         project.environments.append(EnvironmentAnalysis(env, scripts, RevisionGraph(scripts)))
 
     parallel = _workers(options.jobs) > 1 and len(facts) >= PARALLEL_THRESHOLD
-    diagnostics = _check_rules(rules, project, recorder, parallel)
+    by_rule = _check_rules(rules, project, recorder, parallel, reuse)
     if saver is not None and saver.collect() is not True and cache is not None:
         cache.save()  # the child could not write the pack: write it here
+    diagnostics = [d for rule in rules for d in by_rule[rule.code]]
 
     diagnostics = apply_suppressions(diagnostics, project, {r.code for r in rules})
     diagnostics = apply_per_file_ignores(diagnostics, settings, project)
@@ -289,7 +295,7 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
     ordered = sorted(unique.values(), key=Diagnostic.sort_key)
     if run_cache is not None:
         assert recorder is not None
-        layout = _layout(recorder, structure, environments, kinds, revision_lists, contents)
+        layout = _layout(recorder, structure, environments, kinds, revision_lists, contents, by_rule)
         manifest = recorder.manifest()
         run_cache.store(key, (ordered, len(facts), len(environments)), manifest, layout)
         if manifest.trustworthy():
@@ -317,6 +323,9 @@ class Layout:
     kinds: list[tuple[str, str]]  # (path, kind) in sorted Path order, as the run key lists them
     revision_lists: list[list[str]]
     files: dict[str, tuple[Any, str]]
+    # Each rule's own findings (before suppressions and the other filters), by code: reused for
+    # the rules an edit cannot concern (see Rule.reads and _early_cutoff).
+    findings: dict[str, list[Diagnostic]] | None = None
 
     def paths(self) -> tuple[dict[Path, str], list[list[Path]]]:
         """The file kinds and revision lists as Paths: built only when the rules must run (a Path
@@ -346,13 +355,14 @@ def _layout(
     kinds: dict[Path, str],
     revision_lists: list[list[Path]],
     contents: dict[Path, FileContent],
+    findings: dict[str, list[Diagnostic]] | None = None,
 ) -> Layout | None:
     if structure is None or not structure.trustworthy():
         return None
     files = {
-        os.fspath(path): (content.signature, content.digest)
+        os.fspath(path): (_trusted(content.signature, recorder.started_ns), content.digest)
         for path, content in contents.items()
-        if content.signature is not None and content.error is None and not racy(content.signature, recorder.started_ns)
+        if content.signature is not None and content.error is None
     }
     return Layout(
         recorder.started_ns,
@@ -361,7 +371,14 @@ def _layout(
         [(os.fspath(path), kinds[path]) for path in sorted(kinds)],
         [[os.fspath(path) for path in paths] for paths in revision_lists],
         files,
+        findings,
     )
+
+
+def _trusted(sig: Any, started_ns: int) -> Any:
+    """A file's signature as the next run may trust it: None when it changed so shortly before
+    this run that a later change could carry the same timestamps (the next run reads it again)."""
+    return None if racy(sig, started_ns) else sig
 
 
 # More edited files than this are not worth comparing fact by fact first.
@@ -376,9 +393,10 @@ def _quick_pass(
     settings: Settings,
     dirs: list[Path],
     recorder: InputRecorder,
-) -> tuple[Any, dict[str, FileContent]]:
+) -> tuple[Any, dict[str, FileContent], "_Reuse | None"]:
     """With the last run's layout: its stored result when the files hold the same bytes (a touch,
-    a checkout) or only edits that leave their facts equal (see _early_cutoff), else None.
+    a checkout) or only edits that leave their facts equal (see _early_cutoff), else None; then
+    the findings of rules the edits cannot concern, when there are such rules.
 
     Decided on path strings: files whose "read" signature is unchanged keep their digest unread,
     the others are read and hashed. Any file that cannot be read as a regular file leaves the
@@ -404,18 +422,35 @@ def _quick_pass(
             recorder.note(path, "read", content.signature)
         elif previous is None or content.digest != previous[1]:
             edited[path] = (kind, content.data, content.digest)
-        if not racy(content.signature, recorder.started_ns):
-            signatures[path] = (content.signature, content.digest)
+        signatures[path] = (_trusted(content.signature, recorder.started_ns), content.digest)
     if not complete:
-        return None, read
+        return None, read, None
     key = _run_key(options, settings, dirs, layout.environments, files)
     stored = run_cache.load(key)
     if stored is None and edited:
-        stored = _early_cutoff(run_cache, layout, cache, edited, settings, recorder)
+        cutoff = _early_cutoff(run_cache, layout, cache, edited, settings, recorder)
+        if cutoff is not None:
+            if cutoff.changed:
+                return None, read, cutoff
+            stored = cutoff.value
     if stored is None:
-        return None, read
+        return None, read, None
     run_cache.store(key, stored, recorder.manifest(), replace(layout, started_ns=recorder.started_ns, files=signatures))
-    return stored, read
+    return stored, read, None
+
+
+@dataclass(frozen=True)
+class _Reuse:
+    """What an early cutoff found: the previous result, the parts of the edited files' facts that
+    changed (none: the result stands as it is), and the previous run's findings by rule."""
+
+    value: Any
+    changed: frozenset[str]
+    findings: dict[str, list[Diagnostic]] | None
+
+    def reusable(self, rule: type[Rule]) -> bool:
+        """Whether the rule's last findings stand: it reads none of the changed parts."""
+        return self.findings is not None and rule.reads is not None and rule.code in self.findings and not (rule.reads & self.changed)
 
 
 def _early_cutoff(
@@ -425,15 +460,17 @@ def _early_cutoff(
     edited: dict[str, tuple[str, bytes, str]],
     settings: Settings,
     recorder: InputRecorder,
-) -> Any:
-    """The previous result, when the only files that changed since still give the same facts.
+) -> _Reuse | None:
+    """The previous result, when the only files that changed since are all that changed.
 
     Rules see nothing of a file but its facts (spans included): an edit that leaves them equal
     (a comment, trailing lines, a docstring body) cannot change a finding, so the rules need not
     run again, as a build system stops at a step whose output did not change. Everything else
     the previous run depended on must be unchanged too: the layout's structure (already checked),
     the other files (their digests were reused), and every other path in its manifest, such as
-    those the rules themselves looked at. The new facts are cached either way.
+    those the rules themselves looked at. When the facts did change, the parts that changed say
+    which rules must run again (Rule.reads): changing the SQL of a revision leaves every Celery
+    rule's findings as they were. The new facts are cached either way.
     """
     if len(edited) > EARLY_CUTOFF_FILES or any(path not in layout.files for path in edited):
         return None
@@ -441,25 +478,31 @@ def _early_cutoff(
     if previous is None:
         return None
     value, manifest = previous
-    seen_then = {entry[0]: entry[2] for entry in manifest.entries if entry[1] == "read" and entry[0] in edited}
-    # The layout and the result must come from the same run: the same read of each edited file.
-    if any(seen_then.get(path) != layout.files[path][0] for path in edited):
+    # The layout and the result must come from the same run.
+    if manifest.started_ns != layout.started_ns:
         return None
-    rest = tuple(entry for entry in manifest.entries if not (entry[1] == "read" and entry[0] in edited))
-    if not unchanged(rest):
+    # Every file of the layout was just compared by content (its digest reused by a trusted
+    # signature, or read again); every other path must still be as that run saw it, and must not
+    # have changed so shortly before it that a later change could carry the same timestamps.
+    rest = tuple(entry for entry in manifest.entries if not (entry[1] == "read" and entry[0] in layout.files))
+    if any(racy(sig, manifest.started_ns) for _path, _how, sig in rest) or not unchanged(rest):
         return None
+    changed: set[str] = set()
     for path_text, (kind, data, digest) in edited.items():
         path = Path(path_text)
         old = cache.get(path, kind, layout.files[path_text][1])
         new = extract_facts(path, kind, data, settings)
         new.digest = digest
         cache.put(path, kind, digest, new)  # read_all takes it from there otherwise
-        if old is None or replace(old, digest=new.digest) != new:
+        parts = changed_parts(old, new) if old is not None else None
+        if parts is None:
             return None
-    cache.save()
+        changed |= parts
+    if not changed:
+        cache.save()
     # The new manifest keeps what only the previous run looked at (the rules' own reads).
     recorder.adopt(InputManifest(manifest.started_ns, rest))
-    return value
+    return _Reuse(value, frozenset(changed), layout.findings)
 
 
 def _only_file_arguments(diagnostics: list[Diagnostic], options: CheckOptions) -> list[Diagnostic]:
@@ -689,7 +732,7 @@ def read_contents(
 def _content_of(path: str, kind: str, previous: tuple[Any, str] | None) -> FileContent | None:
     """One file's content: its digest unread when its "read" signature is `previous`'s (the
     last run read it so), else its bytes; None for FIFOs, devices and sockets."""
-    if previous is not None:
+    if previous is not None and previous[0] is not None:
         now = signature(path, "read")
         if now == previous[0]:
             return FileContent(kind, None, previous[1], signature=now)
@@ -834,51 +877,60 @@ CHILD_FAMILIES = ("DL3", "DL4")
 
 
 def _check_rules(
-    rules: list[type[Rule]], project: Project, recorder: InputRecorder | None, parallel: bool
-) -> list[Diagnostic]:
-    """Every selected rule's findings. With `parallel`, the CHILD_FAMILIES rules run in a forked
-    child meanwhile; what the child looked at on disk joins this run's recording. A child that
-    fails costs only time: its rules run here, and a rule's own error is raised here."""
-    offloaded = [r for r in rules if r.code.startswith(CHILD_FAMILIES)] if parallel else []
+    rules: list[type[Rule]],
+    project: Project,
+    recorder: InputRecorder | None,
+    parallel: bool,
+    reuse: _Reuse | None = None,
+) -> dict[str, list[Diagnostic]]:
+    """Every selected rule's findings, by code: the last run's for the rules `reuse` says an edit
+    cannot concern, the others' checked now. With `parallel`, the CHILD_FAMILIES rules run in a
+    forked child meanwhile; what the child looked at on disk joins this run's recording. A child
+    that fails costs only time: its rules run here, and a rule's own error is raised here."""
+    found: dict[str, list[Diagnostic]] = {}
+    if reuse is not None and reuse.findings is not None:
+        found = {r.code: list(reuse.findings[r.code]) for r in rules if reuse.reusable(r)}
+    todo = [r for r in rules if r.code not in found]
+    offloaded = [r for r in todo if r.code.startswith(CHILD_FAMILIES)] if parallel else []
     child = _Child.start(partial(_rules_in_child, offloaded, project, recorder)) if offloaded else None
     if child is None:
         offloaded = []
     try:
-        diagnostics = _run_rules([r for r in rules if r not in offloaded], project)
+        found.update(_run_rules([r for r in todo if r not in offloaded], project))
         if child is not None:
             outcome = child.collect()
             if outcome is None:
-                diagnostics.extend(_run_rules(offloaded, project))
+                found.update(_run_rules(offloaded, project))
             else:
-                found, seen = outcome
-                diagnostics.extend(found)
+                from_child, seen = outcome
+                found.update(from_child)
                 if recorder is not None:
                     for (path, how), sig in seen:
                         recorder.note(path, how, sig)
     finally:
         if child is not None:
             child.abandon()
-    return diagnostics
+    return found
 
 
 def _rules_in_child(
     rules: list[type[Rule]], project: Project, recorder: InputRecorder | None
-) -> tuple[list[Diagnostic], list[tuple[tuple[str, str], Any]]]:
+) -> tuple[dict[str, list[Diagnostic]], list[tuple[tuple[str, str], Any]]]:
     before = set(recorder.seen) if recorder is not None else set()
     found = _run_rules(rules, project)
     seen = [(key, sig) for key, sig in recorder.seen.items() if key not in before] if recorder is not None else []
     return found, seen
 
 
-def _run_rules(rules: list[type[Rule]], project: Project) -> list[Diagnostic]:
-    diagnostics: list[Diagnostic] = []
+def _run_rules(rules: list[type[Rule]], project: Project) -> dict[str, list[Diagnostic]]:
+    found: dict[str, list[Diagnostic]] = {}
     for rule_class in rules:
         rule = rule_class()
         try:
-            diagnostics.extend(rule.check(project))
+            found[rule.code] = list(rule.check(project))
         except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
             raise InternalError(f"rule {rule.code} ({rule.name}) failed: {type(exc).__name__}: {exc}") from exc
-    return diagnostics
+    return found
 
 
 def _extract_pickled(share: list[tuple[Path, str, bytes, str]], settings: Settings) -> list[bytes]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -42,6 +42,37 @@ class FileFacts:
     looks_like_revision: bool = False
     # Results of the registered extractors (driftlint.extractors), by extractor key.
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+# FileFacts fields that name a file rather than describe it: equal between two runs that share
+# their file kinds (engine.Layout), and part of no rule's Rule.reads.
+IDENTITY_FIELDS = ("path", "kind", "digest")
+
+
+def fact_parts() -> tuple[str, ...]:
+    """The parts of a file's facts a rule can depend on (Rule.reads): every FileFacts field but
+    the identity fields and `extra`, and every extractor key (FileFacts.extra)."""
+    from driftlint.extractors import EXTRACTORS
+
+    named = tuple(f.name for f in fields(FileFacts) if f.name not in IDENTITY_FIELDS and f.name != "extra")
+    return named + tuple(sorted(EXTRACTORS))
+
+
+def changed_parts(old: FileFacts, new: FileFacts) -> frozenset[str] | None:
+    """The parts (see fact_parts) in which two facts of one file differ; None when they are not
+    of the same file and kind."""
+    if old.path != new.path or old.kind != new.kind:
+        return None
+    changed = {
+        f.name
+        for f in fields(FileFacts)
+        if f.name not in IDENTITY_FIELDS and f.name != "extra" and getattr(old, f.name) != getattr(new, f.name)
+    }
+    missing = object()
+    for key in old.extra.keys() | new.extra.keys():
+        if old.extra.get(key, missing) != new.extra.get(key, missing):
+            changed.add(key)
+    return frozenset(changed)
 
 
 @dataclass

@@ -41,7 +41,7 @@ class RevisionHeader:
     spans: dict[str, Span] = field(default_factory=dict)
     problems: list[HeaderProblem] = field(default_factory=list)
     doc: str = ""
-    # `upgrade` function line, for reporting and for later analyses.
+    # The `def upgrade` line (its keyword and name), where findings about the function point.
     upgrade_span: Span | None = None
 
     @property
@@ -156,7 +156,11 @@ def read_header(tree: ast.Module, filename: str) -> RevisionHeader:
                 bind(statement.target.id, None, statement.target, "augmented assignment is only known at run time")
         elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             if statement.name == "upgrade":
-                header.upgrade_span = node_location(statement)
+                # The `def upgrade` line only: a span over the body would change with every edit
+                # inside it, and with it the header every graph rule reads (see Rule.reads).
+                keyword = "async def" if isinstance(statement, ast.AsyncFunctionDef) else "def"
+                row, column = statement.lineno, statement.col_offset + 1
+                header.upgrade_span = (row, column, row, column + len(keyword) + 1 + len(statement.name))
             if statement.name in HEADER_NAMES:
                 bind(statement.name, None, statement, "a function is not a revision identifier")
         elif isinstance(statement, (ast.Import, ast.ImportFrom)):

@@ -27,6 +27,12 @@ class Rule:
     fixable: ClassVar[bool] = False
     # Option defaults, by the key users write in [tool.driftlint] (kebab-case).
     options: ClassVar[dict[str, Any]] = {}
+    # What of each file's facts the findings depend on: FileFacts fields and FileFacts.extra keys
+    # (see driftlint.project.fact_parts), through the revision graph and shared indexes included;
+    # None: everything. After an edit that changes only other parts of the edited files' facts,
+    # the rule's last findings are reused instead of checking again. tests/core/test_rule_reads.py
+    # checks each declaration against what the rule reads on every fixture and doc example.
+    reads: ClassVar[frozenset[str] | None] = None
 
     def check(self, project: "Project") -> Iterable[Diagnostic]:
         raise NotImplementedError

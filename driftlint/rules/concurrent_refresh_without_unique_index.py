@@ -17,6 +17,7 @@ class ConcurrentRefreshWithoutUniqueIndex(Rule):
     code = "DL402"
     name = "concurrent-refresh-without-unique-index"
     summary = "Code refreshes a materialized view CONCURRENTLY but no migration gives it a usable unique index"
+    reads = frozenset({"header", "schema", "celery"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         index = task_index(project)

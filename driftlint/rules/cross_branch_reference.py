@@ -16,6 +16,7 @@ class CrossBranchReference(Rule):
     code = "DL201"
     name = "cross-branch-reference"
     summary = "A revision uses a table or view that only a revision outside its ancestors creates"
+    reads = frozenset({"header", "schema"})
     fixable = True
 
     def check(self, project: Project) -> Iterator[Diagnostic]:

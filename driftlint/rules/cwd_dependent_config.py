@@ -20,6 +20,7 @@ class CwdDependentConfig(Rule):
     code = "DL109"
     name = "cwd-dependent-config"
     summary = "Alembic configuration depends on the working directory or uses fragile forms"
+    reads = frozenset({"header"})
     severity = Severity.WARNING
 
     def check(self, project: Project) -> Iterator[Diagnostic]:

@@ -14,6 +14,7 @@ class DuplicateBranchLabel(Rule):
     code = "DL110"
     name = "duplicate-branch-label"
     summary = "A branch label is declared by two revisions, or equals a revision id"
+    reads = frozenset({"header"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for analysis in project.environments:

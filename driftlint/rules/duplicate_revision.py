@@ -14,6 +14,7 @@ class DuplicateRevision(Rule):
     code = "DL104"
     name = "duplicate-revision"
     summary = "Two files declare the same revision id"
+    reads = frozenset({"header"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for analysis in project.environments:

@@ -23,6 +23,7 @@ class DynamicRevisionHeader(Rule):
     code = "DL108"
     name = "dynamic-revision-header"
     summary = "A revision header value cannot be resolved statically"
+    reads = frozenset({"header"})
     severity = Severity.WARNING
 
     def check(self, project: Project) -> Iterator[Diagnostic]:

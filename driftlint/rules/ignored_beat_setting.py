@@ -22,6 +22,7 @@ class IgnoredBeatSetting(Rule):
     code = "DL306"
     name = "ignored-beat-setting"
     summary = "A schedule setting Celery ignores (wrong namespace), rejects (old and new names mixed) or wipes later"
+    reads = frozenset({"celery"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         index = task_index(project)

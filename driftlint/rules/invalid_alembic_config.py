@@ -14,6 +14,7 @@ class InvalidAlembicConfig(Rule):
     code = "DL111"
     name = "invalid-alembic-config"
     summary = "The Alembic configuration is invalid, so every Alembic command fails"
+    reads = frozenset({"header"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for issue in config_issues(project, "invalid"):

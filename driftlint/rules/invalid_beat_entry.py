@@ -17,6 +17,7 @@ class InvalidBeatEntry(Rule):
     code = "DL305"
     name = "invalid-beat-entry"
     summary = "A beat entry lacks `task` or `schedule`, has a key beat rejects, or calls crontab() positionally"
+    reads = frozenset({"celery"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         index = task_index(project)

@@ -14,6 +14,7 @@ class InvalidRevisionId(Rule):
     code = "DL112"
     name = "invalid-revision-id"
     summary = "A revision id contains a character Alembic rejects (@ - + :)"
+    reads = frozenset({"header"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for facts in project.files.values():

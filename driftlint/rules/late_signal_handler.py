@@ -15,6 +15,7 @@ class LateSignalHandler(Rule):
     code = "DL307"
     name = "late-signal-handler"
     summary = "A Celery signal handler (`on_after_configure`, `on_after_finalize`) is connected after the signal is sent"
+    reads = frozenset({"celery"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         index = task_index(project)

@@ -16,6 +16,7 @@ class MatviewRegistryDrift(Rule):
     code = "DL401"
     name = "matview-registry-drift"
     summary = "The code's registry of materialized views misses views the migrations create, or names views they do not"
+    reads = frozenset({"header", "schema", "celery"})
     fixable = True
     options = {"matview-registry": ""}
 

@@ -14,6 +14,7 @@ class MissingRevision(Rule):
     code = "DL103"
     name = "missing-revision"
     summary = "A down_revision or depends_on names no known revision or branch label"
+    reads = frozenset({"header"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for analysis in project.environments:

@@ -14,6 +14,7 @@ class MultipleBases(Rule):
     code = "DL102"
     name = "multiple-bases"
     summary = "The revision history has more than one base (down_revision = None)"
+    reads = frozenset({"header"})
     severity = Severity.WARNING
 
     def check(self, project: Project) -> Iterator[Diagnostic]:

@@ -15,6 +15,7 @@ class MultipleHeads(Rule):
     code = "DL101"
     name = "multiple-heads"
     summary = "The revision history has more than one head"
+    reads = frozenset({"header"})
     fixable = True
 
     def check(self, project: Project) -> Iterator[Diagnostic]:

@@ -13,6 +13,7 @@ class NotARevision(Rule):
     code = "DL107"
     name = "not-a-revision"
     summary = "A Python file in a version location is not a revision"
+    reads = frozenset({"header"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for facts in project.files.values():

@@ -40,6 +40,7 @@ class ParseErrorRule(Rule):
     code = "DL001"
     name = "parse-error"
     summary = "A file driftlint must read does not parse"
+    reads = frozenset({"parse_error", "header"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         running = sys.version_info[:2]

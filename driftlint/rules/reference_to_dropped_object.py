@@ -16,6 +16,7 @@ class ReferenceToDroppedObject(Rule):
     code = "DL202"
     name = "reference-to-dropped-object"
     summary = "A revision uses a table or view that an earlier revision has already dropped or renamed"
+    reads = frozenset({"header", "schema"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for history in schema_history(project).environments:

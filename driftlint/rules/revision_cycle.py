@@ -14,6 +14,7 @@ class RevisionCycle(Rule):
     code = "DL105"
     name = "revision-cycle"
     summary = "Revisions form a cycle through down_revision or depends_on"
+    reads = frozenset({"header"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for analysis in project.environments:

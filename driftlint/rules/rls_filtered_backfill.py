@@ -23,6 +23,7 @@ class RlsFilteredBackfill(Rule):
     code = "DL204"
     name = "rls-filtered-backfill"
     summary = "A migration backfills a table whose row-level security can silently filter out every row"
+    reads = frozenset({"header", "schema"})
     options = {OPTION: False}
 
     def check(self, project: Project) -> Iterator[Diagnostic]:

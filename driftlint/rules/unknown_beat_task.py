@@ -16,6 +16,7 @@ class UnknownBeatTask(Rule):
     code = "DL303"
     name = "unknown-beat-task"
     summary = "A beat entry names a task that no module of the project defines"
+    reads = frozenset({"celery"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         index = task_index(project)

@@ -14,6 +14,7 @@ class UnloadedBeatSchedule(Rule):
     code = "DL302"
     name = "unloaded-beat-schedule"
     summary = "A beat schedule is defined but never reaches a Celery app's configuration, so beat runs none of it"
+    reads = frozenset({"celery"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         index = task_index(project)

@@ -23,6 +23,7 @@ class UnlockedRefresh(Rule):
     code = "DL304"
     name = "unlocked-refresh"
     summary = "A task refreshes a materialized view with no advisory lock or task lock against overlapping runs"
+    reads = frozenset({"celery"})
     severity = Severity.WARNING
     options = {"lock-helpers": []}
 

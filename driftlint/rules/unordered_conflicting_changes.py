@@ -17,6 +17,7 @@ class UnorderedConflictingChanges(Rule):
     code = "DL203"
     name = "unordered-conflicting-changes"
     summary = "Two revisions with no order between them drop, rename or both create the same object"
+    reads = frozenset({"header", "schema"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for history in schema_history(project).environments:

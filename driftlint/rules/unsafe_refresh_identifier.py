@@ -14,6 +14,7 @@ class UnsafeRefreshIdentifier(Rule):
     code = "DL308"
     name = "unsafe-refresh-identifier"
     summary = "REFRESH SQL interpolates a name that reaches it unchecked and unquoted from a task argument"
+    reads = frozenset({"celery"})
     severity = Severity.WARNING
 
     def check(self, project: Project) -> Iterator[Diagnostic]:

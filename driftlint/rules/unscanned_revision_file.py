@@ -27,6 +27,7 @@ class UnscannedRevisionFile(Rule):
     code = "DL106"
     name = "unscanned-revision-file"
     summary = "A revision file sits in a folder Alembic does not scan, or a version location does not exist"
+    reads = frozenset({"header", "looks_like_revision", "alembic_version_locations_in_code"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         # When code sets version_locations (neutron's and keystone's expand/contract folders, an env.py

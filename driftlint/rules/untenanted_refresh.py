@@ -25,6 +25,7 @@ class UntenantedRefresh(Rule):
     code = "DL301"
     name = "untenanted-refresh"
     summary = "A task refreshes a materialized view outside tenant scope in a project that scopes work by tenant"
+    reads = frozenset({"celery"})
     severity = Severity.WARNING
     options = {"tenant-decorators": [], "tenant-arguments": [], "tenant-context-calls": []}
 

@@ -13,6 +13,7 @@ class UnusedSuppression(Rule):
     code = "DL002"
     name = "unused-suppression"
     summary = "An ignore comment suppresses nothing, or names an unknown rule"
+    reads = frozenset()
     severity = Severity.WARNING
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
