@@ -9,7 +9,7 @@ import os
 import pickle
 import signal
 import stat
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -187,7 +187,7 @@ def _reused(run_cache: RunCache, options: CheckOptions, settings: Settings) -> C
     stored = run_cache.load_unchanged()
     if stored is None:
         return None
-    diagnostics, files_read, environment_count = stored
+    diagnostics, files_read, environment_count, _rules_looked_at = stored
     return CheckResult(
         _only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings,
         manifest=run_cache.manifest, cache_dir=run_cache.directory,
@@ -222,7 +222,7 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
         assert run_cache is not None and recorder is not None and cache is not None
         quick, settled, reuse = _quick_pass(layout, run_cache, cache, options, settings, dirs, recorder)
         if quick is not None:
-            diagnostics, files_read, environment_count = quick
+            diagnostics, files_read, environment_count, _rules_looked_at = quick
             return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
         environments = layout.environments
         kinds, revision_lists = layout.paths()
@@ -249,11 +249,11 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
         assert recorder is not None
         key = _run_key(options, settings, dirs, environments, ((os.fspath(p), c.kind, c.digest) for p, c in contents.items()))
         # With a layout, the quick pass already asked for this key.
-        stored = run_cache.load(key) if layout is None else None
+        stored = _by_content(run_cache, key, recorder) if layout is None else None
         if stored is not None:
             # Same contents, other stat signatures (a checkout, a touch): record them afresh.
             run_cache.store(key, stored, recorder.manifest(), _layout(recorder, structure, environments, kinds, revision_lists, contents))
-            diagnostics, files_read, environment_count = stored
+            diagnostics, files_read, environment_count, _rules_looked_at = stored
             return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
     try:
         facts = read_all(kinds, settings, cache, options.jobs, options.overlay, contents, save=False)
@@ -283,7 +283,9 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
         project.environments.append(EnvironmentAnalysis(env, scripts, RevisionGraph(scripts)))
 
     parallel = _workers(options.jobs) > 1 and len(facts) >= PARALLEL_THRESHOLD
-    by_rule = _check_rules(rules, project, recorder, parallel, reuse)
+    with recorder.apart() if recorder is not None else nullcontext({}) as looked_at:
+        by_rule = _check_rules(rules, project, recorder, parallel, reuse)
+    rules_looked_at = _rule_inputs(recorder, looked_at, reuse)
     if saver is not None and saver.collect() is not True and cache is not None:
         cache.save()  # the child could not write the pack: write it here
     diagnostics = [d for rule in rules for d in by_rule[rule.code]]
@@ -297,7 +299,7 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
         assert recorder is not None
         layout = _layout(recorder, structure, environments, kinds, revision_lists, contents, by_rule)
         manifest = recorder.manifest()
-        run_cache.store(key, (ordered, len(facts), len(environments)), manifest, layout)
+        run_cache.store(key, (ordered, len(facts), len(environments), rules_looked_at), manifest, layout)
         if manifest.trustworthy():
             return CheckResult(
                 _only_file_arguments(ordered, options), project, len(facts), len(environments), settings,
@@ -335,6 +337,33 @@ class Layout:
 
 class _ChangedWhileChecked(Exception):
     """A file whose digest was reused from its signature turned out to hold other bytes."""
+
+
+def _rule_inputs(recorder: InputRecorder | None, looked_at: dict[tuple[str, str], Any], reuse: "_Reuse | None") -> InputManifest | None:
+    """What the rules looked at on disk (config files, folders), beyond the files whose digests
+    key the result: with the findings of rules reused after an edit, what those rules had."""
+    if recorder is None:
+        return None
+    entries = dict(looked_at)
+    if reuse is not None and reuse.findings is not None:
+        previous = reuse.value[3]
+        for path, how, sig in previous.entries if isinstance(previous, InputManifest) else ():
+            entries.setdefault((path, how), sig)
+    return InputManifest(recorder.started_ns, tuple((path, how, sig) for (path, how), sig in entries.items()))
+
+
+def _by_content(run_cache: RunCache, key: str, recorder: InputRecorder) -> Any:
+    """The result stored under `key` (the same code, settings, environments and file contents),
+    when what its rules looked at on disk besides those files is unchanged too: a rule reads
+    pyproject.toml for the project's Python version, stats folders for packages."""
+    stored = run_cache.load(key)
+    if stored is None:
+        return None
+    looked_at = stored[3]
+    if not isinstance(looked_at, InputManifest) or not looked_at.trustworthy() or not looked_at.unchanged():
+        return None
+    recorder.adopt(looked_at)
+    return stored
 
 
 def _unchanged_layout(run_cache: RunCache | None, recorder: InputRecorder | None) -> Layout | None:
@@ -426,7 +455,7 @@ def _quick_pass(
     if not complete:
         return None, read, None
     key = _run_key(options, settings, dirs, layout.environments, files)
-    stored = run_cache.load(key)
+    stored = _by_content(run_cache, key, recorder)
     if stored is None and edited:
         cutoff = _early_cutoff(run_cache, layout, cache, edited, settings, recorder)
         if cutoff is not None:

@@ -18,8 +18,9 @@ import io
 import os
 import stat
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from driftlint.signatures import reduced_signature, signature, unchanged
 
@@ -81,6 +82,19 @@ class InputRecorder:
         """Depend on everything `manifest` depended on (its paths were just found unchanged)."""
         for path, how, sig in manifest.entries:
             self.seen.setdefault((path, how), sig)
+
+    @contextmanager
+    def apart(self) -> Iterator[dict[tuple[str, str], Any]]:
+        """Also record what the code inside looks at on its own, paths seen before included, into
+        the dict this yields (complete once the block ends); all of it joins the run's recording."""
+        outer, inner = self.seen, {}
+        self.seen = inner
+        try:
+            yield inner
+        finally:
+            self.seen = outer
+            for key, sig in inner.items():
+                outer.setdefault(key, sig)
 
     def manifest(self) -> InputManifest:
         """What was seen so far, without the checks another entry already implies: a "stat" or

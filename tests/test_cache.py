@@ -19,7 +19,7 @@ from driftlint.cache import code_fingerprint, read_entry, write_entry
 from driftlint.cli import cli
 from driftlint.engine import CheckOptions, CheckResult, run_check
 
-from .conftest import write_tree
+from .conftest import FIXTURES, write_tree
 
 INI = "[alembic]\nscript_location = %(here)s/migrations\n"
 TWO_HEADS = {
@@ -461,3 +461,19 @@ def test_editing_a_source_file_of_driftlint_changes_the_code_fingerprint(tmp_pat
     code_fingerprint.cache_clear()
     fingerprints.append(code_fingerprint())
     assert len(set(fingerprints)) == 3
+
+
+@pytest.mark.usefixtures("stat_trust")
+def test_a_file_only_a_rule_reads_is_an_input_of_the_stored_result(tmp_path: Path):
+    """DL001 reads pyproject.toml's requires-python, which neither discovery nor any file digest
+    covers: changing it must not let the result stored for the same file contents answer."""
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "newer-python-syntax", repo)
+    cache = tmp_path / "cache"
+    [first] = check(repo, cache, reuse=True).diagnostics
+    assert (first.code, first.path) == ("DL001", "pyproject.toml")
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(">=3.14", ">=3.10"))
+    [second] = check(repo, cache, reuse=True).diagnostics
+    assert (second.code, second.path) == ("DL001", "shop/tasks.py")
+    assert findings(check(repo, cache, reuse=True)) == findings(check(repo, None))
