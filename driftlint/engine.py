@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 from driftlint.cache import FactCache, RunCache, code_fingerprint, ensure_directory
 from driftlint.config import ConfigError, Settings, load_settings
 from driftlint.diagnostics import Diagnostic
-from driftlint.inputs import InputManifest, InputRecorder, racy
+from driftlint.inputs import InputManifest, InputRecorder, SeenContent, racy
 from driftlint.signatures import full_signature as stat_signature
 from driftlint.signatures import signature, unchanged
 from driftlint.project import MODULE, REVISION, UNSCANNED, EnvironmentAnalysis, FileFacts, Project, changed_parts, display_path
@@ -249,7 +249,7 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
         assert recorder is not None
         key = _run_key(options, settings, dirs, environments, ((os.fspath(p), c.kind, c.digest) for p, c in contents.items()))
         # With a layout, the quick pass already asked for this key.
-        stored = _by_content(run_cache, key, recorder) if layout is None else None
+        stored = _by_content(run_cache, key) if layout is None else None
         if stored is not None:
             # Same contents, other stat signatures (a checkout, a touch): record them afresh.
             run_cache.store(key, stored, recorder.manifest(), _layout(recorder, structure, environments, kinds, revision_lists, contents))
@@ -339,30 +339,33 @@ class _ChangedWhileChecked(Exception):
     """A file whose digest was reused from its signature turned out to hold other bytes."""
 
 
-def _rule_inputs(recorder: InputRecorder | None, looked_at: dict[tuple[str, str], Any], reuse: "_Reuse | None") -> InputManifest | None:
-    """What the rules looked at on disk (config files, folders), beyond the files whose digests
-    key the result: with the findings of rules reused after an edit, what those rules had."""
+def _rule_inputs(recorder: InputRecorder | None, looked_at: dict[tuple[str, str], Any], reuse: "_Reuse | None") -> SeenContent | None:
+    """What the rules learned on disk (config files, folders), beyond the files whose digests key
+    the result; with findings reused after an edit, what the reused rules had learned as well.
+    None when it cannot be vouched for: the result is then never reused by content."""
     if recorder is None:
         return None
-    entries = dict(looked_at)
-    if reuse is not None and reuse.findings is not None:
-        previous = reuse.value[3]
-        for path, how, sig in previous.entries if isinstance(previous, InputManifest) else ():
-            entries.setdefault((path, how), sig)
-    return InputManifest(recorder.started_ns, tuple((path, how, sig) for (path, how), sig in entries.items()))
+    seen = SeenContent.of(InputManifest(recorder.started_ns, tuple((path, how, sig) for (path, how), sig in looked_at.items())))
+    if seen is None or reuse is None or reuse.findings is None:
+        return seen
+    previous = reuse.value[3]
+    if not isinstance(previous, SeenContent):
+        return None
+    known = {(path, how) for path, how, _value in seen.entries}
+    return SeenContent(seen.entries + tuple(entry for entry in previous.entries if (entry[0], entry[1]) not in known))
 
 
-def _by_content(run_cache: RunCache, key: str, recorder: InputRecorder) -> Any:
+def _by_content(run_cache: RunCache, key: str) -> Any:
     """The result stored under `key` (the same code, settings, environments and file contents),
-    when what its rules looked at on disk besides those files is unchanged too: a rule reads
-    pyproject.toml for the project's Python version, stats folders for packages."""
+    when what its rules learned on disk besides those files still holds: a rule reads
+    requires-python from pyproject.toml, the module namer looks for __init__.py files. Compared by
+    content, so that a fresh checkout of the same tree reuses it (looking records the paths)."""
     stored = run_cache.load(key)
     if stored is None:
         return None
     looked_at = stored[3]
-    if not isinstance(looked_at, InputManifest) or not looked_at.trustworthy() or not looked_at.unchanged():
+    if not isinstance(looked_at, SeenContent) or not looked_at.unchanged():
         return None
-    recorder.adopt(looked_at)
     return stored
 
 
@@ -455,7 +458,7 @@ def _quick_pass(
     if not complete:
         return None, read, None
     key = _run_key(options, settings, dirs, layout.environments, files)
-    stored = _by_content(run_cache, key, recorder)
+    stored = _by_content(run_cache, key)
     if stored is None and edited:
         cutoff = _early_cutoff(run_cache, layout, cache, edited, settings, recorder)
         if cutoff is not None:

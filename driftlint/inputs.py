@@ -52,6 +52,51 @@ class InputManifest:
         return unchanged(self.entries)
 
 
+def looked(path: str, how: str) -> Any:
+    """What a check learns at `path` by `how`, whatever the inode and timestamps: the mode of a
+    "stat" or "lstat", the SHA-256 of a regular file's bytes for a "read", the sorted names of a
+    "list"; the errno when that fails. Equal across a fresh checkout of the same tree."""
+    import hashlib
+
+    try:
+        if how == "stat" or how == "lstat":
+            return ("mode", (os.lstat(path) if how == "lstat" else os.stat(path)).st_mode)
+        if how == "list":
+            return ("names", tuple(sorted(os.listdir(path))))
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return ("special",)
+        with open(path, "rb") as handle:
+            return ("sha256", hashlib.sha256(handle.read()).hexdigest())
+    except OSError as exc:
+        return ("errno", exc.errno or -1)
+
+
+@dataclass(frozen=True)
+class SeenContent:
+    """What one run's rules learned on disk, by content (see `looked`): another run may reuse
+    their findings while every entry still holds, even after a checkout changed every inode."""
+
+    entries: tuple[tuple[str, str, Any], ...]
+
+    @classmethod
+    def of(cls, manifest: InputManifest) -> "SeenContent | None":
+        """The content behind each recorded signature; None when some entry cannot be vouched
+        for: it changed since it was recorded (or while being read now), or so shortly before
+        the run that a change within the same timestamp tick would not show."""
+        entries = []
+        for path, how, sig in manifest.entries:
+            if sig == -1 or racy(sig, manifest.started_ns) or signature(path, how) != sig:
+                return None
+            value = looked(path, how)
+            if value == ("special",) or signature(path, how) != sig:
+                return None
+            entries.append((path, how, value))
+        return cls(tuple(entries))
+
+    def unchanged(self) -> bool:
+        return all(looked(path, how) == value for path, how, value in self.entries)
+
+
 class InputRecorder:
     """Notes every path the code inside `with` stats, opens or lists (except under `ignored`).
 

@@ -477,3 +477,20 @@ def test_a_file_only_a_rule_reads_is_an_input_of_the_stored_result(tmp_path: Pat
     [second] = check(repo, cache, reuse=True).diagnostics
     assert (second.code, second.path) == ("DL001", "shop/tasks.py")
     assert findings(check(repo, cache, reuse=True)) == findings(check(repo, None))
+
+
+def test_a_fresh_checkout_of_the_same_tree_reuses_the_result_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """New inodes and timestamps everywhere (CI restoring the cache onto a new clone): what the
+    rules looked at is compared by content, so the stored result still answers."""
+    monkeypatch.setattr(inputs, "RACY_WINDOW_NS", -(10**18))
+    repo = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "seed-celery-drift", repo)
+    cache = tmp_path / "cache"
+    first = check(repo, cache, reuse=True)
+    assert first.project is not None
+    shutil.copytree(repo, tmp_path / "clone")
+    shutil.rmtree(repo)
+    (tmp_path / "clone").rename(repo)
+    second = check(repo, cache, reuse=True)
+    assert second.project is None, "the result was reused by content"
+    assert findings(second) == findings(first)

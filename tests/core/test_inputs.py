@@ -307,3 +307,40 @@ def test_a_touched_file_is_read_again_and_the_result_reused(repo: Path, tmp_path
     assert (second.project, extracted, analysed) == (None, [], ["discover"])
     assert second.diagnostics == first.diagnostics
     assert check(repo, cache).project is None
+
+
+# -- what rules looked at, by content --------------------------------------------------------------
+
+
+def test_looked_describes_paths_by_content(tmp_path: Path):
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "folder" / "b").write_text("")
+    (tmp_path / "folder" / "a").write_text("x")
+    file = str(tmp_path / "folder" / "a")
+    assert inputs.looked(str(tmp_path / "folder"), "list") == ("names", ("a", "b"))
+    assert inputs.looked(file, "read")[0] == "sha256"
+    assert inputs.looked(file, "stat")[0] == "mode"
+    assert inputs.looked(str(tmp_path / "missing"), "stat") == ("errno", 2)
+    os.mkfifo(tmp_path / "fifo")
+    assert inputs.looked(str(tmp_path / "fifo"), "read") == ("special",)
+
+
+@pytest.mark.usefixtures("trusted")
+def test_seen_content_vouches_only_for_what_still_has_its_signature(tmp_path: Path):
+    path = tmp_path / "pyproject.toml"
+    path.write_text("[project]\n")
+    with InputRecorder() as recorder:
+        path.read_text()
+    seen = inputs.SeenContent.of(recorder.manifest())
+    assert seen is not None and seen.unchanged()
+    path.write_text("[project]\nrequires-python = '>=3.12'\n")
+    assert not seen.unchanged()
+    assert inputs.SeenContent.of(recorder.manifest()) is None, "changed since it was recorded"
+
+
+def test_seen_content_never_vouches_for_a_racily_clean_entry(tmp_path: Path):
+    path = tmp_path / "pyproject.toml"
+    path.write_text("[project]\n")
+    with InputRecorder() as recorder:
+        path.read_text()
+    assert inputs.SeenContent.of(recorder.manifest()) is None
