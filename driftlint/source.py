@@ -7,6 +7,7 @@ import io
 import re
 import tokenize
 import warnings
+from bisect import bisect_left
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
@@ -40,7 +41,11 @@ class ParseError:
 
 @dataclass
 class SourceFile:
-    """A file's content and what can be derived from it without running it."""
+    """A file's content and what can be derived from it without running it.
+
+    The tree's `col_offset`/`end_col_offset` count characters (code points), not the UTF-8 bytes
+    `ast` gives: every column driftlint reports comes from them, and editors count characters.
+    """
 
     path: Path  # absolute
     data: bytes
@@ -55,14 +60,67 @@ class SourceFile:
         source.suppressions = tuple(find_suppressions(source.text))
         if parse:
             source.tree, source.error = parse_python(data)
+            # isascii() on a str is a flag check: an ASCII file (bytes == characters) costs nothing.
+            if source.tree is not None and not source.text.isascii():
+                _count_characters(source.tree, source.lines)
             if source.error is not None and looks_like_template(source.lines, source.error.row):
                 source.error = replace(source.error, template=True)
         return source
 
     @cached_property
     def lines(self) -> list[str]:
-        """The text's lines, split on first use: only error reports and SQL positions need them."""
-        return self.text.splitlines()
+        """The text's lines as the AST numbers them, split on first use: only error reports, SQL
+        positions and files with non-ASCII text need them."""
+        return physical_lines(self.text)
+
+
+def physical_lines(text: str) -> list[str]:
+    """Lines split where Python's tokenizer splits them (\\n, \\r\\n, \\r), without their ends.
+    str.splitlines() also splits at \\f, \\v, \\x1c-\\x1e, \\x85, \\u2028 and \\u2029, which would
+    shift every later row away from the AST's."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _count_characters(tree: ast.AST, lines: list[str]) -> None:
+    """Turn the tree's column offsets from UTF-8 bytes into characters, in place, on the lines
+    that hold non-ASCII text. A statement that spans none of those lines is skipped whole."""
+    wide = [row for row, line in enumerate(lines, start=1) if not line.isascii()]
+    if not wide:
+        return
+    wide_rows = set(wide)
+    encoded: dict[int, bytes] = {}
+
+    def characters(row: int, offset: int) -> int:
+        line = encoded.get(row)
+        if line is None:
+            line = encoded[row] = lines[row - 1].encode("utf-8")
+        return len(line[:offset].decode("utf-8", errors="ignore"))
+
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.stmt):
+            # A statement holds all its expressions (and its decorators, which start above it);
+            # expressions are not checked so: Python 3.11 places some f-string parts outside their parent.
+            decorators = getattr(node, "decorator_list", None)
+            first = decorators[0].lineno if decorators else node.lineno
+            index = bisect_left(wide, first)
+            if index == len(wide) or wide[index] > (node.end_lineno or node.lineno):
+                continue
+        column = getattr(node, "col_offset", None)
+        if column is not None:
+            row = node.lineno  # type: ignore[attr-defined]
+            if row in wide_rows and column > 0:
+                node.col_offset = characters(row, column)  # type: ignore[attr-defined]
+            end_row, end_column = node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
+            if end_row in wide_rows and end_column is not None and end_column > 0:
+                node.end_col_offset = characters(end_row, end_column)  # type: ignore[attr-defined]
+        stack.extend(ast.iter_child_nodes(node))
 
 
 def decode(data: bytes) -> str:
@@ -104,8 +162,14 @@ def parse_python(data: bytes) -> tuple[ast.Module | None, ParseError | None]:
             warnings.simplefilter("ignore")
             return ast.parse(data), None
     except SyntaxError as exc:
+        if exc.lineno is None and b"\x00" in data:
+            # Python 3.12 and late 3.11 releases raise a SyntaxError without a position for null bytes.
+            row, column = _first_bad_position(data)
+            return None, ParseError(f"SyntaxError: {exc.msg}", row, column)
         row = exc.lineno or 1
         column = exc.offset or 1
+        if not data.isascii():
+            column = _error_column_in_characters(data, exc, column)
         return None, ParseError(f"SyntaxError: {exc.msg}", max(row, 1), max(column, 1))
     except (ValueError, UnicodeDecodeError) as exc:
         # ValueError: null bytes; UnicodeDecodeError: bytes that are not in the declared encoding.
@@ -115,14 +179,31 @@ def parse_python(data: bytes) -> tuple[ast.Module | None, ParseError | None]:
         return None, ParseError("the file is nested too deeply to parse", 1, 1)
 
 
+def _error_column_in_characters(data: bytes, exc: SyntaxError, column: int) -> int:
+    """Parsing bytes, CPython gives the parser's errors in UTF-8 bytes (unless a coding cookie is
+    present) and the tokenizer's in characters; parsing the decoded text gives characters for
+    both. Take the column from there when it reports the same error."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(decode(data))
+    except SyntaxError as again:
+        if (again.msg, again.lineno) == (exc.msg, exc.lineno) and again.offset:
+            return again.offset
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return column
+
+
 def _first_bad_position(data: bytes) -> tuple[int, int]:
+    """1-based row and column (in characters) of the first NUL or undecodable byte."""
     for row, line in enumerate(data.split(b"\n"), start=1):
         if b"\x00" in line:
-            return row, line.index(b"\x00") + 1
+            return row, len(line[: line.index(b"\x00")].decode("utf-8", errors="replace")) + 1
         try:
             line.decode("utf-8")
         except UnicodeDecodeError as exc:
-            return row, exc.start + 1
+            return row, len(line[: exc.start].decode("utf-8")) + 1
     return 1, 1
 
 
@@ -151,7 +232,8 @@ def find_suppressions(text: str) -> list[Suppression]:
 
 
 def node_location(node: ast.AST) -> tuple[int, int, int, int]:
-    """1-based (row, column, end_row, end_column) of an AST node."""
+    """1-based (row, column, end_row, end_column) of an AST node from a SourceFile's tree: columns
+    count characters, and end_column is one past the node's last character."""
     row = getattr(node, "lineno", 1) or 1
     column = (getattr(node, "col_offset", 0) or 0) + 1
     end_row = getattr(node, "end_lineno", None) or row

@@ -90,3 +90,26 @@ def test_output_is_sorted_by_path_then_position(tmp_path: Path):
     items = json.loads(result.stdout)
     keys = [(i["filename"], i["location"]["row"], i["location"]["column"], i["code"]) for i in items]
     assert keys == sorted(keys)
+
+
+# `non-ascii-text`: DL101 at b100's `revision`, after an emoji and CJK text on the same line, and
+# a100 (after accented letters) as the other head.
+PARTY = 'label = "🎉 日本"; revision = "b100"'
+DESSERT = 'label = "crème brûlée"; revision = "a100"'
+
+
+def _non_ascii_repo(tmp_path: Path) -> Path:
+    target = tmp_path / "repo"
+    shutil.copytree(FIXTURES / "non-ascii-text", target)
+    return target
+
+
+def test_json_columns_count_characters_after_non_ascii_text(tmp_path: Path):
+    result = _run(_non_ascii_repo(tmp_path), "--output-format", "json")
+    [item] = json.loads(result.stdout)
+    assert item["filename"] == "migrations/versions/b100_party.py"
+    assert item["location"] == {"row": 2, "column": PARTY.index("revision") + 1} == {"row": 2, "column": 17}
+    assert item["end_location"] == {"row": 2, "column": len(PARTY) + 1} == {"row": 2, "column": 34}
+    assert [(r["filename"], r["location"]) for r in item["related"]] == [
+        ("migrations/versions/a100_dessert.py", {"row": 2, "column": DESSERT.index("revision") + 1})
+    ]

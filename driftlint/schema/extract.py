@@ -299,17 +299,17 @@ class Interpreter:
         self.unknown.append(UnknownSql(self.span(node, frame), reason, _excerpt(segment), _words(segment)))
 
     def segment(self, node: ast.AST) -> str:
-        """The node's source text (ast.get_source_segment re-splits the whole file on every call)."""
+        """The node's source text. Not ast.get_source_segment: it re-splits the whole file on every
+        call, and it reads the columns as UTF-8 bytes where a SourceFile's tree has characters."""
         lines = self.source.lines
         start, end = getattr(node, "lineno", None), getattr(node, "end_lineno", None)
         if start is None or end is None or end > len(lines):
             return ""
-        first = lines[start - 1].encode("utf-8")
         if start == end:
-            return first[node.col_offset : node.end_col_offset].decode("utf-8", errors="replace")  # type: ignore[attr-defined]
-        parts = [first[node.col_offset :].decode("utf-8", errors="replace")]  # type: ignore[attr-defined]
+            return lines[start - 1][node.col_offset : node.end_col_offset]  # type: ignore[attr-defined]
+        parts = [lines[start - 1][node.col_offset :]]  # type: ignore[attr-defined]
         parts.extend(lines[start : end - 1])
-        parts.append(lines[end - 1].encode("utf-8")[: node.end_col_offset].decode("utf-8", errors="replace"))  # type: ignore[attr-defined]
+        parts.append(lines[end - 1][: node.end_col_offset])  # type: ignore[attr-defined]
         return "\n".join(parts)
 
     # -- statements -----------------------------------------------------------------------------
@@ -1028,8 +1028,9 @@ class Interpreter:
         quote = body[:3] if body[:3] in ('"""', "'''") else body[:1]
         if body[len(quote):len(body) - len(quote)] != text:
             return lambda offset, length: fallback
-        line_text = self.source.lines[origin.lineno - 1] if origin.lineno - 1 < len(self.source.lines) else ""
-        start_column = len(line_text.encode("utf-8")[: origin.col_offset].decode("utf-8", errors="ignore")) + prefix + len(quote)
+        # Characters throughout: the tree's columns, the literal's prefix and quote, and the SQL
+        # offsets (driftlint.schema.sql converts libpg_query's bytes).
+        start_column = origin.col_offset + prefix + len(quote)
         line_starts = [0]
         newline = text.find("\n")
         while newline >= 0:

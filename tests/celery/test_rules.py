@@ -241,6 +241,32 @@ def test_task_object_names_and_signature_strings_in_add_periodic_task(tmp_path: 
     assert "'proj.celery_app.pong'" in finding.message and "`add_periodic_task` (gone)" in finding.message
 
 
+def test_unknown_beat_task_column_counts_characters_after_non_ascii_text(tmp_path: Path):
+    line = 'app.conf.beat_schedule = {"nettoyage 🧹": {"schedule": 60.0, "task": "proj.tasks.nettoyer_gone"}}'
+    files = {
+        "proj/__init__.py": "",
+        "proj/celery_app.py": f"""
+            from celery import Celery
+
+            app = Celery("proj", include=["proj.tasks"])
+            {line}
+        """,
+        "proj/tasks.py": """
+            from proj.celery_app import app
+
+
+            @app.task
+            def nettoyer():
+                pass
+        """,
+    }
+    (finding,) = findings(tmp_path, files, "DL303")
+    start = line.index('"proj.tasks.nettoyer_gone"') + 1
+    assert (finding.location.row, finding.location.column, finding.end.row, finding.end.column) == (
+        5, start, 5, start + len('"proj.tasks.nettoyer_gone"')
+    )
+
+
 def test_function_registered_by_an_unrecognised_decorator_is_not_reported(tmp_path: Path):
     files = {
         "proj/__init__.py": "",

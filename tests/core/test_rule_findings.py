@@ -6,6 +6,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from driftlint.cli import cli
@@ -112,6 +113,35 @@ def test_invalid_revision_id_names_every_bad_character(tree):
         "migrations/versions/x_step.py:1:1 DL112 Character(s) '+', ':' not allowed in revision identifier "
         "'feat:add+1': Alembic raises RevisionError"
     ]
+
+
+def span(diagnostic) -> tuple[int, int, int, int]:
+    return (diagnostic.location.row, diagnostic.location.column, diagnostic.end.row, diagnostic.end.column)
+
+
+def test_invalid_revision_id_column_counts_characters_after_non_ascii_text(tree):
+    line = 'label = "crème brûlée 日本"; revision = "feat+1"'
+    files = alembic_tree(("1000", None))
+    files["migrations/versions/x_step.py"] = f'{line}\ndown_revision = "1000"\n'
+    [diagnostic] = check(tree(files), select=["DL112"]).diagnostics
+    # 1-based columns in characters, the end one past the last: not UTF-8 bytes (35 and 54).
+    assert span(diagnostic) == (1, line.index("revision") + 1, 1, len(line) + 1) == (1, 28, 1, 47)
+
+
+def test_dynamic_header_column_counts_characters_after_non_ascii_text(tree):
+    line = 'note = "données 🎉"; revision = "a" + "100"'
+    files = alembic_tree(("1000", None))
+    files["migrations/versions/a100_step.py"] = f'{line}\ndown_revision = "1000"\n'
+    [diagnostic] = check(tree(files), select=["DL108"]).diagnostics
+    assert span(diagnostic) == (1, line.index("revision") + 1, 1, len(line) + 1) == (1, 21, 1, 43)
+
+
+@pytest.mark.parametrize(("line", "at"), [('note = "日本語"; total = (1 +* 2)', "*"), ('note = "日本語"; \x00', "\x00")], ids=["syntax", "null-byte"])
+def test_parse_error_column_counts_characters_after_non_ascii_text(line, at, tree):
+    files = alembic_tree(("1000", None))
+    files["migrations/versions/a100_step.py"] = f'revision = "a100"\ndown_revision = "1000"\n{line}\n'
+    [diagnostic] = check(tree(files), select=["DL001"]).diagnostics
+    assert (diagnostic.location.row, diagnostic.location.column) == (3, line.index(at) + 1)
 
 
 def test_empty_string_down_revision_is_explained(fixture_copy):

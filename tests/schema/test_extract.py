@@ -460,6 +460,29 @@ def test_sql_positions_point_into_a_verbatim_literal_and_otherwise_at_the_call()
     assert {e.span for e in result.effects if e.obj.name in ("a", "b")} == {(10, 5, 10, 70)}
 
 
+def test_spans_count_characters_after_non_ascii_text_on_the_line():
+    call = 'op.execute("UPDATE t SET note = \'café\'"); op.drop_table("orders")'
+    sql = 'note = "日本 🎉"; op.execute("UPDATE t SET note = \'ü 🎉\'; DROP TABLE invoices")'
+    later = "DELETE FROM 🎉_log; DROP TABLE refunds"
+    result = upgrade(f'{call}\n{sql}\nop.execute("""UPDATE t SET note = \'é\';\n{later}""")')
+    # upgrade() bodies are indented by 4 from line 6 on; so is the literal's second line (line 9).
+    spans = {e.obj.name: e.span for e in result.effects if e.action == DROP}
+    assert spans["orders"] == (6, 5 + call.index("op.drop_table"), 6, 5 + len(call))
+    assert spans["invoices"] == (7, 5 + sql.index("invoices"), 7, 5 + sql.index("invoices") + len("invoices"))
+    assert spans["refunds"] == (9, 5 + later.index("refunds"), 9, 5 + later.index("refunds") + len("refunds"))
+
+
+def test_sql_positions_keep_their_row_after_form_feeds_and_line_separators():
+    # Python starts a new line only at \\n, \\r\\n and \\r; str.splitlines() also at \\f and \\u2028.
+    result = effects_of(
+        'from alembic import op\n\x0c\n# a comment\u2028still the comment\n\ndef upgrade():\n'
+        '    op.execute("DROP TABLE invoices")\n'
+    )
+    (drop,) = result.effects
+    line = '    op.execute("DROP TABLE invoices")'
+    assert drop.span == (6, line.index("invoices") + 1, 6, line.index("invoices") + 1 + len("invoices"))
+
+
 def test_sql_from_a_module_constant_points_at_the_constant():
     result = effects_of(
         '''

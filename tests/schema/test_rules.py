@@ -120,6 +120,25 @@ def test_dl201_the_seed_fixture_and_its_fix(tmp_path: Path):
     assert lint(FIXTURES / "seed-cross-branch-tenants-fixed", select=["DL2"]) == []
 
 
+def test_dl201_columns_count_characters_after_non_ascii_text(tmp_path: Path):
+    create = 'note = "données"; op.create_table("tenants"); op.create_table("accounts")'
+    by_call = 'note = "café 🎉"; op.create_foreign_key("fk_jobs_tenant", "jobs", "tenants", ["tenant_id"], ["id"])'
+    in_sql = 'op.execute("CREATE TABLE runs (note text DEFAULT \'日本 🎉\', account_id int REFERENCES accounts(id))")'
+    findings = check(tmp_path, {
+        "a1_core": revision("a1", None, create),
+        "c1_jobs": revision("c1", None, f"{by_call}\n{in_sql}"),
+    }, "DL201")
+    # upgrade() bodies are indented by 4: a line's text starts at column 5, on line 10 and 11.
+    assert sorted((d.subject[1], d.location.row, d.location.column, d.end.column) for d in findings) == [
+        ("public.accounts", 11, 5 + in_sql.index("accounts("), 5 + in_sql.index("accounts(") + len("accounts")),
+        ("public.tenants", 10, 5 + by_call.index("op.create_foreign_key"), 5 + len(by_call)),
+    ]
+    assert {(r.location.row, r.location.column) for d in findings for r in d.related} == {
+        (10, 5 + create.index('op.create_table("tenants")')),
+        (10, 5 + create.index('op.create_table("accounts")')),
+    }
+
+
 # -- DL202 reference-to-dropped-object ------------------------------------------------------------
 
 
