@@ -113,3 +113,16 @@ def test_json_columns_count_characters_after_non_ascii_text(tmp_path: Path):
     assert [(r["filename"], r["location"]) for r in item["related"]] == [
         ("migrations/versions/a100_dessert.py", {"row": 2, "column": DESSERT.index("revision") + 1})
     ]
+
+
+def test_sarif_columns_count_utf16_code_units_the_spec_default(tmp_path: Path):
+    result = _run(_non_ascii_repo(tmp_path), "--output-format", "sarif")
+    [run] = json.loads(result.stdout)["runs"]
+    assert "columnKind" not in run  # SARIF 2.1.0 then means utf16CodeUnits: 🎉 is two of them
+    [sarif_result] = run["results"]
+    region = sarif_result["locations"][0]["physicalLocation"]["region"]
+    assert (region["startLine"], region["startColumn"], region["endLine"], region["endColumn"]) == (2, 18, 2, 35)
+    units = PARTY.encode("utf-16-le")  # what a UTF-16 consumer (JavaScript, VS Code) slices
+    assert units[(region["startColumn"] - 1) * 2 : (region["endColumn"] - 1) * 2].decode("utf-16-le") == 'revision = "b100"'
+    [related] = sarif_result["relatedLocations"]
+    assert related["physicalLocation"]["region"]["startColumn"] == DESSERT.index("revision") + 1 == 25

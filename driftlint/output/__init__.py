@@ -22,14 +22,21 @@ class RenderContext:
     show_fixes: bool = True
     files_checked: int = 0
 
-    def read_lines(self, relpath: str) -> list[str] | None:
+    def read_text(self, relpath: str) -> str | None:
         try:
             data = (self.cwd / relpath).read_bytes()
         except OSError:
             return None
         from driftlint.source import decode
 
-        return decode(data).splitlines()
+        return decode(data)
+
+    def read_lines(self, relpath: str) -> list[str] | None:
+        """The file's lines, numbered as findings number them."""
+        from driftlint.source import physical_lines
+
+        text = self.read_text(relpath)
+        return None if text is None else physical_lines(text)
 
 
 def formats() -> dict[str, Renderer]:

@@ -11,6 +11,35 @@ from driftlint.output import RenderContext
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
+class _Utf16Columns:
+    """SARIF 2.1.0 counts columns in UTF-16 code units unless a run sets `columnKind` (3.14.17);
+    driftlint's count characters, so each character beyond U+FFFF (an emoji) before a column adds
+    one. Converting keeps the spec's default, which a consumer that ignores `columnKind` assumes
+    too, and leaves reports on ASCII files as they were."""
+
+    def __init__(self, context: RenderContext):
+        self.context = context
+        self.files: dict[str, list[str] | None] = {}
+
+    def __call__(self, path: str, location: Location) -> Location:
+        if location.column <= 1:
+            return location
+        if path not in self.files:
+            text = self.context.read_text(path)
+            if text is None or text.isascii():
+                self.files[path] = None  # the common case: nothing to split or convert
+            else:
+                from driftlint.source import physical_lines
+
+                self.files[path] = physical_lines(text)
+        lines = self.files[path]
+        if lines is None or location.row > len(lines):
+            return location
+        prefix = lines[location.row - 1][: location.column - 1]
+        surrogates = len(prefix.encode("utf-16-le")) // 2 - len(prefix)
+        return Location(location.row, location.column + surrogates) if surrogates else location
+
+
 def _location(path: str, start: Location, end: Location, message: str | None = None) -> dict[str, Any]:
     location: dict[str, Any] = {
         "physicalLocation": {
@@ -44,6 +73,7 @@ def render(diagnostics: Sequence[Diagnostic], context: RenderContext) -> str:
                 "defaultConfiguration": {"level": LEVELS[Severity(severity)]},
             }
         )
+    utf16 = _Utf16Columns(context)
     results = []
     for d in diagnostics:
         result: dict[str, Any] = {
@@ -51,12 +81,13 @@ def render(diagnostics: Sequence[Diagnostic], context: RenderContext) -> str:
             "ruleIndex": index[d.code],
             "level": LEVELS[d.severity],
             "message": {"text": d.message},
-            "locations": [_location(d.path, d.location, d.end)],
+            "locations": [_location(d.path, utf16(d.path, d.location), utf16(d.path, d.end))],
             "partialFingerprints": {"driftlint/v1": d.fingerprint()},
         }
         if d.related:
             result["relatedLocations"] = [
-                {"id": i, **_location(r.path, r.location, r.location, r.note)} for i, r in enumerate(d.related, start=1)
+                {"id": i, **_location(r.path, utf16(r.path, r.location), utf16(r.path, r.location), r.note)}
+                for i, r in enumerate(d.related, start=1)
             ]
         if d.fix_title:
             result["properties"] = {"fixTitle": d.fix_title}
