@@ -126,3 +126,13 @@ def test_sarif_columns_count_utf16_code_units_the_spec_default(tmp_path: Path):
     assert units[(region["startColumn"] - 1) * 2 : (region["endColumn"] - 1) * 2].decode("utf-16-le") == 'revision = "b100"'
     [related] = sarif_result["relatedLocations"]
     assert related["physicalLocation"]["region"]["startColumn"] == DESSERT.index("revision") + 1 == 25
+
+
+def test_full_marker_sits_under_the_node_after_wide_characters_and_tabs(tmp_path: Path):
+    repo = _non_ascii_repo(tmp_path)
+    party = repo / "migrations/versions/b100_party.py"
+    party.write_text(party.read_text(encoding="utf-8").replace("; revision", ";\trevision"), encoding="utf-8")
+    result = _run(repo, "--output-format", "full")
+    assert '2 | label = "🎉 日本"; revision = "b100"\n' in result.stdout  # the tab shown as one space
+    # 16 characters before `revision`, of which 🎉, 日 and 本 take two terminal cells each: 19 cells.
+    assert "  | " + " " * 19 + "^" * len('revision = "b100"') + " DL101\n" in result.stdout

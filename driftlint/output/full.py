@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Sequence
 
 import click
@@ -16,6 +17,17 @@ def _style(context: RenderContext, text: str, **styles: object) -> str:
     return click.style(text, **styles) if context.color else text  # type: ignore[arg-type]
 
 
+def _cells(text: str) -> int:
+    """How many terminal cells `text` takes: wide East Asian characters and most emoji two,
+    combining marks and zero-width characters none."""
+    if text.isascii():
+        return len(text)
+    return sum(
+        2 if unicodedata.east_asian_width(c) in "WF" else 0 if unicodedata.category(c) in ("Mn", "Me", "Cf") else 1
+        for c in text
+    )
+
+
 def _frame(d: Diagnostic, lines: list[str] | None, context: RenderContext) -> list[str]:
     if not lines or d.location.row > len(lines):
         return []
@@ -26,13 +38,18 @@ def _frame(d: Diagnostic, lines: list[str] | None, context: RenderContext) -> li
     gutter = _style(context, " " * width + " |", fg="blue", bold=True)
     out = [gutter]
     for number in range(first, last + 1):
-        text = lines[number - 1].expandtabs(4).rstrip("\r")
+        line = lines[number - 1]
+        text = line.expandtabs(4)
         out.append(_style(context, f"{number:>{width}} |", fg="blue", bold=True) + (" " + text if text else ""))
         if number == row:
+            # Columns count characters; the marker is laid out in terminal cells, as the line is shown.
             start = d.location.column
-            end = d.end.column if d.end.row == row and d.end.column > start else len(text) + 1
-            carets = "^" * max(1, min(end, len(text) + 1) - start)
-            marker = " " * (start - 1) + _style(context, f"{carets} {d.code}", fg=COLORS[d.severity], bold=True)
+            end = d.end.column if d.end.row == row and d.end.column > start else len(line) + 1
+            before = line[: start - 1]
+            shown_before = _cells(before.expandtabs(4))
+            indent = shown_before + (start - 1 - len(before))
+            carets = "^" * max(1, _cells(line[: min(end, len(line) + 1) - 1].expandtabs(4)) - shown_before)
+            marker = " " * indent + _style(context, f"{carets} {d.code}", fg=COLORS[d.severity], bold=True)
             out.append(gutter + " " + marker)
     out.append(gutter)
     return out
