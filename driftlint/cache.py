@@ -29,28 +29,61 @@ CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a ca
 def code_fingerprint() -> str:
     """driftlint's own source files, its version, the interpreter, and the libraries that read files.
 
-    Reusing a result needs exactly the code that produced it: with an editable install the
-    version stays the same while an extractor or a rule changes underneath. Each source file
-    counts by its name, size, inode and modification time, as the libraries do: an edit changes
-    them, and hashing the contents of every module cost a quarter of a run that reuses a result.
+    Reusing a result needs exactly the code that produced it. An installed wheel is known by its
+    RECORD, which lists each of its files with the SHA-256 of its bytes: the same wheel installed
+    again (each CI job, each new virtualenv) gets the same fingerprint, so a cache restored onto a
+    new machine still answers; each module's size is added, against a hand-edited site-packages.
+    An editable install (no such RECORD) counts each source file by its name, size, inode and
+    modification time, as the libraries do: the version stays the same while an extractor or a
+    rule changes underneath, an edit changes those, and hashing every module cost a quarter of a
+    run that reuses a result.
     """
     digest = hashlib.sha256(f"{CACHE_FORMAT}\0{driftlint.__version__}\0{sys.version}\0".encode())
     package = os.path.dirname(os.path.abspath(driftlint.__file__))
+    record = _wheel_record(os.path.dirname(package), "driftlint", "driftlint/engine.py")
+    if record is not None:
+        digest.update(b"record\0" + hashlib.sha256(record).digest())
     for root, dirs, files in os.walk(package):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
             if name.endswith(".py"):
                 path = os.path.join(root, name)
                 status = os.stat(path)
-                stamp = f"{os.path.relpath(path, package)}\0{status.st_size}\0{status.st_ino}\0{status.st_mtime_ns}\0"
+                stamp = f"{os.path.relpath(path, package)}\0{status.st_size}\0"
+                if record is None:
+                    stamp += f"{status.st_ino}\0{status.st_mtime_ns}\0"
                 digest.update(stamp.encode())
     for name in LIBRARIES:
         digest.update(f"{name}\0{_library_stamp(name)}\0".encode())
     return digest.hexdigest()
 
 
+def _wheel_record(site: str, project: str, sample: str) -> bytes | None:
+    """The lines of the RECORD of the wheel that installed `project` into `site` that list the
+    package's files with their hashes; None without a RECORD that lists the `sample` module (an
+    editable install's RECORD lists only its hook files)."""
+    try:
+        folders = [name for name in os.listdir(site) if name.startswith(f"{project}-") and name.endswith(".dist-info")]
+    except OSError:
+        return None
+    if len(folders) != 1:
+        return None  # none, or leftovers of several installs: which one is live is unclear
+    try:
+        with open(os.path.join(site, folders[0], "RECORD"), "rb") as handle:
+            record = handle.read()
+    except OSError:
+        return None
+    if f"{sample},sha256=".encode() not in record:
+        return None
+    # The package's own files only: the console script's line holds the interpreter's path, and
+    # direct_url.json where the wheel came from, which differ between equal installs.
+    prefix = f"{project}/".encode()
+    return b"\n".join(line for line in record.splitlines() if line.startswith(prefix) and b"__pycache__" not in line)
+
+
 def _library_stamp(name: str) -> str:
-    """Where an installed library lives and when it was written, found without importing it."""
+    """An installed library, found without importing it: its wheel's RECORD when there is one,
+    else where it lives and when it was written."""
     import importlib.util
 
     try:
@@ -60,6 +93,10 @@ def _library_stamp(name: str) -> str:
     origin = spec.origin if spec is not None else None
     if not origin:
         return "absent"
+    package = os.path.dirname(origin)
+    record = _wheel_record(os.path.dirname(package), name, f"{name}/{os.path.basename(origin)}")
+    if record is not None:
+        return "record:" + hashlib.sha256(record).hexdigest()
     try:
         status = os.stat(origin)
     except OSError:

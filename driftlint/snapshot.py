@@ -3,7 +3,8 @@
 The first tier of a warm run (`driftlint.__main__` asks it before anything else). After a plain
 check whose output went to a pipe (pre-commit, CI), the command line stores here what it printed
 and exited with, keyed by the exact invocation (arguments, working directory, the environment
-variables driftlint reads, the interpreter and driftlint's version), together with the stat
+variables driftlint reads, the interpreter, its environment, and where driftlint is installed
+and its version), together with the stat
 signatures of every path the check depended on (its InputManifest) and of driftlint's own
 source files. The next identical invocation compares those signatures and, when all match,
 prints the same bytes: the answer cannot differ, because nothing it was computed from did.
@@ -41,6 +42,8 @@ def invocation(argv: Sequence[str]) -> tuple[Any, ...]:
         os.getcwd(),
         tuple(os.environ.get(name) for name in ENVIRONMENT),
         sys.version,
+        sys.prefix,  # another virtualenv: other libraries
+        os.path.dirname(os.path.abspath(driftlint.__file__)),  # another install of the same version
         driftlint.__version__,
     )
 

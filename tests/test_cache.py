@@ -494,3 +494,32 @@ def test_a_fresh_checkout_of_the_same_tree_reuses_the_result_by_content(tmp_path
     second = check(repo, cache, reuse=True)
     assert second.project is None, "the result was reused by content"
     assert findings(second) == findings(first)
+
+
+def test_the_same_wheel_installed_again_keeps_the_code_fingerprint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A regular install is known by its wheel's RECORD (each file's hash), not by inodes and
+    timestamps, which every new virtualenv or CI job changes: a restored cache still answers."""
+    files = {
+        "driftlint/__init__.py": "",
+        "driftlint/engine.py": "x = 1\n",
+        "driftlint-0.1.0.dist-info/RECORD": "driftlint/__init__.py,sha256=47DEQpj8,0\ndriftlint/engine.py,sha256=ZRTc3wLx,6\n",
+    }
+
+    def fingerprint(site: Path) -> str:
+        monkeypatch.setattr(driftlint, "__file__", str(site / "driftlint" / "__init__.py"))
+        code_fingerprint.cache_clear()
+        return code_fingerprint()
+
+    first = fingerprint(write_tree(tmp_path / "one" / "site-packages", files))
+    # Another virtualenv: the console script (its shebang names the interpreter) hashes otherwise.
+    script = "../../bin/driftlint,sha256=venv2,244\n"
+    elsewhere = {**files, "driftlint-0.1.0.dist-info/RECORD": script + files["driftlint-0.1.0.dist-info/RECORD"]}
+    assert fingerprint(write_tree(tmp_path / "two" / "site-packages", elsewhere)) == first
+    rebuilt = {**files, "driftlint-0.1.0.dist-info/RECORD": files["driftlint-0.1.0.dist-info/RECORD"].replace("ZRTc3wLx", "other")}
+    assert fingerprint(write_tree(tmp_path / "three" / "site-packages", rebuilt)) != first
+    edited = {**files, "driftlint/engine.py": "x = 10\n"}
+    assert fingerprint(write_tree(tmp_path / "four" / "site-packages", edited)) != first, "a module edited by hand"
+    editable = {k: v for k, v in files.items() if not k.endswith("RECORD")}
+    assert fingerprint(write_tree(tmp_path / "five" / "site-packages", editable)) != fingerprint(
+        write_tree(tmp_path / "six" / "site-packages", editable)
+    ), "without a RECORD, inodes count"

@@ -202,6 +202,16 @@ def test_the_snapshot_is_keyed_by_the_invocation(repo: Path, capsys: pytest.Capt
     monkeypatch.delenv("NO_COLOR")
     assert snapshot.answer(["check"]) == 1
     capsys.readouterr()
+    # The same version installed elsewhere (another clone, another virtualenv) may be other code.
+    prefix, module = sys.prefix, driftlint.__file__
+    monkeypatch.setattr(sys, "prefix", "/elsewhere/venv")
+    assert snapshot.answer(["check"]) is None
+    monkeypatch.setattr(sys, "prefix", prefix)
+    monkeypatch.setattr(driftlint, "__file__", "/another/clone/driftlint/__init__.py")
+    assert snapshot.answer(["check"]) is None
+    monkeypatch.setattr(driftlint, "__file__", module)
+    assert snapshot.answer(["check"]) == 1
+    capsys.readouterr()
 
 
 @pytest.mark.parametrize(

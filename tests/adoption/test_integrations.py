@@ -188,3 +188,15 @@ def test_pre_commit_snippet_names_this_release_and_the_published_hook():
     assert [hook["id"] for hook in repo["hooks"]] == ["driftlint"]
     assert {hook["id"] for hook in repo["hooks"]} <= hook_ids
 
+
+
+def test_github_workflow_keeps_the_cache_between_jobs():
+    """The cached folder is where `driftlint check` keeps its cache by default, restored from the
+    latest job of any commit (a new clone reuses results by content, see test_cache)."""
+    steps = github_steps()
+    [cache] = [step for step in steps if step.get("uses", "").startswith("actions/cache@")]
+    first_check = next(index for index, step in enumerate(steps) if "driftlint check" in step.get("run", ""))
+    assert steps.index(cache) < first_check
+    assert cache["with"]["path"] == ".driftlint_cache"
+    assert cache["with"]["restore-keys"] == "driftlint-${{ runner.os }}-"
+    assert cache["with"]["key"].startswith(cache["with"]["restore-keys"]) and "github.sha" in cache["with"]["key"]
