@@ -216,7 +216,7 @@ def find_suppressions(text: str) -> list[Suppression]:
     lowered = text.lower()  # the comments are matched case-insensitively, so is this shortcut
     if "driftlint" not in lowered and "noqa" not in lowered:
         return result
-    for row, line in enumerate(text.splitlines(), start=1):
+    for row, line in enumerate(physical_lines(text), start=1):
         if "#" not in line:
             continue
         for match in _SUPPRESS.finditer(line):

@@ -44,6 +44,13 @@ def test_suppression_forms_silence_the_finding(source, tree):
     assert result == []
 
 
+@pytest.mark.parametrize("separator", ["\x0c\n", "# page\u2028break\n"], ids=["form-feed", "line-separator"])
+def test_suppression_rows_are_python_rows_after_form_feeds_and_line_separators(separator, tree):
+    # str.splitlines() starts a line at \\f and \\u2028 too; Python (and the finding's row) does not.
+    source = f'"""b100"""\n{separator}revision = "b100"  # driftlint: ignore[DL101]\ndown_revision = "1000"\n'
+    assert lint(tree, source) == []
+
+
 def test_suppression_two_lines_above_does_not_apply(tree):
     source = '"""b100"""\n# driftlint: ignore[DL101]\n\nrevision = "b100"\ndown_revision = "1000"\n'
     assert [line.split(" ")[1] for line in lint(tree, source, select=("DL101",))] == ["DL101"]
