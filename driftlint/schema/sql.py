@@ -412,7 +412,7 @@ class SqlAnalyzer:
             elif element.get("defname") == "language":
                 language = _string(element.get("arg", {})) or language
         if body is None or language != "plpgsql":
-            yield SqlProblem(start, "a DO block in a language driftlint does not read", text[start:start + 200])
+            yield SqlProblem(start, "a DO block in a language driftlint does not read", _text_at(text, start))
             return
         yield from _do_block(self, body, text, start)
 
@@ -429,7 +429,7 @@ def _do_block(analyzer: SqlAnalyzer, body: str, text: str, start: int) -> Iterat
             pg_parser.parse_plpgsql_json(f"CREATE FUNCTION driftlint_do() RETURNS void LANGUAGE plpgsql AS ${tag}${body}${tag}$")
         )
     except (pg_parser.ParseError, ValueError) as exc:
-        yield SqlProblem(start, f"PostgreSQL cannot parse the DO block ({exc})", text[start:start + 200])
+        yield SqlProblem(start, f"PostgreSQL cannot parse the DO block ({exc})", _text_at(text, start))
         return
     # Offsets handed back are bytes, like libpg_query's own.
     encoded = text.encode("utf-8")
@@ -530,6 +530,13 @@ def _const_text(node: Node) -> str | None:
     if "ival" in const:
         return str(const["ival"].get("ival", 0))
     return None
+
+
+def _text_at(text: str, start: int, limit: int = 200) -> str:
+    """Up to `limit` characters of `text` from a byte offset, libpg_query's unit."""
+    if text.isascii():
+        return text[start : start + limit]
+    return text.encode("utf-8")[start:].decode("utf-8", errors="ignore")[:limit]
 
 
 def _name_offset(text: str, start: int, name: str) -> int:

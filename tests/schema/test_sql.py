@@ -183,6 +183,12 @@ def test_offsets_are_characters_even_after_non_ascii_text():
     assert text[effect.offset:].startswith("tenants")
 
 
+def test_do_block_problem_quotes_the_block_even_after_non_ascii_text():
+    (unread,) = analyze("SELECT '日本語'; DO LANGUAGE plv8 $$ x $$").problems
+    (broken,) = analyze("SELECT '日本語'; DO $$ BEGIN EXECUTE 'x' || ; END $$").problems
+    assert unread.text.startswith("DO LANGUAGE plv8") and broken.text.startswith("DO $$ BEGIN")
+
+
 def test_refresh_truncate_grant_comment_and_trigger_use_their_relation():
     assert [(e.action, e.obj.qualified, e.detail) for e in analyze(
         "REFRESH MATERIALIZED VIEW CONCURRENTLY mv; TRUNCATE a; GRANT SELECT ON b TO r; "
