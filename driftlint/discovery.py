@@ -573,10 +573,7 @@ def _resolve_location(
 
 
 def _display_dir(path: Path, config_name: str) -> str:
-    try:
-        rel = os.path.relpath(path).replace(os.sep, "/")
-    except ValueError:
-        rel = str(path)
+    rel = _display(path)
     return f"the directory holding {config_name}" if rel == "." else f"`{rel}/` (where {config_name} is)"
 
 
@@ -637,10 +634,17 @@ def _version_locations(
 
 
 def _display(path: Path) -> str:
+    """A path as messages show it: relative to the working directory, unless that climbs to the
+    file system's root (`/usr/src/app/migrations`, not `../../../usr/src/app/migrations`)."""
     try:
-        return os.path.relpath(path).replace(os.sep, "/")
+        rel = os.path.relpath(path)
     except ValueError:
         return str(path)
+    parts = rel.split(os.sep)
+    ups = next((index for index, part in enumerate(parts) if part != ".."), len(parts))
+    if ups and ups >= len(Path(os.path.abspath(os.curdir)).parts) - 1:
+        return Path(os.path.abspath(path)).as_posix()
+    return rel.replace(os.sep, "/")
 
 
 def _split_locations(values: _Values, raw: str, ini: Path, ini_text: str, line: int, issues: list[ConfigIssue]) -> list[str] | None:

@@ -160,6 +160,15 @@ def test_missing_script_location_names_it_relative_to_the_working_directory(tree
     ]
 
 
+def test_missing_absolute_script_location_is_named_as_written(tree):
+    """A container's path (`/usr/src/app/migrations`) reads as itself, not as ../../../usr/src/..."""
+    root = tree({"alembic.ini": "[alembic]\nscript_location = /nonexistent-driftlint-test/app/migrations\npath_separator = os\n"})
+    assert found(check(root), "DL111") == [
+        "alembic.ini:2:1 DL111 `script_location` names /nonexistent-driftlint-test/app/migrations, which does not "
+        "exist: Alembic fails with \"Path doesn't exist\""
+    ]
+
+
 def test_config_without_script_location_is_invalid(tree):
     root = tree({"alembic.ini": "[alembic]\nsqlalchemy.url = postgresql://app@localhost/app\n"})
     assert [line.split(" ", 2)[:2] for line in found(check(root))] == [["alembic.ini:1:1", "DL111"]]
