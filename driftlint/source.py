@@ -86,13 +86,23 @@ def physical_lines(text: str) -> list[str]:
     return lines
 
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+# Python 3.11 gives some parts of an f-string the position of the whole string, outside their
+# parent's: never skip below these.
+_UNCONTAINED = (ast.JoinedStr, ast.FormattedValue)
+
+
 def _count_characters(tree: ast.AST, lines: list[str]) -> None:
-    """Turn the tree's column offsets from UTF-8 bytes into characters, in place, on the lines
-    that hold non-ASCII text. A statement that spans none of those lines is skipped whole."""
-    wide = [row for row, line in enumerate(lines, start=1) if not line.isascii()]
-    if not wide:
+    """Turn the tree's column offsets from UTF-8 bytes into characters, in place. Only text after
+    a line's first non-ASCII character moves, so a node that ends before any is skipped whole,
+    with everything inside it."""
+    ascii_prefix: dict[int, int] = {}  # row -> where its first non-ASCII character is
+    for row, line in enumerate(lines, start=1):
+        if not line.isascii():
+            ascii_prefix[row] = _NON_ASCII.search(line).start()  # type: ignore[union-attr]
+    if not ascii_prefix:
         return
-    wide_rows = set(wide)
+    wide = sorted(ascii_prefix)
     encoded: dict[int, bytes] = {}
 
     def characters(row: int, offset: int) -> int:
@@ -104,21 +114,20 @@ def _count_characters(tree: ast.AST, lines: list[str]) -> None:
     stack: list[ast.AST] = [tree]
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.stmt):
-            # A statement holds all its expressions (and its decorators, which start above it);
-            # expressions are not checked so: Python 3.11 places some f-string parts outside their parent.
-            decorators = getattr(node, "decorator_list", None)
-            first = decorators[0].lineno if decorators else node.lineno
-            index = bisect_left(wide, first)
-            if index == len(wide) or wide[index] > (node.end_lineno or node.lineno):
-                continue
         column = getattr(node, "col_offset", None)
         if column is not None:
-            row = node.lineno  # type: ignore[attr-defined]
-            if row in wide_rows and column > 0:
+            row, end_column = node.lineno, node.end_col_offset  # type: ignore[attr-defined]
+            end_row = node.end_lineno or row  # type: ignore[attr-defined]
+            if not isinstance(node, _UNCONTAINED):
+                decorators = getattr(node, "decorator_list", None)  # they start above the definition
+                index = bisect_left(wide, decorators[0].lineno if decorators else row)
+                if index == len(wide) or wide[index] > end_row:
+                    continue
+                if wide[index] == end_row and end_column is not None and end_column <= ascii_prefix[end_row]:
+                    continue
+            if column > ascii_prefix.get(row, column):
                 node.col_offset = characters(row, column)  # type: ignore[attr-defined]
-            end_row, end_column = node.end_lineno, node.end_col_offset  # type: ignore[attr-defined]
-            if end_row in wide_rows and end_column is not None and end_column > 0:
+            if end_column is not None and end_column > ascii_prefix.get(end_row, end_column):
                 node.end_col_offset = characters(end_row, end_column)  # type: ignore[attr-defined]
         stack.extend(ast.iter_child_nodes(node))
 
