@@ -479,7 +479,12 @@ def _environment(
         return None
     script_source = ini
     flask_migrate = False
-    if script_value is None and "script_location" in toml_data:
+    flask_env = ini is not None and section in (None, "alembic") and _flask_migrate_env(ini.parent / "env.py")
+    if flask_env and script_value is not None:
+        # Flask-Migrate builds its Config from <directory>/alembic.ini, then sets script_location
+        # to that directory (flask_migrate.Migrate.get_config): the ini's own value is never used.
+        script_value = None
+    if script_value is None and "script_location" in toml_data and not flask_env:
         raw = toml_data["script_location"]
         if not isinstance(raw, str):
             issues.append(ConfigIssue("invalid", "`script_location` in [tool.alembic] must be a string", toml, _line_of(toml_text, "tool.alembic", "script_location")))  # type: ignore[arg-type]
@@ -631,6 +636,19 @@ def _version_locations(
             issues.append(ConfigIssue("missing-location", f"version location {_display(path)} does not exist: Alembic skips it silently", source, line, subject=(_display(path),)))
         result.append(path)
     return result
+
+
+_FLASK_MIGRATE_ENV = re.compile(r"""current_app\.extensions\[\s*['"]migrate['"]\s*\]""")
+
+
+def _flask_migrate_env(env_py: Path) -> bool:
+    """Whether env.py is Flask-Migrate's: it takes the database from `current_app.extensions["migrate"]`,
+    so it only runs under `flask db`, never under a plain `alembic` command."""
+    try:
+        with open(env_py, encoding="utf-8", errors="replace") as handle:
+            return _FLASK_MIGRATE_ENV.search(handle.read()) is not None
+    except OSError:
+        return False
 
 
 def _display(path: Path) -> str:

@@ -271,6 +271,29 @@ def test_flask_migrate_layout_without_script_location(fixture_copy):
     assert found(check(root)) == []
 
 
+@pytest.mark.parametrize("value", [".", "migrations", "elsewhere"])
+def test_flask_migrate_ignores_the_ini_script_location(fixture_copy, value):
+    """Flask-Migrate reads <directory>/alembic.ini, then sets script_location to <directory>: a
+    `script_location = .` that Flask-Migrate's own older templates wrote is never used (the
+    Flask env.py cannot run under a plain `alembic` command), so it is not cwd-dependent."""
+    root = fixture_copy("flask-migrate")
+    ini = root / "migrations" / "alembic.ini"
+    ini.write_text(ini.read_text().replace("[alembic]\n", f"[alembic]\nscript_location = {value}\n", 1))
+    [env] = environments(root)
+    assert env.flask_migrate and env.script_location == root / "migrations"
+    assert found(check(root)) == []
+
+
+def test_a_plain_env_keeps_its_ini_script_location(fixture_copy):
+    root = fixture_copy("flask-migrate")
+    (root / "migrations" / "env.py").write_text("from alembic import context\n")
+    ini = root / "migrations" / "alembic.ini"
+    ini.write_text(ini.read_text().replace("[alembic]\n", "[alembic]\nscript_location = .\n", 1))
+    [env] = environments(root)
+    assert not env.flask_migrate
+    assert [line.split(" ")[1] for line in found(check(root))] == ["DL109"]
+
+
 def test_flask_migrate_merge_command_is_flask_db_merge(fixture_copy):
     root = fixture_copy("flask-migrate")
     versions = root / "migrations" / "versions"
