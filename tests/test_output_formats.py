@@ -136,3 +136,12 @@ def test_full_marker_sits_under_the_node_after_wide_characters_and_tabs(tmp_path
     assert '2 | label = "🎉 日本"; revision = "b100"\n' in result.stdout  # the tab shown as one space
     # 16 characters before `revision`, of which 🎉, 日 and 本 take two terminal cells each: 19 cells.
     assert "  | " + " " * 19 + "^" * len('revision = "b100"') + " DL101\n" in result.stdout
+
+
+def test_full_code_frame_numbers_lines_as_python_does_after_a_form_feed(tmp_path: Path):
+    repo = _non_ascii_repo(tmp_path)
+    party = repo / "migrations/versions/b100_party.py"
+    party.write_text(party.read_text(encoding="utf-8").replace('"""party"""\n', '"""party"""\n\x0c\n'), encoding="utf-8")
+    result = _run(repo, "--output-format", "full")
+    # str.splitlines() would make the form feed a line of its own and show an empty line 3.
+    assert f"3 | {PARTY}\n" in result.stdout
