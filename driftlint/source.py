@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import io
 import re
+import sys
 import tokenize
 import warnings
 from bisect import bisect_left
@@ -37,6 +38,10 @@ class ParseError:
     # The file is a Jinja/Cookiecutter template saved as .py (`{% if %}` lines, `{{ name }}`
     # where Python needs a name): no interpreter ever runs it as it is.
     template: bool = False
+    # The failing line uses syntax a newer Python brought (`except A, B:` is Python 3.14's): the
+    # version and the feature; the file may be fine for the Python the project runs on.
+    newer: tuple[int, int] | None = None
+    feature: str = ""
 
 
 @dataclass
@@ -179,13 +184,52 @@ def parse_python(data: bytes) -> tuple[ast.Module | None, ParseError | None]:
         column = exc.offset or 1
         if not data.isascii():
             column = _error_column_in_characters(data, exc, column)
-        return None, ParseError(f"SyntaxError: {exc.msg}", max(row, 1), max(column, 1))
+        newer = newer_syntax(exc.msg, exc.text or "", sys.version_info[:2])
+        return None, ParseError(
+            f"SyntaxError: {exc.msg}", max(row, 1), max(column, 1), newer=newer[0] if newer else None, feature=newer[1] if newer else ""
+        )
     except (ValueError, UnicodeDecodeError) as exc:
         # ValueError: null bytes; UnicodeDecodeError: bytes that are not in the declared encoding.
         row, column = _first_bad_position(data)
         return None, ParseError(f"{type(exc).__name__}: {_one_line(str(exc))}", row, column)
     except (RecursionError, MemoryError):
         return None, ParseError("the file is nested too deeply to parse", 1, 1)
+
+
+# Syntax later Pythons accept, recognised on the line a SyntaxError points at: (version, feature,
+# the error messages older parsers give for it, the line's shape). Each shape is never valid in
+# the Pythons before the version, and a line that has it fails there for that reason alone.
+_NEWER_SYNTAX: tuple[tuple[tuple[int, int], str, tuple[str, ...], re.Pattern[str]], ...] = (
+    ((3, 10), "`match` statements (PEP 634)", ("invalid syntax",), re.compile(r"^\s*match\b(?!\s*[=.,)]).*:\s*(#.*)?$")),
+    ((3, 11), "`except*` (PEP 654)", ("invalid syntax",), re.compile(r"^\s*except\s*\*")),
+    (
+        (3, 12),
+        "type parameters and `type` aliases (PEP 695)",
+        ("invalid syntax", "expected '('"),
+        re.compile(r"^\s*(type\s+[A-Za-z_]\w*\s*(\[[^=]*\])?\s*=|(async\s+)?def\s+[A-Za-z_]\w*\s*\[|class\s+[A-Za-z_]\w*\s*\[)"),
+    ),
+    (
+        (3, 12),
+        "backslashes and comments in f-string expressions (PEP 701)",
+        ("f-string expression part cannot include a backslash", "f-string expression part cannot include '#'"),
+        re.compile(r""),
+    ),
+    (
+        (3, 14),
+        "`except A, B:` without parentheses (PEP 758)",
+        ("multiple exception types must be parenthesized",),
+        re.compile(r"^\s*except\b\*?(?:(?!\bas\b)[^:#])*:"),
+    ),
+)
+
+
+def newer_syntax(message: str, line: str, running: tuple[int, int]) -> tuple[tuple[int, int], str] | None:
+    """The Python version, newer than `running`, whose syntax the failing `line` uses, and the
+    feature (see _NEWER_SYNTAX); None for an error that no newer Python would accept either."""
+    for version, feature, messages, shape in _NEWER_SYNTAX:
+        if version > running and message in messages and shape.search(line):
+            return version, feature
+    return None
 
 
 def _error_column_in_characters(data: bytes, exc: SyntaxError, column: int) -> int:

@@ -46,6 +46,7 @@ class ParseErrorRule(Rule):
         running = sys.version_info[:2]
         targets: dict[Path, Target | None] = {}
         newer: dict[Target, list[FileFacts]] = {}
+        newer_syntax: dict[tuple[int, int], list[FileFacts]] = {}
         for facts in project.files.values():
             error = facts.parse_error
             if error is None:
@@ -58,6 +59,13 @@ class ParseErrorRule(Rule):
                 # runs on (PEP 701 f-strings, PEP 695 `type`, PEP 758 `except A, B:`).
                 newer.setdefault(target, []).append(facts)
                 continue
+            if error.newer is not None and error.newer > running and target is None:
+                # No declaration says so, but the failing line is a newer Python's syntax (Read
+                # the Docs targets 3.14 in tox.ini alone): the file is not broken, driftlint's
+                # interpreter is too old for it. A project that declares an older Python than
+                # that syntax needs has a real error, reported as one.
+                newer_syntax.setdefault(error.newer, []).append(facts)
+                continue
             what = "revision file" if facts.kind == "revision" else "file"
             unreadable = error.message.startswith("cannot read file: ")
             yield self.diagnostic(
@@ -69,6 +77,8 @@ class ParseErrorRule(Rule):
             )
         for target, files in sorted(newer.items(), key=lambda item: str(item[0].path)):
             yield from self._newer_syntax(project, target, files, running)
+        for version, files in sorted(newer_syntax.items()):
+            yield self._undeclared_newer_syntax(project, version, files, running)
         for issue in config_issues(project, "parse"):
             yield self.diagnostic(
                 f"Cannot parse Alembic configuration: {issue.message}",
@@ -98,6 +108,30 @@ class ParseErrorRule(Rule):
             subject=("newer-python", target.text),
         )
         yield diagnostic.with_severity(Severity.WARNING)
+
+
+    def _undeclared_newer_syntax(
+        self, project: Project, version: tuple[int, int], files: list[FileFacts], running: tuple[int, int]
+    ) -> Diagnostic:
+        """One finding per Python version whose syntax files use, at the first such file."""
+        files = sorted(files, key=lambda f: project.relpath(f.path))
+        first = files[0]
+        error = first.parse_error
+        assert error is not None
+        wanted = ".".join(map(str, version))
+        count = f"{len(files)} files use" if len(files) != 1 else "1 file uses"
+        diagnostic = self.diagnostic(
+            f"{count} Python {wanted} syntax, which Python {running[0]}.{running[1]} (the one driftlint runs on) cannot "
+            f"parse: driftlint does not check them (here: {error.feature})",
+            project.relpath(first.path),
+            (error.row, error.column, error.row, error.column),
+            fix_title=f"Run driftlint with Python {wanted} or newer",
+            context=[
+                ("Files not checked", [f"{project.relpath(f.path)}:{f.parse_error.row}: {f.parse_error.feature}" for f in files if f.parse_error])
+            ],
+            subject=("newer-syntax", wanted),
+        )
+        return diagnostic.with_severity(Severity.WARNING)
 
 
 def _target_python(folder: Path, root: Path, cache: dict[Path, Target | None]) -> Target | None:

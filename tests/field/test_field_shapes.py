@@ -129,3 +129,59 @@ def test_a_malformed_tool_table_is_no_target(fixture_copy) -> None:
     root = fixture_copy("newer-python-syntax")
     (root / "pyproject.toml").write_text('tool = "ruff"\n', encoding="utf-8")
     assert summary(findings(root, "DL001")) == [("DL001", "shop/tasks.py")]
+
+
+@NEWER
+def test_newer_syntax_without_a_declared_target_is_one_warning_at_the_first_file(fixture_copy) -> None:
+    """Read the Docs targets Python 3.14 in tox.ini alone and writes `except A, B:`: the files
+    are not broken, driftlint's interpreter is too old for them."""
+    root = fixture_copy("newer-python-syntax")
+    (root / "pyproject.toml").write_text('[project]\nname = "shop"\nversion = "1.0"\n', encoding="utf-8")
+    (root / "shop" / "more.py").write_text("try:\n    pass\nexcept KeyError, ValueError:\n    pass\n", encoding="utf-8")
+    [diagnostic] = findings(root, "DL001")
+    assert (diagnostic.path, diagnostic.location.row, diagnostic.severity) == ("shop/more.py", 3, Severity.WARNING)
+    assert diagnostic.message.startswith("2 files use Python 3.14 syntax, which Python 3.")
+    assert diagnostic.message.endswith("driftlint does not check them (here: `except A, B:` without parentheses (PEP 758))")
+    assert diagnostic.fix_title == "Run driftlint with Python 3.14 or newer"
+    assert dict(diagnostic.context)["Files not checked"] == (
+        "shop/more.py:3: `except A, B:` without parentheses (PEP 758)",
+        "shop/tasks.py:7: `except A, B:` without parentheses (PEP 758)",
+    )
+
+
+@NEWER
+def test_newer_syntax_in_a_project_that_declares_an_older_python_stays_an_error(fixture_copy) -> None:
+    root = fixture_copy("newer-python-syntax")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text(encoding="utf-8").replace(">=3.14", ">=3.10"), encoding="utf-8")
+    [diagnostic] = findings(root, "DL001")
+    assert (diagnostic.path, diagnostic.severity) == ("shop/tasks.py", Severity.ERROR)
+    assert diagnostic.message == "Cannot parse file: SyntaxError: multiple exception types must be parenthesized"
+
+
+@pytest.mark.parametrize(
+    ("message", "line", "expected"),
+    [
+        ("multiple exception types must be parenthesized", "except A, B:\n", (3, 14)),
+        ("multiple exception types must be parenthesized", "    except* A, B:  # both\n", (3, 14)),
+        ("multiple exception types must be parenthesized", "except A, B as error:\n", None),
+        ("invalid syntax", "type Vector = list[float]\n", (3, 12)),
+        ("invalid syntax", "type Pair[T] = tuple[T, T]\n", (3, 12)),
+        ("expected '('", "def first[T](items: list[T]) -> T:\n", (3, 12)),
+        ("expected '('", "    async def fetch[T](self) -> T:\n", (3, 12)),
+        ("invalid syntax", "class Box[T]:\n", (3, 12)),
+        ("invalid syntax", "class Box(Base)[T]:\n", None),
+        ("f-string expression part cannot include a backslash", "x = f'{a\\n}'\n", (3, 12)),
+        ("invalid syntax", "match command:\n", (3, 10)),
+        ("invalid syntax", "    match (x, y):  # a tuple\n", (3, 10)),
+        ("invalid syntax", "match = re.match(x):\n", None),
+        ("invalid syntax", "except* ValueError:\n", (3, 11)),
+        ("invalid syntax", "def broken(:\n", None),
+    ],
+)
+def test_newer_syntax_is_recognised_on_the_failing_line(message: str, line: str, expected: tuple[int, int] | None) -> None:
+    from driftlint.source import newer_syntax
+
+    found = newer_syntax(message, line, (3, 9))
+    assert (found[0] if found else None) == expected
+    assert newer_syntax(message, line, (3, 14)) is None, "nothing is newer than what the interpreter parses"
