@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import configparser
 import os
 import re
@@ -638,17 +639,33 @@ def _version_locations(
     return result
 
 
-_FLASK_MIGRATE_ENV = re.compile(r"""current_app\.extensions\[\s*['"]migrate['"]\s*\]""")
-
-
 def _flask_migrate_env(env_py: Path) -> bool:
-    """Whether env.py is Flask-Migrate's: it takes the database from `current_app.extensions["migrate"]`,
-    so it only runs under `flask db`, never under a plain `alembic` command."""
+    """Whether env.py is Flask-Migrate's: its code takes the database from
+    `current_app.extensions["migrate"]`, so it only runs under `flask db`, never under a plain
+    `alembic` command (tasking-manager keeps that line commented out: it does not count)."""
     try:
-        with open(env_py, encoding="utf-8", errors="replace") as handle:
-            return _FLASK_MIGRATE_ENV.search(handle.read()) is not None
+        with open(env_py, "rb") as handle:
+            data = handle.read()
     except OSError:
         return False
+    if b"current_app" not in data:
+        return False
+    try:
+        tree = ast.parse(data)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "extensions"
+            and isinstance(node.value.value, ast.Name)
+            and node.value.value.id == "current_app"
+            and isinstance(node.slice, ast.Constant)
+            and node.slice.value == "migrate"
+        ):
+            return True
+    return False
 
 
 def _display(path: Path) -> str:
