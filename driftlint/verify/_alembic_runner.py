@@ -2,8 +2,9 @@
 
 Executed by path with the project's Python (`python _alembic_runner.py CONFIG [SECTION] [TOML]`);
 it imports only the standard library and Alembic, so it does not need driftlint importable.
-The URL arrives in the environment (never on the command line, where `ps` would show it),
-and the outcome is written as JSON to the file named by DRIFTLINT_RESULT.
+The URL arrives in the environment, or on stdin once the database exists when the runner was
+started early (never on the command line, where `ps` would show it), and the outcome is written
+as JSON to the file named by DRIFTLINT_RESULT.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from typing import Any
 
 URL_VARIABLE = "DRIFTLINT_ALEMBIC_URL"
 RESULT_VARIABLE = "DRIFTLINT_RESULT"
+# Set: the runner is started before the database exists. It imports Alembic, SQLAlchemy and the
+# database driver (named by DRIVER_VARIABLE) meanwhile, then reads one JSON line from stdin: the
+# environment variables that hold the URL. An empty stdin means the run was called off.
+URL_ON_STDIN_VARIABLE = "DRIFTLINT_URL_ON_STDIN"
+DRIVER_VARIABLE = "DRIFTLINT_DRIVER"
 
 
 def _record_steps(state: dict[str, Any]) -> None:
@@ -63,10 +69,37 @@ def _error_details(exc: BaseException, path: str | None) -> dict[str, Any]:
     }
 
 
+def _warm_up(driver: str) -> None:
+    """Import what every run imports (libraries only, never the project's code)."""
+    try:
+        from alembic import command  # noqa: F401
+        from alembic.config import Config  # noqa: F401
+
+        if driver:
+            from sqlalchemy.engine.url import make_url
+
+            make_url(f"{driver}://").get_dialect().import_dbapi()
+    except Exception:  # noqa: BLE001 - the run itself reports whatever fails here
+        pass
+
+
+def _receive_url() -> bool:
+    """The URL's environment variables from the parent; False when it called the run off."""
+    line = sys.stdin.readline()
+    if not line.strip():
+        return False
+    os.environ.update({str(k): str(v) for k, v in json.loads(line).items()})
+    return True
+
+
 def main(argv: list[str]) -> int:
     # The alembic console script does not have the current directory on sys.path; neither do we.
     if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
         sys.path.pop(0)
+    if os.environ.get(URL_ON_STDIN_VARIABLE):
+        _warm_up(os.environ.get(DRIVER_VARIABLE, ""))
+        if not _receive_url():
+            return 2
     config_file, section, toml_file = (argv + [None, None, None])[:3]
     state: dict[str, Any] = {"current": None, "applied": []}
     result: dict[str, Any] = {"ok": False, "applied": state["applied"], "failure": None}

@@ -93,23 +93,22 @@ def drop_database(admin: DatabaseURL, name: str, timeout: float) -> None:
             conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")  # type: ignore[arg-type]
 
 
-@contextlib.contextmanager
-def upgrade_in_background(
-    target: AlembicTarget, url: DatabaseURL, environ: Mapping[str, str]
-) -> Iterator[Callable[[], tuple[tuple[str, ...], MigrationFailure | None, tuple[str, ...], float]]]:
-    """Start `alembic upgrade heads` (a subprocess of this Python) and yield a function that waits for it.
+class AlembicRun:
+    """`alembic upgrade heads` in a subprocess of this Python, started before its database exists.
 
-    The URL is `sqlalchemy.url` and the value of every `url_env` variable; the child is killed if
-    the block exits before it finished (Ctrl-C, an error in the static analysis...).
+    Python, Alembic, SQLAlchemy and the driver load while the server starts and the scratch
+    database is created (a third of an Alembic run on a small history); `go` hands over the URL
+    (as `sqlalchemy.url` and the value of every `url_env` variable, on stdin, never on the
+    command line) and the migrations start; `finish` waits for the outcome.
     """
-    raw = url.render(hide_password=False)
-    env = dict(environ)
-    for name in target.url_env:
-        env[name] = raw
-    env[_alembic_runner.URL_VARIABLE] = raw
-    with tempfile.TemporaryDirectory(prefix="driftlint-run-") as tmp:
-        result_file = Path(tmp) / "result.json"
+
+    def __init__(self, target: AlembicTarget, environ: Mapping[str, str], driver: str, result_file: Path) -> None:
+        self.target = target
+        self.result_file = result_file
+        env = dict(environ)
         env[_alembic_runner.RESULT_VARIABLE] = str(result_file)
+        env[_alembic_runner.URL_ON_STDIN_VARIABLE] = "1"
+        env[_alembic_runner.DRIVER_VARIABLE] = driver
         args = [
             sys.executable,
             str(RUNNER),
@@ -117,26 +116,61 @@ def upgrade_in_background(
             target.section or "",
             str(target.toml_file) if target.toml_file else "",
         ]
-        started = time.monotonic()
-        process = subprocess.Popen(
+        self.started = time.monotonic()
+        self._output: bytes | None = None
+        self.process = subprocess.Popen(
             args,
             cwd=target.workdir,
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )
 
-        def finish() -> tuple[tuple[str, ...], MigrationFailure | None, tuple[str, ...], float]:
-            out, _ = process.communicate()
-            return _outcome(result_file, process.returncode, out, time.monotonic() - started)
+    def go(self, url: DatabaseURL) -> None:
+        raw = url.render(hide_password=False)
+        variables = {name: raw for name in self.target.url_env}
+        variables[_alembic_runner.URL_VARIABLE] = raw
+        self.started = time.monotonic()
+        self._hand_over(json.dumps(variables).encode() + b"\n")
 
+    def _hand_over(self, data: bytes) -> None:
+        stdin, self.process.stdin = self.process.stdin, None  # communicate() must not touch it again
+        if stdin is None:
+            return
         try:
-            yield finish
+            stdin.write(data)
+            stdin.close()
+        except OSError:
+            pass  # the runner is gone already: finish() reports how it ended
+
+    def finish(self) -> tuple[tuple[str, ...], MigrationFailure | None, tuple[str, ...], float]:
+        out = self._collect()
+        return _outcome(self.result_file, self.process.returncode, out, time.monotonic() - self.started)
+
+    def _collect(self) -> bytes:
+        if self._output is None:
+            self._output, _ = self.process.communicate()
+        return self._output
+
+    def stop(self) -> None:
+        """Kill the runner if it still runs (Ctrl-C, an error before or while it migrates); one
+        that still waits for its URL is told the run is off."""
+        if self.process.poll() is None:
+            self._hand_over(b"")
+            self.process.kill()
+        self._collect()
+
+
+@contextlib.contextmanager
+def alembic_run(target: AlembicTarget, environ: Mapping[str, str], driver: str) -> Iterator[AlembicRun]:
+    """An AlembicRun, stopped when the block exits whatever happens."""
+    with tempfile.TemporaryDirectory(prefix="driftlint-run-") as tmp:
+        run = AlembicRun(target, environ, driver, Path(tmp) / "result.json")
+        try:
+            yield run
         finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
+            run.stop()
 
 
 def _outcome(

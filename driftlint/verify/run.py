@@ -32,7 +32,7 @@ from driftlint.verify.fresh import (
     FreshOutcome,
     MigrationFailure,
     scratch_database,
-    upgrade_in_background,
+    alembic_run,
 )
 
 # The static checks the gates build on: a revision graph that parses, links and has known heads.
@@ -260,6 +260,8 @@ def _start_fresh(
         url_env=options.url_env,
     )
     driver = project_driver(options, request.environ, environment, target)
+    # Started first: Python and Alembic load while the server starts and the database is created.
+    run = stack.enter_context(alembic_run(alembic, request.environ, driver))
     owner: str | None = None
     if target is not None:
         admin = target.with_driver(DEFAULT_DRIVER)
@@ -274,9 +276,11 @@ def _start_fresh(
     migrations_url = scratch.with_driver(driver)
     if owner:
         migrations_url = replace(migrations_url, username=owner, password=None)
+    # On the way out the runner stops before the scratch database is dropped.
+    stack.callback(run.stop)
     announce(f"driftlint: building a fresh database {where} with `alembic upgrade heads`")
-    finish = stack.enter_context(upgrade_in_background(alembic, migrations_url, request.environ))
-    return scratch, migrations_url, finish
+    run.go(migrations_url)
+    return scratch, migrations_url, run.finish
 
 
 def _finish(diagnostics: list[Diagnostic], project: Project, settings: Settings, gates: list[Rule]) -> list[Diagnostic]:
