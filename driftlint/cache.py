@@ -21,6 +21,8 @@ MAGIC = b"driftlint-cache-" + CACHE_FORMAT.encode() + b"\n"
 DIGEST_SIZE = 32
 # Libraries whose behaviour shapes what is extracted from a file (pglast parses the raw SQL).
 LIBRARIES = ("pglast",)
+# Facts of files extracted since the pack was written, kept in its delta before a new pack.
+DELTA_LIMIT = 256
 GITIGNORE = "# Created by driftlint automatically.\n*\n"
 CACHEDIR_TAG = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by driftlint.\n"
 
@@ -111,21 +113,28 @@ def scope_name(prefix: str, *parts: str) -> str:
 
 def read_entry(path: Path) -> Any:
     """The value stored at `path`; None when it is missing, truncated, garbled or of another format."""
+    return read_entry_and_digest(path)[0]
+
+
+def read_entry_and_digest(path: Path) -> tuple[Any, bytes | None]:
+    """The value stored at `path` and the SHA-256 of its payload (which names this very entry);
+    (None, None) when it is missing, truncated, garbled or of another format."""
     try:
         with open(path, "rb") as handle:
             blob = handle.read()
     except OSError:
-        return None
+        return None, None
     start = len(MAGIC) + DIGEST_SIZE
     if len(blob) < start or not blob.startswith(MAGIC):
-        return None
+        return None, None
     payload = memoryview(blob)[start:]
-    if hashlib.sha256(payload).digest() != blob[len(MAGIC) : start]:
-        return None
+    digest = hashlib.sha256(payload).digest()
+    if digest != blob[len(MAGIC) : start]:
+        return None, None
     try:
-        return pickle.loads(payload)
+        return pickle.loads(payload), digest
     except Exception:  # noqa: BLE001 - e.g. a class renamed since: a miss, never a crash
-        return None
+        return None, None
 
 
 def write_entry(directory: Path, name: str, value: Any) -> bool:
@@ -181,21 +190,40 @@ class FactCache:
     file's facts stay pickled on their own, so a run that changed one file re-pickles only that
     one, and a run over part of the project unpickles only what it reads. The pack carries the
     salt (code and settings fingerprints); a pack with another salt is ignored and replaced.
+
+    A run that extracted a few files (an edit) writes them to a small delta beside the pack
+    instead of rewriting the pack (megabytes for a large history); the delta names the pack it
+    extends by the digest of its payload, so a delta left beside another pack is ignored. Past
+    DELTA_LIMIT entries the delta is folded into a new pack.
     """
 
     def __init__(self, directory: Path, settings_fingerprint: str, root: Path):
         self.directory = directory
         self.salt = f"{code_fingerprint()}:{settings_fingerprint}"
         self.name = scope_name("facts", str(root))
+        self.delta_name = scope_name("delta", str(root))
         self._stored: dict[str, tuple[str, str, bytes]] | None = None
+        self._pack_digest: bytes | None = None
+        self._delta: dict[str, tuple[str, str, bytes]] = {}
         self._used: dict[str, tuple[str, str, bytes]] = {}
         self._added: dict[str, tuple[str, str, FileFacts, bytes | None]] = {}
 
     def _entries(self) -> dict[str, tuple[str, str, bytes]]:
         if self._stored is None:
-            value = read_entry(self.directory / self.name)
+            value, digest = read_entry_and_digest(self.directory / self.name)
             valid = isinstance(value, tuple) and len(value) == 2 and value[0] == self.salt and isinstance(value[1], dict)
             self._stored = value[1] if valid else {}
+            self._pack_digest = digest if valid else None
+            if valid:
+                delta = read_entry(self.directory / self.delta_name)
+                if (
+                    isinstance(delta, tuple)
+                    and len(delta) == 3
+                    and delta[:2] == (self.salt, digest)
+                    and isinstance(delta[2], dict)
+                ):
+                    self._delta = delta[2]
+                    self._stored.update(delta[2])
         return self._stored
 
     def get(self, path: Path, kind: str, digest: str) -> FileFacts | None:
@@ -225,19 +253,26 @@ class FactCache:
         return bool(self._added)
 
     def save(self) -> bool:
-        """Write the pack when this run extracted anything. Entries of files this run did not read
-        are kept while those files exist (another invocation may check them). True when done."""
+        """Write what this run extracted: into the delta while it stays small, else a new pack, in
+        which entries of files this run did not read are kept while those files exist (another
+        invocation may check them). True when done."""
         if not self._added:
             return True
-        entries = {p: e for p, e in self._entries().items() if p not in self._used and p not in self._added and os.path.exists(p)}
-        entries.update(self._used)
+        added: dict[str, tuple[str, str, bytes]] = {}
         for path, (kind, digest, facts, blob) in self._added.items():
             if blob is None:
                 try:
                     blob = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
                 except Exception:  # noqa: BLE001 - an unpicklable extractor result: that file stays uncached
                     continue
-            entries[path] = (kind, digest, blob)
+            added[path] = (kind, digest, blob)
+        stored = self._entries()
+        if self._pack_digest is not None and len(self._delta.keys() | added.keys()) <= DELTA_LIMIT:
+            write_entry(self.directory, self.delta_name, (self.salt, self._pack_digest, {**self._delta, **added}))
+            return True
+        entries = {p: e for p, e in stored.items() if p not in self._used and p not in added and os.path.exists(p)}
+        entries.update(self._used)
+        entries.update(added)
         write_entry(self.directory, self.name, (self.salt, entries))
         return True
 
@@ -257,6 +292,8 @@ class RunCache:
         self.name = scope_name("run", *scope)
         # The layout (engine.Layout) lives apart: a run that finds nothing changed never loads it.
         self.layout_name = scope_name("layout", *scope)
+        # Each rule's findings, apart again: only an edit that changes some facts loads them.
+        self.findings_name = scope_name("findings", *scope)
         self.context = context
         self._entry: Any = None
         self.manifest: Any = None  # the manifest load_unchanged found still true
@@ -299,6 +336,16 @@ class RunCache:
         if stored is None or stored[3] is None:
             return None
         return stored[2], stored[3]
+
+    def load_findings(self, started_ns: int) -> Any:
+        """The findings by rule stored by the run that started at `started_ns`, or None."""
+        value = read_entry(self.directory / self.findings_name)
+        if isinstance(value, tuple) and len(value) == 3 and value[0] == self.context and value[1] == started_ns:
+            return value[2]
+        return None
+
+    def store_findings(self, started_ns: int, findings: Any) -> bool:
+        return write_entry(self.directory, self.findings_name, (self.context, started_ns, findings))
 
     def store(self, key: str, value: Any, manifest: Any = None, layout: Any = None) -> None:
         """Remember `value` with what the run depended on. A manifest that is not trustworthy (see

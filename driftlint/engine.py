@@ -297,7 +297,9 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
     ordered = sorted(unique.values(), key=Diagnostic.sort_key)
     if run_cache is not None:
         assert recorder is not None
-        layout = _layout(recorder, structure, environments, kinds, revision_lists, contents, by_rule)
+        layout = _layout(recorder, structure, environments, kinds, revision_lists, contents, recorder.started_ns)
+        if layout is not None and not run_cache.store_findings(recorder.started_ns, by_rule):
+            layout = replace(layout, findings_ns=None)
         manifest = recorder.manifest()
         run_cache.store(key, (ordered, len(facts), len(environments), rules_looked_at), manifest, layout)
         if manifest.trustworthy():
@@ -325,9 +327,10 @@ class Layout:
     kinds: list[tuple[str, str]]  # (path, kind) in sorted Path order, as the run key lists them
     revision_lists: list[list[str]]
     files: dict[str, tuple[Any, str]]
-    # Each rule's own findings (before suppressions and the other filters), by code: reused for
-    # the rules an edit cannot concern (see Rule.reads and _early_cutoff).
-    findings: dict[str, list[Diagnostic]] | None = None
+    # When the run that started then stored each rule's own findings (before suppressions and
+    # the other filters; RunCache.store_findings): reused for the rules an edit cannot concern
+    # (see Rule.reads and _early_cutoff). A run that reuses the whole result keeps it.
+    findings_ns: int | None = None
 
     def paths(self) -> tuple[dict[Path, str], list[list[Path]]]:
         """The file kinds and revision lists as Paths: built only when the rules must run (a Path
@@ -387,7 +390,7 @@ def _layout(
     kinds: dict[Path, str],
     revision_lists: list[list[Path]],
     contents: dict[Path, FileContent],
-    findings: dict[str, list[Diagnostic]] | None = None,
+    findings_ns: int | None = None,
 ) -> Layout | None:
     if structure is None or not structure.trustworthy():
         return None
@@ -403,7 +406,7 @@ def _layout(
         [(os.fspath(path), kinds[path]) for path in sorted(kinds)],
         [[os.fspath(path) for path in paths] for paths in revision_lists],
         files,
-        findings,
+        findings_ns,
     )
 
 
@@ -530,11 +533,14 @@ def _early_cutoff(
         if parts is None:
             return None
         changed |= parts
-    if not changed:
+    findings = None
+    if changed:
+        findings = run_cache.load_findings(layout.findings_ns) if layout.findings_ns is not None else None
+    else:
         cache.save()
     # The new manifest keeps what only the previous run looked at (the rules' own reads).
     recorder.adopt(InputManifest(manifest.started_ns, rest))
-    return _Reuse(value, frozenset(changed), layout.findings)
+    return _Reuse(value, frozenset(changed), findings)
 
 
 def _only_file_arguments(diagnostics: list[Diagnostic], options: CheckOptions) -> list[Diagnostic]:

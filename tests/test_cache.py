@@ -523,3 +523,59 @@ def test_the_same_wheel_installed_again_keeps_the_code_fingerprint(tmp_path: Pat
     assert fingerprint(write_tree(tmp_path / "five" / "site-packages", editable)) != fingerprint(
         write_tree(tmp_path / "six" / "site-packages", editable)
     ), "without a RECORD, inodes count"
+
+
+# -- the pack's delta -------------------------------------------------------------------------------
+
+
+def test_an_edit_writes_its_facts_to_the_delta_and_leaves_the_pack(repo: Path, tmp_path: Path, extractions: list[str]):
+    cache = tmp_path / "cache"
+    check(repo, cache)
+    (pack,) = cache_files(cache, "facts")
+    before = pack.stat()
+    (repo / "app/tasks.py").write_text("def work():\n    return 2\n")
+    expected = findings(check(repo, None))
+    extractions.clear()
+    assert findings(check(repo, cache)) == expected
+    assert extractions == ["tasks.py"]
+    after = pack.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns), "the pack was not rewritten"
+    assert len(cache_files(cache, "delta")) == 1
+    extractions.clear()
+    assert findings(check(repo, cache)) == expected
+    assert extractions == [], "the edited file's facts came from the delta"
+
+
+def test_a_delta_beside_another_pack_is_ignored(repo: Path, tmp_path: Path, extractions: list[str]):
+    cache = tmp_path / "cache"
+    check(repo, cache)
+    (repo / "app/tasks.py").write_text("def work():\n    return 2\n")
+    check(repo, cache)
+    (delta,) = cache_files(cache, "delta")
+    salt, _pack_digest, entries = read_entry(delta)
+    write_entry(cache, delta.name, (salt, b"another pack" * 3, entries))
+    extractions.clear()
+    assert findings(check(repo, cache)) == findings(check(repo, None))
+    assert "tasks.py" in extractions
+
+
+def test_a_full_delta_is_folded_into_a_new_pack(repo: Path, tmp_path: Path, extractions: list[str], monkeypatch: pytest.MonkeyPatch):
+    import driftlint.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "DELTA_LIMIT", 1)
+    cache = tmp_path / "cache"
+    check(repo, cache)
+    (pack,) = cache_files(cache, "facts")
+    first_pack = read_entry(pack)
+    (repo / "app/tasks.py").write_text("def work():\n    return 2\n")
+    check(repo, cache)
+    assert read_entry(pack) == first_pack, "one entry: the delta"
+    (repo / "migrations/versions/b1.py").write_text('revision = "b1"\ndown_revision = "a1"\n# edited\n')
+    check(repo, cache)
+    _salt, entries = read_entry(pack)
+    assert any(p.endswith("tasks.py") and e[0] == "module" for p, e in entries.items())
+    assert read_entry(pack) != first_pack, "two entries: folded into a new pack"
+    expected = findings(check(repo, None))
+    extractions.clear()
+    assert findings(check(repo, cache)) == expected
+    assert extractions == []
