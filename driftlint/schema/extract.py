@@ -1008,10 +1008,11 @@ class Interpreter:
         locate = self.locator(origin, text, call, frame)
         shared = self.shared
         for effect in result.effects:
-            span = locate(effect.offset, len(effect.obj.name))
+            span = locate(effect.offset, _name_length(text, effect.offset, effect.obj.name))
             self.effects.append(Effect(effect.action, shared(effect.obj), shared(span), effect.detail, effect.guarded, self.engine))
         for index in result.indexes:
-            self.add_index(index.index, index.table, index.unique, index.partial, index.expression, locate(index.offset, len(index.table.name)))
+            span = locate(index.offset, _name_length(text, index.offset, index.table.name))
+            self.add_index(index.index, index.table, index.unique, index.partial, index.expression, span)
         for problem in result.problems:
             self.unknown.append(UnknownSql(locate(problem.offset, 0), problem.reason, _excerpt(problem.text), _words(problem.text)))
 
@@ -1233,3 +1234,30 @@ def extract(tree: ast.Module, source: SourceFile, settings: Settings) -> Revisio
         interpreter.run_function(function, engine)
     return interpreter.result()
 
+
+_SQL_IDENTIFIER = re.compile(r'"(?:[^"]|"")*"|[^\W\d][\w$]*')
+_SQL_DOT = re.compile(r"[ \t]*\.[ \t]*")
+
+
+def _name_length(text: str, offset: int | None, name: str) -> int:
+    """How many characters of `text` from `offset` name the object `name` as the SQL writes it:
+    with its schema (`public.tenants`) and quotes (`"Tenants"`); len(name) when that is not what
+    stands there, or when it goes on past the line."""
+    if offset is None:
+        return len(name)
+    position, end = offset, None
+    for _part in range(3):  # database.schema.name at most
+        match = _SQL_IDENTIFIER.match(text, position)
+        if match is None:
+            break
+        part = match.group(0)
+        if part.startswith('"'):
+            if part[1:-1].replace('""', '"') == name:
+                end = match.end()
+        elif part.lower() == name.lower():
+            end = match.end()
+        dot = _SQL_DOT.match(text, match.end())
+        if dot is None:
+            break
+        position = dot.end()
+    return end - offset if end is not None else len(name)

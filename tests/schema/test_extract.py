@@ -524,3 +524,16 @@ def test_no_crash_on_odd_but_valid_python():
         """
     )
     assert all(e.obj.name != "never" for e in result.effects)
+
+
+def test_sql_spans_cover_the_name_as_written_with_schema_and_quotes():
+    sql = 'CREATE TABLE a (t_id int REFERENCES public.tenants(id), o_id int REFERENCES "Orders"(id), u int REFERENCES  users(id))'
+    result = upgrade(f"op.execute('{sql}')")
+    line = f"    op.execute('{sql}')"
+    spans = {e.obj.name: e.span for e in result.effects if e.action == REFERENCE}
+    start = line.index("public.tenants") + 1
+    assert spans["tenants"] == (6, start, 6, start + len("public.tenants"))
+    start = line.index('"Orders"') + 1
+    assert spans["Orders"] == (6, start, 6, start + len('"Orders"'))
+    start = line.index("users(") + 1
+    assert spans["users"] == (6, start, 6, start + len("users"))
