@@ -12,6 +12,8 @@ this one invocation and interleaved round by round so machine noise hits every f
 - `alembic heads` as its first run does it: no .pyc of the revision files (moved aside for the
   run, none written), the counterpart of driftlint's cold run with an empty cache;
 - `python -c pass`, the start-up floor of any command run with this interpreter;
+- `driftlint check` on a new clone of the same tree with the cache of the last run kept, as CI
+  restoring its cache (every inode and timestamp new, the same contents);
 - `driftlint check` cold (empty cache), warm (cache filled, nothing changed), after adding a
   comment to one revision file (its content and digest change, its facts do not), and after
   changing the SQL one revision runs so that it reads another table (its schema facts change:
@@ -208,6 +210,7 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
     warm = Series("check warm", check + ["(nothing changed)"])
     touched = Series("check one edited", check + ["(a comment added to one revision)"])
     changed = Series("check one changed", check + ["(the SQL of one revision changed)"])
+    clone = Series("check new clone", check + ["(a new clone of the same tree, the cache kept)"])
     victim = sorted((repo / "migrations" / "versions").glob("*.py"))[revisions // 2]
     original = victim.read_bytes()
     last_write = time.monotonic()
@@ -246,10 +249,16 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
             changed.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
             victim.write_bytes(original)
             last_write = time.monotonic()
+            # CI restoring the cache of the last job onto a new clone of the same tree: every
+            # inode and timestamp is new, the contents are those of the last run.
+            run_child(check, repo, env, ok=(0, 1))
+            fresh_clone(repo)
+            clone.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
             print(
                 f"  {revisions:>5} round {round_number + 1}/{repeat}: heads {heads.runs[-1].seconds:.3f}s"
                 f"  cold {cold.runs[-1].seconds:.3f}s  warm {warm.runs[-1].seconds:.3f}s"
-                f"  one edited {touched.runs[-1].seconds:.3f}s  one changed {changed.runs[-1].seconds:.3f}s",
+                f"  one edited {touched.runs[-1].seconds:.3f}s  one changed {changed.runs[-1].seconds:.3f}s"
+                f"  new clone {clone.runs[-1].seconds:.3f}s",
                 flush=True,
             )
     finally:
@@ -262,7 +271,17 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
         "check_warm": warm,
         "check_touched": touched,
         "check_changed": changed,
+        "check_clone": clone,
     }
+
+
+def fresh_clone(repo: Path) -> None:
+    """Replace `repo` by a copy of itself, as `git clone` would write it: same bytes, new files."""
+    copy = repo.with_name(repo.name + "-clone")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(repo, copy, symlinks=True)
+    shutil.rmtree(repo)
+    copy.rename(repo)
 
 
 # -- verify --fresh against alembic upgrade heads ------------------------------------------------
@@ -517,7 +536,7 @@ def ratios(sizes: dict[int, dict[str, Series]]) -> dict[str, float]:
         for prefix, value in (("", lambda s: s.median), ("cpu_", lambda s: s.cpu_median)):
             heads = value(at["alembic_heads"])
             first = value(at["alembic_heads_first"])
-            for figure in ("cold", "warm", "touched", "changed"):
+            for figure in ("cold", "warm", "touched", "changed", "clone"):
                 found[f"{prefix}{figure}_vs_heads"] = value(at[f"check_{figure}"]) / heads
                 found[f"{prefix}{figure}_vs_heads_first"] = value(at[f"check_{figure}"]) / first
             # The floor no program started with this interpreter gets under.

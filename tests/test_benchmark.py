@@ -23,7 +23,8 @@ def test_benchmark_runs_and_writes_every_figure(tmp_path: Path):
     figures = summary["sizes"]["30"]
     assert (figures.pop("revisions"), figures.pop("task_modules")) == (30, 7)
     assert set(figures) == {
-        "alembic_heads", "alembic_heads_first", "python_startup", "check_cold", "check_warm", "check_touched", "check_changed"
+        "alembic_heads", "alembic_heads_first", "python_startup", "check_cold", "check_warm", "check_touched", "check_changed",
+        "check_clone",
     }
     for figure in figures.values():
         assert figure["median_s"] > 0 and figure["peak_rss_mb"] > 0
@@ -34,3 +35,4 @@ def test_benchmark_runs_and_writes_every_figure(tmp_path: Path):
         "one file edited (its SQL) / alembic heads",
     ]
     assert "alembic heads 1st" in finished.stdout and "check one changed" in finished.stdout
+    assert "check new clone" in finished.stdout
