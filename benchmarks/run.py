@@ -443,37 +443,39 @@ def bench_verify(work: Path, repeat: int) -> dict[str, object]:
     assert bindir is not None
     repo = work / "verify-repo"
     write_linear_history(repo, VERIFY_REVISIONS)
-    server = Server(bindir)
-    server.start()
     upgrade = Series("alembic upgrade heads", [sys.executable, "-m", "alembic", "-c", "alembic.ini", "upgrade", "heads"])
     fresh = Series("driftlint verify --fresh", [sys.executable, "-m", "driftlint", "verify", "--fresh"])
+    fresh_env = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "DRIFTLINT_DATABASE_URL")}
     # The server start the target excludes, as verify --fresh does it: driftlint's own embedded
     # server (initdb, then postgres until it accepts connections), timed inside a child.
     starts: list[float] = []
     start_command = [sys.executable, "-c", EMBEDDED_START]
-    try:
-        for round_number in range(repeat):
-            # Disks are shared: let the writes of what ran before land first, for every figure.
-            os.sync()
-            _, text = run_child(start_command, repo, env)
-            starts.append(float(text.strip().splitlines()[-1]))
+    for round_number in range(repeat):
+        # `alembic upgrade heads` on a server of its own, stopped before the other figures: an
+        # idle PostgreSQL beside them slowed verify --fresh by a third on this machine.
+        server = Server(bindir)
+        server.start()
+        try:
             database = f"bench_{round_number}"
             server.psql(f"CREATE DATABASE {database}")
             upgrade_env = child_env() | {"DATABASE_URL": server.url(database)}
             upgrade.runs.append(run_child(upgrade.command, repo, upgrade_env)[0])
-            server.psql(f"DROP DATABASE {database}")
-            # With no target, --fresh starts its own embedded server, builds the scratch database
-            # there and runs only the gates on it: the overhead the issue's target is about
-            # ("plus server start", which is measured on its own above and subtracted below).
-            fresh_env = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "DRIFTLINT_DATABASE_URL")}
-            fresh.runs.append(run_child(fresh.command, repo, fresh_env, ok=(0, 1))[0])
-            print(
-                f"  verify round {round_number + 1}/{repeat}: server start {starts[-1]:.3f}s"
-                f"  upgrade heads {upgrade.runs[-1].seconds:.3f}s  verify --fresh {fresh.runs[-1].seconds:.3f}s",
-                flush=True,
-            )
-    finally:
-        server.stop()
+        finally:
+            server.stop()
+        # Disks are shared: let the writes of what ran before land first, for every figure.
+        os.sync()
+        _, text = run_child(start_command, repo, env)
+        starts.append(float(text.strip().splitlines()[-1]))
+        os.sync()
+        # With no target, --fresh starts its own embedded server, builds the scratch database
+        # there and runs only the gates on it: the overhead the issue's target is about ("plus
+        # server start", measured on its own just above and subtracted below).
+        fresh.runs.append(run_child(fresh.command, repo, fresh_env, ok=(0, 1))[0])
+        print(
+            f"  verify round {round_number + 1}/{repeat}: server start {starts[-1]:.3f}s"
+            f"  upgrade heads {upgrade.runs[-1].seconds:.3f}s  verify --fresh {fresh.runs[-1].seconds:.3f}s",
+            flush=True,
+        )
     server_start = statistics.median(starts)
     return {
         "revisions": VERIFY_REVISIONS,
