@@ -15,6 +15,17 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures" / "repos"
 
 
+# Two heads (DL101) and a module: the little project the cache and reuse tests edit.
+TWO_HEADS_AND_A_MODULE: dict[str, str | bytes] = {
+    "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
+    "migrations/env.py": "",
+    "migrations/versions/a1.py": 'revision = "a1"\ndown_revision = None\n',
+    "migrations/versions/b1.py": 'revision = "b1"\ndown_revision = "a1"\n',
+    "migrations/versions/c1.py": 'revision = "c1"\ndown_revision = "a1"\n',
+    "app/tasks.py": "def work():\n    return 1\n",
+}
+
+
 def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
     for relpath, content in files.items():
         path = root / relpath
@@ -49,6 +60,15 @@ def tree(tmp_path: Path):
         return write_tree(tmp_path, files)
 
     return make
+
+
+@pytest.fixture
+def trusted(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written by a test are seconds old at most: trust their stat signatures anyway
+    (driftlint.inputs never trusts a file changed less than RACY_WINDOW_NS before a run)."""
+    import driftlint.inputs as inputs
+
+    monkeypatch.setattr(inputs, "RACY_WINDOW_NS", -(10**18))
 
 
 @pytest.fixture(autouse=True)

@@ -19,17 +19,9 @@ from driftlint.cache import code_fingerprint, read_entry, write_entry
 from driftlint.cli import cli
 from driftlint.engine import CheckOptions, CheckResult, run_check
 
-from .conftest import FIXTURES, write_tree
+from .conftest import FIXTURES, TWO_HEADS_AND_A_MODULE, write_tree
 
 INI = "[alembic]\nscript_location = %(here)s/migrations\n"
-TWO_HEADS = {
-    "alembic.ini": INI,
-    "migrations/env.py": "",
-    "migrations/versions/a1.py": 'revision = "a1"\ndown_revision = None\n',
-    "migrations/versions/b1.py": 'revision = "b1"\ndown_revision = "a1"\n',
-    "migrations/versions/c1.py": 'revision = "c1"\ndown_revision = "a1"\n',
-    "app/tasks.py": "def work():\n    return 1\n",
-}
 
 
 
@@ -59,7 +51,7 @@ def stat_trust(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    return write_tree(tmp_path / "repo", TWO_HEADS)
+    return write_tree(tmp_path / "repo", TWO_HEADS_AND_A_MODULE)
 
 
 def check(root: Path, cache: Path | None, reuse: bool = False, paths: tuple[str, ...] = (".",), **options: Any) -> CheckResult:
@@ -479,10 +471,10 @@ def test_a_file_only_a_rule_reads_is_an_input_of_the_stored_result(tmp_path: Pat
     assert findings(check(repo, cache, reuse=True)) == findings(check(repo, None))
 
 
-def test_a_fresh_checkout_of_the_same_tree_reuses_the_result_by_content(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+@pytest.mark.usefixtures("trusted")
+def test_a_fresh_checkout_of_the_same_tree_reuses_the_result_by_content(tmp_path: Path):
     """New inodes and timestamps everywhere (CI restoring the cache onto a new clone): what the
     rules looked at is compared by content, so the stored result still answers."""
-    monkeypatch.setattr(inputs, "RACY_WINDOW_NS", -(10**18))
     repo = tmp_path / "repo"
     shutil.copytree(FIXTURES / "seed-celery-drift", repo)
     cache = tmp_path / "cache"

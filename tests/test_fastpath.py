@@ -13,34 +13,21 @@ from typing import Any
 import pytest
 
 import driftlint
-import driftlint.inputs as inputs
 from driftlint import snapshot
 from driftlint.__main__ import main
 from driftlint.arguments import parse
 from driftlint.fastpath import answer
 from driftlint.signatures import signature
 
-from .conftest import write_tree
-
-TWO_HEADS = {
-    "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
-    "migrations/env.py": "",
-    "migrations/versions/a1.py": 'revision = "a1"\ndown_revision = None\n',
-    "migrations/versions/b1.py": 'revision = "b1"\ndown_revision = "a1"\n',
-    "migrations/versions/c1.py": 'revision = "c1"\ndown_revision = "a1"\n',
-    "app/tasks.py": "def work():\n    return 1\n",
-}
-
+from .conftest import TWO_HEADS_AND_A_MODULE, write_tree
 
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = write_tree(tmp_path / "repo", TWO_HEADS)
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trusted: None) -> Path:
+    root = write_tree(tmp_path / "repo", TWO_HEADS_AND_A_MODULE)
     monkeypatch.chdir(root)
     monkeypatch.delenv("DRIFTLINT_CACHE_DIR", raising=False)
     monkeypatch.delenv("DRIFTLINT_OUTPUT_FORMAT", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
-    # Files written a moment ago are never trusted by their signatures (see driftlint.inputs).
-    monkeypatch.setattr(inputs, "RACY_WINDOW_NS", -(10**18))
     return root
 
 
@@ -156,7 +143,7 @@ def test_parse_reads_the_plain_forms(argv: list[str], expected: dict[str, Any]):
 
 def test_the_installed_program_answers_a_second_run_identically(tmp_path: Path):
     """End to end, as pre-commit runs it: two processes, the second one from the cache."""
-    root = write_tree(tmp_path / "repo", TWO_HEADS)
+    root = write_tree(tmp_path / "repo", TWO_HEADS_AND_A_MODULE)
     time.sleep(2.1)  # past the racy window of the files just written
     env = {**os.environ, "PYTHONPATH": str(Path(driftlint.__file__).parent.parent)}
     env.pop("DRIFTLINT_CACHE_DIR", None)

@@ -17,27 +17,11 @@ from driftlint.cache import read_entry
 from driftlint.engine import CheckOptions, CheckResult, run_check
 from driftlint.inputs import InputRecorder
 
-from ..conftest import write_tree
-
-TWO_HEADS = {
-    "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
-    "migrations/env.py": "",
-    "migrations/versions/a1.py": 'revision = "a1"\ndown_revision = None\n',
-    "migrations/versions/b1.py": 'revision = "b1"\ndown_revision = "a1"\n',
-    "migrations/versions/c1.py": 'revision = "c1"\ndown_revision = "a1"\n',
-    "app/tasks.py": "def work():\n    return 1\n",
-}
-
+from ..conftest import TWO_HEADS_AND_A_MODULE, write_tree
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    return write_tree(tmp_path / "outer" / "repo", TWO_HEADS)
-
-
-@pytest.fixture
-def trusted(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Files written by a test are seconds old at most: trust their signatures anyway."""
-    monkeypatch.setattr(inputs, "RACY_WINDOW_NS", -(10**18))
+    return write_tree(tmp_path / "outer" / "repo", TWO_HEADS_AND_A_MODULE)
 
 
 @pytest.fixture

@@ -154,13 +154,10 @@ def test_a_rule_failing_in_the_child_fails_the_check_with_its_name(tmp_path: Pat
         run(root, 2)
 
 
-@pytest.mark.usefixtures("parallel_always")
+@pytest.mark.usefixtures("parallel_always", "trusted")
 def test_what_rules_in_the_child_look_at_is_an_input_of_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A path only a child's rule stats joins the stored manifest, so its change ends the reuse."""
-    import driftlint.inputs as inputs
     from driftlint.cache import read_entry
-
-    monkeypatch.setattr(inputs, "RACY_WINDOW_NS", -(10**18))
     root = mixed_repo(tmp_path / "repo")
     marker = tmp_path / "elsewhere" / "registry.txt"  # outside the project: no walk lists its folder
     marker.parent.mkdir()

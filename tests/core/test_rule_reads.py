@@ -215,11 +215,6 @@ def repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def trusted(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(inputs, "RACY_WINDOW_NS", -(10**18))
-
-
-@pytest.fixture
 def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The code of every rule whose check runs."""
     codes: list[str] = []
