@@ -187,11 +187,14 @@ def _reused(run_cache: RunCache, options: CheckOptions, settings: Settings) -> C
     stored = run_cache.load_unchanged()
     if stored is None:
         return None
+    return _stored_result(stored, options, settings, manifest=run_cache.manifest, cache_dir=run_cache.directory)
+
+
+def _stored_result(stored: Any, options: CheckOptions, settings: Settings, **cached: Any) -> CheckResult:
+    """The CheckResult of a result stored in the whole-run cache: (findings, files read,
+    environments, what the rules looked at), as _analyse stores it."""
     diagnostics, files_read, environment_count, _rules_looked_at = stored
-    return CheckResult(
-        _only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings,
-        manifest=run_cache.manifest, cache_dir=run_cache.directory,
-    )
+    return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings, **cached)
 
 
 def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout: bool = True) -> CheckResult:
@@ -222,8 +225,7 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
         assert run_cache is not None and recorder is not None and cache is not None
         quick, settled, reuse = _quick_pass(layout, run_cache, cache, options, settings, dirs, recorder)
         if quick is not None:
-            diagnostics, files_read, environment_count, _rules_looked_at = quick
-            return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
+            return _stored_result(quick, options, settings)
         environments = layout.environments
         kinds, revision_lists = layout.paths()
     else:
@@ -253,8 +255,7 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
         if stored is not None:
             # Same contents, other stat signatures (a checkout, a touch): record them afresh.
             run_cache.store(key, stored, recorder.manifest(), _layout(recorder, structure, environments, kinds, revision_lists, contents))
-            diagnostics, files_read, environment_count, _rules_looked_at = stored
-            return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings)
+            return _stored_result(stored, options, settings)
     try:
         facts = read_all(kinds, settings, cache, options.jobs, options.overlay, contents, save=False)
     except _ChangedWhileChecked:
