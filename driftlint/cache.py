@@ -13,14 +13,13 @@ from typing import Any
 
 import driftlint
 from driftlint.project import FileFacts
+from driftlint.signatures import LIBRARIES
 
 CACHE_FORMAT = "2"
 # Every entry starts with this, then the SHA-256 of the pickled payload: a truncated or garbled
 # entry fails the check and is treated as absent, so it can never produce a wrong result.
 MAGIC = b"driftlint-cache-" + CACHE_FORMAT.encode() + b"\n"
 DIGEST_SIZE = 32
-# Libraries whose behaviour shapes what is extracted from a file (pglast parses the raw SQL).
-LIBRARIES = ("pglast",)
 # Facts of files extracted since the pack was written, kept in its delta before a new pack.
 DELTA_LIMIT = 256
 GITIGNORE = "# Created by driftlint automatically.\n*\n"

@@ -6,6 +6,10 @@ from __future__ import annotations
 import os
 from typing import Any, Sequence
 
+# Libraries whose behaviour shapes what is extracted from a file (pglast parses the raw SQL):
+# part of the cache's code fingerprint and of a snapshot's inputs.
+LIBRARIES = ("pglast",)
+
 # The unwrapped functions: driftlint.inputs replaces os.stat while it records, and its own
 # stats must not be recorded (or recurse).
 _stat, _lstat = os.stat, os.lstat

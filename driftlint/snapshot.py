@@ -22,7 +22,7 @@ import sys
 from typing import Any, Sequence
 
 from driftlint.arguments import parse
-from driftlint.signatures import signature, unchanged
+from driftlint.signatures import LIBRARIES, signature, unchanged
 
 FORMAT = 1
 FILE_NAME = "snapshots.marshal"
@@ -124,7 +124,7 @@ def _code_entries() -> list[tuple[str, str, Any]]:
     entries = []
     package = os.path.dirname(os.path.abspath(driftlint.__file__))
     origins = []
-    for name in ("pglast",):
+    for name in LIBRARIES:
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.origin:
             origins.append(spec.origin)
