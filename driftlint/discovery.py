@@ -650,9 +650,10 @@ def _flask_migrate_env(env_py: Path) -> bool:
         return False
     if b"current_app" not in data:
         return False
-    try:
-        tree = ast.parse(data)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    from driftlint.source import parse_python
+
+    tree, _error = parse_python(data)  # never a warning on stderr, never an exception
+    if tree is None:
         return False
     for node in ast.walk(tree):
         if (
