@@ -24,6 +24,11 @@ _VALUED = {
 _REPEATABLE = ("select", "ignore", "extend_select")
 
 
+def split_codes(values: Sequence[str]) -> tuple[str, ...]:
+    """Rule selectors from repeated, comma-separated options: `--select DL1,DL2 --select DL3`."""
+    return tuple(item.strip() for value in values for item in value.split(",") if item.strip())
+
+
 def parse(argv: Sequence[str]) -> dict[str, object] | None:
     """The options of `check ...` when every argument is one this path handles, else None."""
     if not argv or argv[0] != "check":

@@ -7,13 +7,13 @@ import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import click
 
 import driftlint
 from driftlint.config import ConfigError
-from driftlint.arguments import FORMATS
+from driftlint.arguments import FORMATS, split_codes
 from driftlint.report import build_report, default_format, remember, use_color
 
 FORMAT_CHOICE = click.Choice(list(FORMATS))
@@ -40,10 +40,6 @@ class DriftlintGroup(click.Group):
 def fail(message: str) -> "click.exceptions.Exit":
     click.echo(f"driftlint: error: {message}", err=True)
     return click.exceptions.Exit(2)
-
-
-def split_codes(values: Sequence[str]) -> tuple[str, ...]:
-    return tuple(item.strip() for value in values for item in value.split(",") if item.strip())
 
 
 def write_output(text: str, output_file: Path | None) -> None:

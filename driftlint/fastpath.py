@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from driftlint.arguments import COLOR_CHOICES, FORMATS, parse
+from driftlint.arguments import COLOR_CHOICES, FORMATS, parse, split_codes
 
 def answer(argv: Sequence[str]) -> int | None:
     """The exit code after printing the stored report, or None to run the command line."""
@@ -32,15 +32,14 @@ def answer(argv: Sequence[str]) -> int | None:
 
     if use_color(color):
         return None  # colours are written by click, which strips them where it must
-    split = lambda values: tuple(i.strip() for v in values for i in v.split(",") if i.strip())  # noqa: E731
     cache_dir = parsed.get("cache_dir") or os.environ.get("DRIFTLINT_CACHE_DIR") or None
     options = CheckOptions(
         paths=[Path(p) for p in parsed["paths"]] or [Path(".")],  # type: ignore[attr-defined]
         cwd=Path.cwd(),
         settings_file=Path(str(parsed["settings_file"])) if "settings_file" in parsed else None,
-        select=split(parsed["select"]),
-        ignore=split(parsed["ignore"]),
-        extend_select=split(parsed["extend_select"]),
+        select=split_codes(parsed["select"]),  # type: ignore[arg-type]
+        ignore=split_codes(parsed["ignore"]),  # type: ignore[arg-type]
+        extend_select=split_codes(parsed["extend_select"]),  # type: ignore[arg-type]
         cache_dir=Path(str(cache_dir)) if cache_dir else None,
         reuse_result=True,
     )

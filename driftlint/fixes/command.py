@@ -139,7 +139,8 @@ def fix(
     Exit codes: 0 nothing left to fix or report, 1 findings remain (or, with --diff, there is a
     diff), 2 usage or configuration error.
     """
-    from driftlint.cli import fail, split_codes
+    from driftlint.arguments import split_codes
+    from driftlint.cli import fail
     from driftlint.fixes import fix_project
 
     options = CheckOptions(
