@@ -18,17 +18,29 @@ class Compact:
     """
 
     def __getstate__(self) -> dict[str, Any]:
-        defaults = _defaults(type(self))
-        return {
-            name: value
-            for name, value in self.__dict__.items()
-            if name not in defaults or type(value) is not type(defaults[name]) or value != defaults[name]
-        }
+        # Hot: called for every value of every module when facts are pickled. Most objects differ
+        # from no default or from few, so the state is `__dict__` itself until a field is dropped.
+        # An unpickled object's `__dict__` lacks the fields it left to their defaults.
+        state = self.__dict__
+        copied = False
+        for name, default in _defaults(type(self)):
+            value = state.get(name, _ABSENT)
+            if value is _ABSENT:
+                continue
+            if value is default or (type(value) is type(default) and value == default):
+                if not copied:
+                    state = dict(state)
+                    copied = True
+                del state[name]
+        return state
+
+
+_ABSENT = object()
 
 
 @cache
-def _defaults(cls: type) -> dict[str, Any]:
-    return {f.name: f.default for f in fields(cls) if f.default is not MISSING}
+def _defaults(cls: type) -> tuple[tuple[str, Any], ...]:
+    return tuple((f.name, f.default) for f in fields(cls) if f.default is not MISSING)
 
 
 @dataclass(frozen=True)
