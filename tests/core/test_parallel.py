@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,51 @@ def test_a_failing_child_costs_time_not_results(tmp_path: Path, monkeypatch: pyt
 
     monkeypatch.setattr(engine, "_extract_batch", dies_in_children)
     assert comparable(run(root, 2)) == expected
+
+
+@pytest.mark.usefixtures("parallel_always")
+def test_a_child_that_fails_midway_keeps_what_it_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Chunks are taken one at a time: a child that delivered some and then died leaves the rest
+    of what it took to the parent, and nothing is extracted twice into the result."""
+    root = mixed_repo(tmp_path / "repo")
+    expected = comparable(run(root, 1))
+    parent = os.getpid()
+    original = engine._extract_batch
+    batches = {"child": 0, "parent files": 0}
+    sent = tmp_path / "sent"
+
+    def slow_parent_mortal_child(batch: Any, settings: Any) -> Any:
+        if os.getpid() == parent:
+            time.sleep(0.05)  # the child takes several chunks meanwhile
+            batches["parent files"] += len(batch)
+            return original(batch, settings)
+        batches["child"] += 1
+        if batches["child"] == 3:
+            sent.write_text("2")
+            os._exit(3)
+        return original(batch, settings)
+
+    monkeypatch.setattr(engine, "_extract_batch", slow_parent_mortal_child)
+    result = run(root, 2)
+    assert comparable(result) == expected
+    assert sent.read_text() == "2", "the child delivered two chunks before it died"
+    # Two full chunks came from the child; the parent extracted everything else, once.
+    assert batches["parent files"] == len(result.project.files) - 2 * engine.CHUNK_FILES
+
+
+def test_every_chunk_is_taken_once(tmp_path: Path):
+    """The ticket pipe hands out each chunk number exactly once across processes."""
+    tickets = engine._tickets(200)
+    assert tickets is not None
+    children = [engine._Child.start(lambda: iter(lambda: engine._take_ticket(tickets), None), streaming=True) for _ in range(3)]
+    taken = []
+    while (ticket := engine._take_ticket(tickets)) is not None:
+        taken.append(ticket)
+    os.close(tickets)
+    for child in children:
+        assert child is not None
+        taken.extend(child.receive(wait=True))
+    assert sorted(taken) == list(range(200))
 
 
 @pytest.mark.usefixtures("parallel_always")
