@@ -12,6 +12,9 @@ this one invocation and interleaved round by round so machine noise hits every f
 - `alembic heads` as its first run does it: no .pyc of the revision files (moved aside for the
   run, none written), the counterpart of driftlint's cold run with an empty cache;
 - `python -c pass`, the start-up floor of any command run with this interpreter;
+- `ast.parse` of every .py file of the repository and nothing else, in one process and in as
+  many as driftlint uses (forked, files dealt out evenly): the floor of any check that reads
+  every file with Python's own parser, against which the cold figure can be judged;
 - `driftlint check` on a new clone of the same tree with the cache of the last run kept, as CI
   restoring its cache (every inode and timestamp new, the same contents);
 - `driftlint check` cold (empty cache), warm (cache filled, nothing changed), after adding a
@@ -51,7 +54,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -145,6 +148,44 @@ def run_child(command: Sequence[str], cwd: Path, env: dict[str, str], ok: Sequen
     return Run(seconds, usage.ru_utime + usage.ru_stime, rss_mb, process.returncode), text
 
 
+# Read and parse every .py file under the working directory (no __pycache__), in argv[1] processes.
+PARSE_FLOOR = """
+import ast, gc, os, sys
+gc.disable()
+files = sorted(
+    os.path.join(folder, name)
+    for folder, subfolders, names in os.walk(".")
+    if not subfolders.__setitem__(slice(None), [d for d in subfolders if d != "__pycache__" and not d.startswith(".")])
+    for name in names
+    if name.endswith(".py")
+)
+workers = int(sys.argv[1])
+children = []
+for share in range(1, workers):
+    pid = os.fork()
+    if pid == 0:
+        for path in files[share::workers]:
+            with open(path, "rb") as handle:
+                ast.parse(handle.read())
+        os._exit(0)
+    children.append(pid)
+for path in files[0::workers]:
+    with open(path, "rb") as handle:
+        ast.parse(handle.read())
+for pid in children:
+    os.waitpid(pid, 0)
+"""
+
+
+def parse_workers() -> int:
+    """As many processes as driftlint extracts with (engine._available_cpus)."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    return max(1, min(count, 8))
+
+
 def find_generator() -> Path:
     shared = REPO.parent / "shared" / "bench" / "make_synth.py"
     return shared if shared.is_file() else HERE / "make_synth.py"
@@ -205,6 +246,9 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
     heads_first = Series("alembic heads 1st", heads.command + ["(no revision .pyc)"])
     no_bytecode_env = {**plain_env, "PYTHONDONTWRITEBYTECODE": "1"}
     startup = Series("python startup", [sys.executable, "-c", "pass"])
+    workers = parse_workers() if hasattr(os, "fork") else 1
+    parse_one = Series("ast.parse, 1 proc", [sys.executable, "-c", PARSE_FLOOR, "1"])
+    parse_all = Series(f"ast.parse, {workers} proc", [sys.executable, "-c", PARSE_FLOOR, str(workers)])
     check = check_command(cache)
     cold = Series("check cold", check + ["(cache emptied)"])
     warm = Series("check warm", check + ["(nothing changed)"])
@@ -236,6 +280,8 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
                 for compiled in aside.glob("*.pyc"):
                     compiled.rename(bytecode / compiled.name)
             startup.runs.append(run_child(startup.command, repo, plain_env)[0])
+            parse_one.runs.append(run_child(parse_one.command, repo, plain_env)[0])
+            parse_all.runs.append(run_child(parse_all.command, repo, plain_env)[0])
             # driftlint never trusts the stat signature of a file changed within 2 s of a run
             # (git's "racily clean" rule; the edited revision was restored at the end of the last
             # round): keep the cold run as far from that edit as a developer would be.
@@ -268,6 +314,8 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
         "alembic_heads": heads,
         "alembic_heads_first": heads_first,
         "python_startup": startup,
+        "parse_floor_one": parse_one,
+        "parse_floor": parse_all,
         "check_cold": cold,
         "check_warm": warm,
         "check_touched": touched,
@@ -561,6 +609,8 @@ def ratios(sizes: dict[int, dict[str, Series]]) -> dict[str, float]:
                 found[f"{prefix}{figure}_vs_heads_first"] = value(at[f"check_{figure}"]) / first
             # The floor no program started with this interpreter gets under.
             found[f"{prefix}startup_vs_heads"] = value(at["python_startup"]) / heads
+            found[f"{prefix}parse_one_vs_heads"] = value(at["parse_floor_one"]) / heads
+            found[f"{prefix}parse_vs_heads"] = value(at["parse_floor"]) / heads
             if 4000 in sizes:
                 found[f"{prefix}cold_4000_vs_2000"] = value(sizes[4000]["check_cold"]) / value(at["check_cold"])
         found["cold_peak_rss_mb"] = at["check_cold"].peak_rss_mb
@@ -608,6 +658,12 @@ def print_report(sizes: dict[int, dict[str, Series]], found: dict[str, float]) -
     floor = found.get("startup_vs_heads")
     if floor is not None:
         print(f"  (floor: `python -c pass` alone is {floor:.2f}× alembic heads on this machine)")
+    parse_one, parse = found.get("parse_one_vs_heads"), found.get("parse_vs_heads")
+    if parse_one is not None and parse is not None:
+        print(
+            f"  (floor: reading and ast.parse of every file, nothing else, is {parse_one:.2f}× alembic heads in one"
+            f" process, {parse:.2f}× in as many as driftlint uses)"
+        )
     return rows
 
 

@@ -23,7 +23,7 @@ def test_benchmark_runs_and_writes_every_figure(tmp_path: Path):
     figures = summary["sizes"]["30"]
     assert (figures.pop("revisions"), figures.pop("task_modules")) == (30, 7)
     assert set(figures) == {
-        "alembic_heads", "alembic_heads_first", "python_startup", "check_cold", "check_warm", "check_touched", "check_changed",
+        "alembic_heads", "alembic_heads_first", "python_startup", "parse_floor_one", "parse_floor", "check_cold", "check_warm", "check_touched", "check_changed",
         "check_clone",
     }
     for figure in figures.values():
