@@ -708,7 +708,7 @@ def extract_facts(path: Path, kind: str, data: bytes, settings: Settings) -> Fil
     if tree is None:
         return facts
     if kind in (REVISION, UNSCANNED):
-        facts.header = read_header(tree, path.name)
+        facts.header = read_header(tree, path.name, source.lines)
         facts.looks_like_revision = looks_like_revision(tree)
     for key, function in extractors_for(kind):
         try:

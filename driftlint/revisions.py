@@ -6,7 +6,7 @@ import ast
 import re
 from dataclasses import dataclass, field
 
-from driftlint.source import node_location
+from driftlint.source import definition_span, node_location
 
 HEADER_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
 LEGACY_FILENAME = re.compile(r"^([a-f0-9]+)\.py$")
@@ -119,7 +119,9 @@ def _as_tuple(value: object) -> tuple[str, ...] | None:
     return value or None
 
 
-def read_header(tree: ast.Module, filename: str) -> RevisionHeader:
+def read_header(tree: ast.Module, filename: str, lines: list[str] | None = None) -> RevisionHeader:
+    """The revision header of a parsed file; `lines` (its text's physical lines) place the `def
+    upgrade` span as written."""
     header = RevisionHeader(doc=_docstring_title(tree))
     constants: dict[str, ast.expr] = {}
     values: dict[str, tuple[ast.expr | None, ast.AST, str | None]] = {}
@@ -158,9 +160,7 @@ def read_header(tree: ast.Module, filename: str) -> RevisionHeader:
             if statement.name == "upgrade":
                 # The `def upgrade` line only: a span over the body would change with every edit
                 # inside it, and with it the header every graph rule reads (see Rule.reads).
-                keyword = "async def" if isinstance(statement, ast.AsyncFunctionDef) else "def"
-                row, column = statement.lineno, statement.col_offset + 1
-                header.upgrade_span = (row, column, row, column + len(keyword) + 1 + len(statement.name))
+                header.upgrade_span = definition_span(statement, lines or [])
             if statement.name in HEADER_NAMES:
                 bind(statement.name, None, statement, "a function is not a revision identifier")
         elif isinstance(statement, (ast.Import, ast.ImportFrom)):

@@ -284,6 +284,35 @@ def find_suppressions(text: str) -> list[Suppression]:
     return result
 
 
+# A definition's keywords and name as written: `def  name`, `async\tdef name`, `class Name`.
+# The name runs to the parameters, type parameters, bases or colon (combining marks included).
+_DEFINITION = re.compile(r"(?:async[ \t\f]+def|def|class)[ \t\f]+([^\s(\[:\\#]+)")
+
+
+def definition_span(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, lines: list[str]) -> tuple[int, int, int, int]:
+    """1-based span of `def name` (`async def name`, `class Name`) on a definition's first line,
+    as written: any blanks between the words, and the name as spelled in the file (the tree holds
+    it NFKC-normalised, which may be shorter). Falls back to one space and the tree's name when
+    the line does not show them (a backslash continuation)."""
+    row, column = node.lineno, node.col_offset
+    keyword = "class" if isinstance(node, ast.ClassDef) else "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"
+    end = column + len(keyword) + 1 + len(node.name)
+    if 0 < row <= len(lines):
+        line = lines[row - 1]
+        # The usual spelling costs two comparisons; anything else is matched.
+        if not (line.startswith(keyword, column) and line.startswith(node.name, column + len(keyword) + 1)
+                and line[column + len(keyword)] == " " and not _continues_name(line, end)):
+            match = _DEFINITION.match(line, column)
+            if match is not None:
+                end = match.end()
+    return row, column + 1, row, end + 1
+
+
+def _continues_name(line: str, end: int) -> bool:
+    """Whether the name goes on past `end` (the tree's name is a normalised, shorter spelling)."""
+    return end < len(line) and (line[end].isalnum() or line[end] == "_")
+
+
 def node_location(node: ast.AST) -> tuple[int, int, int, int]:
     """1-based (row, column, end_row, end_column) of an AST node from a SourceFile's tree: columns
     count characters, and end_column is one past the node's last character."""

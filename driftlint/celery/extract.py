@@ -40,7 +40,7 @@ from driftlint.celery.values import (
     Value,
     children,
 )
-from driftlint.source import node_location
+from driftlint.source import definition_span, node_location
 
 if TYPE_CHECKING:
     from driftlint.config import Settings
@@ -130,16 +130,17 @@ def extract(tree: ast.Module, source: "SourceFile", settings: "Settings | None")
     lowered = (source.text or "").lower()
     deep = any(word in lowered for word in _DEEP_WORDS)
     try:
-        return _Extractor(tree, deep=deep).run()
+        return _Extractor(tree, deep=deep, source=source).run()
     except RecursionError:
         # Pathologically nested code: keep the cheap facts rather than fail the file.
-        return _Extractor(tree, deep=False).run()
+        return _Extractor(tree, deep=False, source=source).run()
 
 
 class _Extractor:
-    def __init__(self, tree: ast.Module, deep: bool) -> None:
+    def __init__(self, tree: ast.Module, deep: bool, source: "SourceFile | None" = None) -> None:
         self.tree = tree
         self.deep = deep
+        self.source = source
         self.order = 0
         self.imports: list[ImportBinding] = []
         self.lazy_imports: list[tuple[str, ImportBinding]] = []
@@ -163,6 +164,9 @@ class _Extractor:
         # Module-level string constants that mention a materialized view (SQL kept in a constant).
         self.refresh_constants: set[str] = set()
         self.module = _Scope("module", None, None)
+
+    def _header_span(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> Span:
+        return definition_span(node, self.source.lines if self.source is not None else [])
 
     # ----------------------------------------------------------------- module walk
     def run(self) -> ModuleFacts:
@@ -303,7 +307,7 @@ class _Extractor:
                 qualname=qualname,
                 bases=tuple(self._value(base, scope) for base in node.bases),
                 methods=methods,
-                span=_header_span(node, "class"),
+                span=self._header_span(node),
             )
         )
         class_scope = _Scope("class", qualname, scope, class_qualname=qualname, class_methods=frozenset(methods))
@@ -342,7 +346,7 @@ class _Extractor:
                 qualname=qualname,
                 name=node.name,
                 class_name=scope.qualname if in_class else None,
-                span=_header_span(node, "async def" if is_async else "def"),
+                span=self._header_span(node),
                 params=params,
                 decorators=decorators,
                 calls=tuple(out.calls),
@@ -1073,12 +1077,6 @@ def _function_of(scope: _Scope) -> Optional[str]:
             return current.qualname
         current = current.parent
     return None
-
-
-def _header_span(node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef, keyword: str) -> Span:
-    row = node.lineno
-    column = node.col_offset + 1
-    return row, column, row, column + len(keyword) + 1 + len(node.name)
 
 
 def _defines_inside(body: Sequence[ast.stmt]) -> bool:

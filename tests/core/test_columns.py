@@ -55,3 +55,50 @@ def test_every_column_of_the_tree_counts_characters(program: str):
         if hasattr(n, "col_offset")
     ]
     assert columns == character_columns(data)
+
+
+DEFINITIONS = [
+    ("def f():\n    pass\n", "def f"),
+    ("def  f():\n    pass\n", "def  f"),
+    ("async\tdef   g():\n    pass\n", "async\tdef   g"),
+    ("class  K(Base):\n    pass\n", "class  K"),
+    ("x = 'é'\nclass Ké: pass\n", "class Ké"),
+    ("def ｆｏｏ():\n    pass\n", "def ｆｏｏ"),  # the tree holds `foo` (NFKC)
+    ("def e\u0301x():\n    pass\n", "def e\u0301x"),  # the tree holds `éx`, one character shorter
+    ("def g[T](x: T):\n    pass\n", "def g"),
+    ("@decorator\nasync def u():\n    pass\n", "async def u"),
+]
+
+
+def test_definition_spans_cover_the_keywords_and_the_name_as_written():
+    from driftlint.source import definition_span
+
+    for text, expected in DEFINITIONS:
+        if "[T]" in text and not _parses(text):
+            continue  # type parameters: Python 3.12
+        source = SourceFile.from_bytes(Path("/m.py"), text.encode())
+        node = next(n for n in ast.walk(source.tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)))
+        row, column, end_row, end_column = definition_span(node, source.lines)
+        assert row == end_row
+        assert source.lines[row - 1][column - 1 : end_column - 1] == expected, text
+
+
+def test_header_and_task_spans_follow_the_source_spelling():
+    """Both users of definition_span: the revision header's `def upgrade` and a Celery function."""
+    from driftlint.celery.extract import extract
+    from driftlint.revisions import read_header
+
+    text = 'revision = "a"\ndown_revision = None\n\n\ndef  upgrade():\n    pass\n\n\nasync  def  task_ｆ():\n    pass\n'
+    source = SourceFile.from_bytes(Path("/r.py"), text.encode())
+    assert read_header(source.tree, "r.py", source.lines).upgrade_span == (5, 1, 5, 13)
+    facts = extract(source.tree, source, None)
+    spans = {function.name: function.span for function in facts.functions}
+    assert spans == {"upgrade": (5, 1, 5, 13), "task_f": (9, 1, 9, 19)}
+
+
+def _parses(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except SyntaxError:
+        return False
+    return True
