@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional
 
@@ -92,6 +92,11 @@ class App:
         name = self.variable or self.main or "app"
         return f"`{name}` ({self.module.name})"
 
+    @property
+    def identity(self) -> tuple[str, Span]:
+        """Where the app is constructed: its module and the span of the `Celery(...)` call."""
+        return (self.module.name, self.span)
+
 
 @dataclass(frozen=True, eq=False)
 class ConfigSource:
@@ -143,6 +148,9 @@ class BeatEntry:
     source: str  # "dict", "setitem", "add_periodic_task"
     call: Optional[CallV] = None
     task_known: bool = False  # the task value is a task object (its name is right by construction)
+    # The apps (App.identity) whose beat schedule setting holds this entry, when driftlint can tell;
+    # None when it cannot (a schedule loaded nowhere, or through code it does not follow).
+    apps: Optional[frozenset[tuple[str, Span]]] = None
 
 
 @dataclass(eq=False)
@@ -1009,22 +1017,29 @@ class TaskIndex:
 
     def _collect_entries(self, flows: "_Flows") -> None:
         seen: set[tuple[str, Span]] = set()
+        loaders = self._schedule_loaders(flows)
         for (module_name_, span), (module, mapping, sink) in sorted(flows.dicts.items(), key=lambda i: (i[0][0], i[0][1])):
             entries = list(self.dict_entries(mapping, module))
             if not sink and not any(_complete(entry) for _, entry, _ in entries):
                 continue
             self.schedule_dicts[(module_name_, span)] = (module, mapping, sink)
+            apps = loaders.get((module_name_, span))
             for key_value, entry, entry_module in entries:
                 if entry.span is None or (entry_module.name, entry.span) in seen:
                     continue
                 seen.add((entry_module.name, entry.span))
                 key = self.symbols.string(key_value, module)
-                self.entries.append(self._entry(key, key_value.span or entry.span, entry, entry_module, "dict"))
+                self.entries.append(
+                    replace(self._entry(key, key_value.span or entry.span, entry, entry_module, "dict"), apps=apps)
+                )
         for module in self.modules:
             for event in module.facts.events:
                 if event.kind == "setitem" and event.value is not None and event.key is not None:
-                    if not (flows.is_conf_beat(event.receiver) or flows.holder_of(event.receiver, module)):
+                    conf_beat = flows.is_conf_beat(event.receiver)
+                    if not (conf_beat or flows.holder_of(event.receiver, module)):
                         continue
+                    # `app.conf.beat_schedule[key] = {...}`: that app's; into a holder: not told here.
+                    apps = self._known_apps(event.receiver.base.base, module) if conf_beat else None  # type: ignore[attr-defined]
                     for ref in self.symbols.deref(event.value, module):
                         if ref.kind == "value" and isinstance(ref.value, DictV) and _entry_shaped(ref.value):
                             entry = ref.value
@@ -1032,10 +1047,38 @@ class TaskIndex:
                                 continue
                             seen.add((ref.module.name, entry.span))  # type: ignore[union-attr]
                             key = self.symbols.string(event.key, module)
-                            self.entries.append(self._entry(key, event.span, entry, ref.module, "setitem"))  # type: ignore[arg-type]
+                            self.entries.append(
+                                replace(self._entry(key, event.span, entry, ref.module, "setitem"), apps=apps)  # type: ignore[arg-type]
+                            )
                 elif event.kind == "call" and event.name == "add_periodic_task" and event.call is not None:
-                    self.entries.append(self._periodic_entry(module, event))
+                    self.entries.append(
+                        replace(self._periodic_entry(module, event), apps=self._known_apps(event.receiver, module))
+                    )
         self.entries.sort(key=lambda e: (str(e.path), e.span))
+
+    def _known_apps(self, value: Value, module: Module) -> Optional[frozenset[tuple[str, Span]]]:
+        """The apps `value` may be, when driftlint knows every one of them."""
+        apps = self.apps_of(value, module)
+        if not apps or any(app is None for app in apps):
+            return None
+        return frozenset(app.identity for app in apps if app is not None)
+
+    def _schedule_loaders(self, flows: "_Flows") -> dict[tuple[str, Span], frozenset[tuple[str, Span]]]:
+        """Each schedule dict (module name, span) that some app's beat schedule setting names
+        directly (a conf write, a key of a config module, class or mapping), with those apps.
+        A dict that reaches a setting only through other code is left out: its apps are unknown."""
+        found: dict[tuple[str, Span], set[tuple[str, Span]]] = {}
+        for app in self.apps:
+            values = [(value, module) for key, value, module, _event in app.conf_writes if flows.is_beat_key(key)]
+            for source in app.config_sources:
+                values.extend(
+                    (value, module) for key, (value, module, _span) in self.config_keys(source).items() if flows.is_beat_key(key)
+                )
+            for value, module in values:
+                for ref in self.symbols.deref(value, module):
+                    if ref.kind == "value" and isinstance(ref.value, DictV) and ref.module is not None and ref.value.span:
+                        found.setdefault((ref.module.name, ref.value.span), set()).add(app.identity)
+        return {key: frozenset(apps) for key, apps in found.items()}
 
     def dict_entries(self, mapping: DictV, module: Module) -> Iterator[tuple[Value, DictV, Module]]:
         for key, item in mapping.items:

@@ -9,6 +9,7 @@ from driftlint.rule import Rule
 from driftlint.verify.gate import LiveGate
 
 if TYPE_CHECKING:
+    from driftlint.verify.beat import StaticApps
     from driftlint.verify.context import VerifyContext
 
 PROBE_TIMEOUT = 60.0
@@ -20,7 +21,7 @@ class BeatScheduleNotLoaded(LiveGate, Rule):
     summary = "The Celery app, once loaded, lacks a schedule entry found in the code or a task an entry names"
 
     def verify(self, ctx: "VerifyContext") -> Iterator[Diagnostic]:
-        from driftlint.verify.beat import load_app, static_entries
+        from driftlint.verify.beat import load_app, static_apps, static_entries
 
         spec = ctx.options.celery_app
         if not spec:
@@ -45,8 +46,15 @@ class BeatScheduleNotLoaded(LiveGate, Rule):
             app_path, app_span = anchor_path, anchor_span
         runtime = dict(loaded.schedule)
         by_key = {entry.key: entry for entry in found}
+        apps = static_apps(ctx, spec)
+        untold = 0
         for entry in found:
             if entry.key in runtime:
+                continue
+            if not _meant_for(entry.apps, apps):
+                # Another app's entry, or one whose app driftlint cannot tell while the code
+                # builds several: comparing it with this app would be a false alarm.
+                untold += entry.apps is None or apps.named is None
                 continue
             yield self.diagnostic(
                 f"Beat entry '{entry.key}' is defined in the code but not in `{spec}`'s `conf.beat_schedule` at run time: "
@@ -56,6 +64,12 @@ class BeatScheduleNotLoaded(LiveGate, Rule):
                 fix_title="Load the schedule into the app (`app.conf.beat_schedule = ...` or the config object Celery reads)",
                 context=[("Loaded schedule", sorted(runtime) or ["(empty)"])],
                 subject=(spec, entry.key, "unloaded"),
+            )
+        if untold:
+            ctx.announce(
+                f"driftlint: {untold} beat entr{'y' if untold == 1 else 'ies'} found in the code not compared with `{spec}`: "
+                f"the code constructs {apps.count} Celery apps and driftlint cannot tell which one loads "
+                f"{'it' if untold == 1 else 'them'} (unloaded-beat-schedule reports a schedule no app loads)"
             )
         for key, task in sorted(runtime.items()):
             if task is None or task in loaded.tasks:
@@ -73,3 +87,11 @@ class BeatScheduleNotLoaded(LiveGate, Rule):
                 ],
                 subject=(spec, key, task),
             )
+
+
+def _meant_for(entry_apps: "frozenset[tuple[str, object]] | None", apps: "StaticApps") -> bool:
+    """Whether a schedule entry found in the code should be in the loaded app's schedule: when it is
+    that app's, or, whatever app it is, when the code constructs at most one."""
+    if entry_apps is not None and apps.named is not None:
+        return apps.named in entry_apps
+    return apps.count <= 1

@@ -27,6 +27,16 @@ class StaticEntry:
     task: str | None
     path: str
     span: "Span"
+    # The apps (module name, span of `Celery(...)`) whose schedule holds it; None: not known.
+    apps: frozenset[tuple[str, Any]] | None = None
+
+
+@dataclass(frozen=True)
+class StaticApps:
+    """The Celery apps the code constructs, and which of them a `module:attr` spec names."""
+
+    count: int
+    named: tuple[str, Any] | None  # None: the spec's app is not one driftlint can place
 
 
 @dataclass(frozen=True)
@@ -48,10 +58,34 @@ def static_entries(ctx: "VerifyContext") -> list[StaticEntry]:
         return []
     entries = ctx.project.memo("verify:beat-entries", module.beat_entries)
     return [
-        StaticEntry(e.key, e.task, ctx.project.relpath(Path(e.path)), tuple(e.span))  # type: ignore[arg-type]
+        StaticEntry(e.key, e.task, ctx.project.relpath(Path(e.path)), tuple(e.span), getattr(e, "apps", None))  # type: ignore[arg-type]
         for e in entries
         if isinstance(getattr(e, "key", None), str)
     ]
+
+
+def static_apps(ctx: "VerifyContext", spec: str) -> StaticApps:
+    """How many apps the code constructs, and the one `spec` names, found as `celery -A` finds it
+    (celery.app.utils.find_app): `module:attr`, else the module's `app` or `celery`, else those of
+    its `celery` submodule."""
+    if importlib.util.find_spec("driftlint.celery.index") is None:
+        return StaticApps(0, None)
+    from driftlint.celery.index import task_index
+    from driftlint.celery.values import Name
+
+    index = task_index(ctx.project)
+    module_name, _, attr = spec.partition(":")
+    candidates = [(module_name, attr)] if attr else [
+        (module_name, "app"), (module_name, "celery"), (f"{module_name}.celery", "app"), (f"{module_name}.celery", "celery")
+    ]
+    for name, variable in candidates:
+        module = index.symbols.module(name)
+        if module is None:
+            continue
+        apps = index.apps_of(Name(variable), module)
+        if len(apps) == 1 and apps[0] is not None:
+            return StaticApps(len(index.apps), apps[0].identity)
+    return StaticApps(len(index.apps), None)
 
 
 def load_app(spec: str, cwd: Path, timeout: float) -> LoadedApp:

@@ -173,6 +173,28 @@ def test_loaded_schedule_with_registered_tasks_passes(project, verify):
     assert run.of("DL908") == []
 
 
+def test_each_app_is_compared_with_its_own_schedule_only(project, verify):
+    """Two services, two apps: the reports app's entry is not missing from the worker app."""
+    run = verify(project("two-celery-apps"), fresh=True, celery_app="app.worker:worker_app")
+    unloaded = [d for d in run.of("DL908") if "never schedules it" in d.message]
+    # The worker app's own schedule, set only when SEARCH_REBUILD is: reported, it is this app's.
+    assert [d.message.split("'")[1] for d in unloaded] == ["rebuild-search"]
+    assert unloaded[0].path == "app/worker.py"
+    # The entry handed to unknown code is neither reported nor silently dropped.
+    assert any("1 beat entry found in the code not compared with `app.worker:worker_app`" in n for n in run.notes)
+
+
+def test_the_other_app_sees_none_of_the_worker_entries(project, verify):
+    run = verify(project("two-celery-apps"), fresh=True, celery_app="reports.celery:reports_app")
+    assert run.of("DL908") == []
+
+
+def test_a_spec_without_attribute_finds_the_app_as_celery_does(project, verify):
+    """`-A reports.celery` has no `:attr`; Celery then takes the module's Celery instance."""
+    run = verify(project("two-celery-apps"), fresh=True, celery_app="reports.celery")
+    assert [d for d in run.of("DL908") if "never schedules it" in d.message] == []
+
+
 def test_celery_app_that_cannot_be_imported_is_reported(project, verify):
     run = verify(project("tenant-app"), fresh=True, celery_app="app.missing:celery_app")
     (finding,) = run.of("DL908")
