@@ -11,7 +11,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Mapping
+from typing import Iterator, Mapping
 
 from driftlint.verify import _alembic_runner
 from driftlint.verify.database import MASK, DatabaseURL, connect, quote_ident
