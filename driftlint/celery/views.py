@@ -32,7 +32,12 @@ class HeadViews:
 
 
 def head_views(project: "Project") -> list[HeadViews]:
-    """One entry per environment whose revisions create at least one materialized view."""
+    """One entry per environment whose revisions create at least one materialized view (empty: no
+    DL4xx rule has anything to compare, and need not build the Celery task index to know it)."""
+    return project.memo("celery-head-views", _head_views)
+
+
+def _head_views(project: "Project") -> list[HeadViews]:
     result: list[HeadViews] = []
     for analysis in project.environments:
         history = environment_history(analysis)

@@ -6,7 +6,7 @@ from typing import Iterator
 
 from driftlint.celery.index import task_index
 from driftlint.celery.report import site_views
-from driftlint.celery.views import pick_environment, view_key
+from driftlint.celery.views import head_views, pick_environment, view_key
 from driftlint.diagnostics import Diagnostic, Location, Related
 from driftlint.project import Project
 from driftlint.rule import Rule
@@ -20,6 +20,10 @@ class ConcurrentRefreshWithoutUniqueIndex(Rule):
     reads = frozenset({"header", "schema", "celery"})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
+        if not head_views(project):
+            # No revision creates a materialized view: there is nothing to compare the code with,
+            # and an edit to a revision need not build the Celery task index to learn that.
+            return
         index = task_index(project)
         default = project.settings.default_schema
         seen: set[tuple[str, tuple[int, int, int, int], str]] = set()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.celery.registry import matview_registry
-from driftlint.celery.views import pick_environment, view_key
+from driftlint.celery.views import head_views, pick_environment, view_key
 from driftlint.diagnostics import Diagnostic, Location, Related
 from driftlint.project import Project
 from driftlint.rule import Rule
@@ -21,6 +21,10 @@ class MatviewRegistryDrift(Rule):
     options = {"matview-registry": ""}
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
+        if not head_views(project):
+            # No revision creates a materialized view: there is nothing to compare the code with,
+            # and an edit to a revision need not build the Celery task index to learn that.
+            return
         registry = matview_registry(project)
         if registry is None:
             return
