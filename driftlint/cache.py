@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import driftlint
-from driftlint.project import FileFacts
+from driftlint.project import FileFacts, LazyFileFacts
 from driftlint.signatures import LIBRARIES
 
 CACHE_FORMAT = "2"
@@ -201,13 +201,14 @@ class FactCache:
         self.salt = f"{code_fingerprint()}:{settings_fingerprint}"
         self.name = scope_name("facts", str(root))
         self.delta_name = scope_name("delta", str(root))
-        self._stored: dict[str, tuple[str, str, bytes]] | None = None
+        # path -> (kind, digest, pickled FileFacts, its suppressions)
+        self._stored: dict[str, tuple[str, str, bytes, tuple[Any, ...]]] | None = None
         self._pack_digest: bytes | None = None
-        self._delta: dict[str, tuple[str, str, bytes]] = {}
-        self._used: dict[str, tuple[str, str, bytes]] = {}
+        self._delta: dict[str, tuple[str, str, bytes, tuple[Any, ...]]] = {}
+        self._used: dict[str, tuple[str, str, bytes, tuple[Any, ...]]] = {}
         self._added: dict[str, tuple[str, str, FileFacts, bytes | None]] = {}
 
-    def _entries(self) -> dict[str, tuple[str, str, bytes]]:
+    def _entries(self) -> dict[str, tuple[str, str, bytes, tuple[Any, ...]]]:
         if self._stored is None:
             value, digest = read_entry_and_digest(self.directory / self.name)
             valid = isinstance(value, tuple) and len(value) == 2 and value[0] == self.salt and isinstance(value[1], dict)
@@ -225,13 +226,22 @@ class FactCache:
                     self._stored.update(delta[2])
         return self._stored
 
-    def get(self, path: Path, kind: str, digest: str) -> FileFacts | None:
+    def get(self, path: Path, kind: str, digest: str, lazy: bool = False) -> FileFacts | None:
+        """The cached facts of this content of the file; `lazy`: a LazyFileFacts, unpickled when
+        first used (a blob that cannot be unpickled then raises UnreadableCachedFacts, and the
+        engine asks again without `lazy`, when such an entry is a miss)."""
         added = self._added.get(str(path))
         if added is not None and added[:2] == (kind, digest):
             return added[2]  # extracted earlier in this run
         entry = self._entries().get(str(path))
-        if not (isinstance(entry, tuple) and len(entry) == 3 and entry[:2] == (kind, digest)):
+        if not (
+            isinstance(entry, tuple) and len(entry) == 4 and entry[:2] == (kind, digest) and isinstance(entry[2], bytes)
+            and isinstance(entry[3], tuple)
+        ):
             return None
+        if lazy:
+            self._used[str(path)] = entry
+            return LazyFileFacts(path, kind, digest, entry[3], entry[2])
         try:
             facts = pickle.loads(entry[2])
         except Exception:  # noqa: BLE001 - an entry that no longer loads is a miss
@@ -257,14 +267,15 @@ class FactCache:
         invocation may check them). True when done."""
         if not self._added:
             return True
-        added: dict[str, tuple[str, str, bytes]] = {}
+        added: dict[str, tuple[str, str, bytes, tuple[Any, ...]]] = {}
         for path, (kind, digest, facts, blob) in self._added.items():
             if blob is None:
                 try:
                     blob = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
                 except Exception:  # noqa: BLE001 - an unpicklable extractor result: that file stays uncached
                     continue
-            added[path] = (kind, digest, blob)
+            # The suppressions beside the blob: every run reads them, few runs need the rest.
+            added[path] = (kind, digest, blob, facts.suppressions)
         stored = self._entries()
         if self._pack_digest is not None and len(self._delta.keys() | added.keys()) <= DELTA_LIMIT:
             write_entry(self.directory, self.delta_name, (self.salt, self._pack_digest, {**self._delta, **added}))

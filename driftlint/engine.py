@@ -21,7 +21,17 @@ from driftlint.diagnostics import Diagnostic
 from driftlint.inputs import InputManifest, InputRecorder, SeenContent, racy
 from driftlint.signatures import full_signature as stat_signature
 from driftlint.signatures import signature, unchanged
-from driftlint.project import MODULE, REVISION, UNSCANNED, EnvironmentAnalysis, FileFacts, Project, changed_parts, display_path
+from driftlint.project import (
+    MODULE,
+    REVISION,
+    UNSCANNED,
+    EnvironmentAnalysis,
+    FileFacts,
+    Project,
+    UnreadableCachedFacts,
+    changed_parts,
+    display_path,
+)
 
 if TYPE_CHECKING:
     from driftlint.discovery import Environment
@@ -197,7 +207,9 @@ def _stored_result(stored: Any, options: CheckOptions, settings: Settings, **cac
     return CheckResult(_only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings, **cached)
 
 
-def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout: bool = True) -> CheckResult:
+def _analyse(
+    options: CheckOptions, recorder: InputRecorder | None, trust_layout: bool = True, lazy: bool = True
+) -> CheckResult:
     """The check itself; with a recorder, the result may be reused from (and is stored in) the
     whole-run cache, first by the stat signatures of every input, then by content digests; and
     when only file contents changed, the previous run's environments, file kinds and the digests
@@ -257,13 +269,13 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
             run_cache.store(key, stored, recorder.manifest(), _layout(recorder, structure, environments, kinds, revision_lists, contents))
             return _stored_result(stored, options, settings)
     try:
-        facts = read_all(kinds, settings, cache, options.jobs, options.overlay, contents, save=False)
+        facts = read_all(kinds, settings, cache, options.jobs, options.overlay, contents, save=False, lazy=lazy)
     except _ChangedWhileChecked:
         # A file reused by its signature changed after all (an edit during the run): start over,
         # reading everything; the recorded signatures then end this run's reuse next time too.
         if cache is not None:
             cache.save()
-        return _analyse(options, recorder, trust_layout=False)
+        return _analyse(options, recorder, trust_layout=False, lazy=lazy)
     saver = None
     if cache is not None and cache.pending:
         # Writing the pack (pickling what the parent extracted, checksumming, writing) overlaps
@@ -279,13 +291,21 @@ def _analyse(options: CheckOptions, recorder: InputRecorder | None, trust_layout
     project = Project(cwd=options.cwd.resolve(), root=settings.root, settings=settings, files=facts)
     from driftlint.graph import RevisionGraph
 
-    for env, revision_files in zip(environments, revision_lists):
-        scripts = [facts[p] for p in revision_files if p in facts]
-        project.environments.append(EnvironmentAnalysis(env, scripts, RevisionGraph(scripts)))
-
     parallel = _workers(options.jobs) > 1 and len(facts) >= PARALLEL_THRESHOLD
-    with recorder.apart() if recorder is not None else nullcontext({}) as looked_at:
-        by_rule = _check_rules(rules, project, recorder, parallel, reuse)
+    try:
+        # The graphs read every revision's header: their facts are loaded here, before the rules
+        # child is forked, and it inherits them.
+        for env, revision_files in zip(environments, revision_lists):
+            scripts = [facts[p] for p in revision_files if p in facts]
+            project.environments.append(EnvironmentAnalysis(env, scripts, RevisionGraph(scripts)))
+        with recorder.apart() if recorder is not None else nullcontext({}) as looked_at:
+            by_rule = _check_rules(rules, project, recorder, parallel, reuse)
+    except UnreadableCachedFacts:
+        # A cached blob that passed the pack's checksum yet does not unpickle (LazyFileFacts):
+        # start over reading the cache up front, where such an entry is a miss, extracted again.
+        if saver is not None:
+            saver.abandon()
+        return _analyse(options, recorder, trust_layout, lazy=False)
     rules_looked_at = _rule_inputs(recorder, looked_at, reuse)
     if saver is not None and saver.collect() is not True and cache is not None:
         cache.save()  # the child could not write the pack: write it here
@@ -814,7 +834,10 @@ def read_all(
     overlay: dict[Path, bytes | None] | None = None,
     contents: dict[Path, FileContent] | None = None,
     save: bool = True,
+    lazy: bool = False,
 ) -> dict[Path, FileFacts]:
+    """Every file's facts, from the fact cache or extracted now (`lazy`: cached facts are
+    unpickled when a rule first uses them; see LazyFileFacts)."""
     if contents is None:
         contents = read_contents(kinds, overlay)
     facts: dict[Path, FileFacts] = {}
@@ -823,7 +846,7 @@ def read_all(
         if content.error is not None:
             facts[path] = FileFacts(path=path, kind=content.kind, parse_error=content.error)
             continue
-        cached = cache.get(path, content.kind, content.digest) if cache else None
+        cached = cache.get(path, content.kind, content.digest, lazy) if cache else None
         if cached is not None:
             facts[path] = cached
         elif content.data is None:
@@ -1019,6 +1042,8 @@ def _run_rules(rules: list[type[Rule]], project: Project) -> dict[str, list[Diag
         rule = rule_class()
         try:
             found[rule.code] = list(rule.check(project))
+        except UnreadableCachedFacts:
+            raise  # not the rule's fault: the engine checks again without lazy facts
         except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
             raise InternalError(f"rule {rule.code} ({rule.name}) failed: {type(exc).__name__}: {exc}") from exc
     return found
