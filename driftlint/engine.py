@@ -304,7 +304,7 @@ def _analyse(
         # A cached blob that passed the pack's checksum yet does not unpickle (LazyFileFacts):
         # start over reading the cache up front, where such an entry is a miss, extracted again.
         if saver is not None:
-            saver.abandon()
+            saver.collect()  # let it finish writing: a killed writer would leave its temporary file
         return _analyse(options, recorder, trust_layout, lazy=False)
     rules_looked_at = _rule_inputs(recorder, looked_at, reuse)
     if saver is not None and saver.collect() is not True and cache is not None:
