@@ -196,9 +196,11 @@ class FactCache:
     DELTA_LIMIT entries the delta is folded into a new pack.
     """
 
-    def __init__(self, directory: Path, settings_fingerprint: str, root: Path):
+    def __init__(self, directory: Path, settings_fingerprint: str, root: Path, celery: bool = True):
         self.directory = directory
-        self.salt = f"{code_fingerprint()}:{settings_fingerprint}"
+        self.celery = celery
+        # Facts extracted without the Celery analysis (Settings.celery_facts) live in another pack.
+        self.salt = f"{code_fingerprint()}:{settings_fingerprint}:{'celery' if celery else 'no-celery'}"
         self.name = scope_name("facts", str(root))
         self.delta_name = scope_name("delta", str(root))
         # path -> (kind, digest, pickled FileFacts, its suppressions)

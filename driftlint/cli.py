@@ -137,6 +137,7 @@ def check(
         jobs=jobs,
         # Fixes and --show-unknown read the parsed project, which a reused result does not carry.
         reuse_result=not (show_unknown or apply_fixes or diff),
+        all_facts=show_unknown,
     )
     from driftlint.fixes.command import Modes, check_modes
 

@@ -7,6 +7,7 @@ import gc
 import hashlib
 import os
 import pickle
+import re
 import signal
 import stat
 from contextlib import contextmanager, nullcontext
@@ -66,6 +67,10 @@ class CheckOptions:
     reuse_result: bool = False
     # File contents that replace the disk (check --base); None: the file is absent from the merge result.
     overlay: dict[Path, bytes | None] | None = None
+    # Extract every fact, also those no rule can use in this project (the Celery facts of a
+    # project without Celery or materialized views): --show-unknown lists what each analysis
+    # could not resolve.
+    all_facts: bool = False
 
 
 @dataclass
@@ -231,7 +236,9 @@ def _analyse(
         if reused is not None:
             return reused
     layout = _unchanged_layout(run_cache, recorder) if trust_layout else None
-    cache = FactCache(cache_dir, settings.fingerprint(), settings.root) if cache_dir is not None else None
+    cache = None
+    if cache_dir is not None:
+        cache = FactCache(cache_dir, settings.fingerprint(), settings.root, layout.celery if layout is not None else True)
     reuse = None
     if layout is not None:
         assert run_cache is not None and recorder is not None and cache is not None
@@ -259,6 +266,9 @@ def _analyse(
         for path, content in contents.items():
             if content.signature is not None and content.data is None:
                 recorder.note(os.fspath(path), "read", content.signature)
+    celery = options.all_facts or _celery_gate(contents, layout)
+    if cache is not None and cache.celery != celery:
+        cache = FactCache(cache.directory, settings.fingerprint(), settings.root, celery)
     if run_cache is not None:
         assert recorder is not None
         key = _run_key(options, settings, dirs, environments, ((os.fspath(p), c.kind, c.digest) for p, c in contents.items()))
@@ -266,10 +276,14 @@ def _analyse(
         stored = _by_content(run_cache, key) if layout is None else None
         if stored is not None:
             # Same contents, other stat signatures (a checkout, a touch): record them afresh.
-            run_cache.store(key, stored, recorder.manifest(), _layout(recorder, structure, environments, kinds, revision_lists, contents))
+            run_cache.store(
+                key, stored, recorder.manifest(), _layout(recorder, structure, environments, kinds, revision_lists, contents, celery)
+            )
             return _stored_result(stored, options, settings)
     try:
-        facts = read_all(kinds, settings, cache, options.jobs, options.overlay, contents, save=False, lazy=lazy)
+        facts = read_all(
+            kinds, replace(settings, celery_facts=celery), cache, options.jobs, options.overlay, contents, save=False, lazy=lazy
+        )
     except _ChangedWhileChecked:
         # A file reused by its signature changed after all (an edit during the run): start over,
         # reading everything; the recorded signatures then end this run's reuse next time too.
@@ -318,7 +332,7 @@ def _analyse(
     ordered = sorted(unique.values(), key=Diagnostic.sort_key)
     if run_cache is not None:
         assert recorder is not None
-        layout = _layout(recorder, structure, environments, kinds, revision_lists, contents, recorder.started_ns)
+        layout = _layout(recorder, structure, environments, kinds, revision_lists, contents, celery, recorder.started_ns)
         if layout is not None and not run_cache.store_findings(recorder.started_ns, by_rule):
             layout = replace(layout, findings_ns=None)
         manifest = recorder.manifest()
@@ -352,6 +366,9 @@ class Layout:
     # the other filters; RunCache.store_findings): reused for the rules an edit cannot concern
     # (see Rule.reads and _early_cutoff). A run that reuses the whole result keeps it.
     findings_ns: int | None = None
+    # Whether that run extracted Celery facts (see _celery_gate): an edit keeps it so unless an
+    # edited file opens the gate.
+    celery: bool = True
 
     def paths(self) -> tuple[dict[Path, str], list[list[Path]]]:
         """The file kinds and revision lists as Paths: built only when the rules must run (a Path
@@ -411,6 +428,7 @@ def _layout(
     kinds: dict[Path, str],
     revision_lists: list[list[Path]],
     contents: dict[Path, FileContent],
+    celery: bool,
     findings_ns: int | None = None,
 ) -> Layout | None:
     if structure is None or not structure.trustworthy():
@@ -428,7 +446,35 @@ def _layout(
         [[os.fspath(path) for path in paths] for paths in revision_lists],
         files,
         findings_ns,
+        celery,
     )
+
+
+CELERY_EXTRACTOR = "celery"
+_MATERIALIZED = re.compile(rb"(?i)materiali")
+
+
+def _opens_celery(kind: str, data: bytes | None) -> bool:
+    """Whether a file's bytes could make Celery facts change a finding. Every Celery rule needs an
+    app or task, hence a module that imports celery (TaskIndex.uses_celery), except DL401 and
+    DL402, which need a materialized view that some revision creates (celery.views.head_views),
+    spelled out in it (`MATERIALIZED VIEW`, `PGMaterializedView`) for the schema analysis to see."""
+    if data is None:
+        return False
+    if kind == MODULE:
+        return b"celery" in data
+    if kind == REVISION:
+        return _MATERIALIZED.search(data) is not None
+    return False
+
+
+def _celery_gate(contents: dict[Path, FileContent], layout: "Layout | None") -> bool:
+    """Whether this run extracts Celery facts: when some file opens the gate (_opens_celery).
+    Without a layout every file was read; with one, the files not read are those of its run,
+    whose gate stands (it is kept open even when an edit closes it: findings are the same)."""
+    if layout is not None and layout.celery:
+        return True
+    return any(_opens_celery(content.kind, content.data) for content in contents.values())
 
 
 def _trusted(sig: Any, started_ns: int) -> Any:
@@ -543,11 +589,16 @@ def _early_cutoff(
     rest = tuple(entry for entry in manifest.entries if not (entry[1] == "read" and entry[0] in layout.files))
     if any(racy(sig, manifest.started_ns) for _path, _how, sig in rest) or not unchanged(rest):
         return None
+    # The unchanged files' bytes are as that run saw them: only an edited file can open the gate;
+    # then every module's Celery facts are wanted, which is the full path's work.
+    if not layout.celery and any(_opens_celery(kind, data) for kind, data, _digest in edited.values()):
+        return None
+    extraction = replace(settings, celery_facts=layout.celery)
     changed: set[str] = set()
     for path_text, (kind, data, digest) in edited.items():
         path = Path(path_text)
         old = cache.get(path, kind, layout.files[path_text][1])
-        new = extract_facts(path, kind, data, settings)
+        new = extract_facts(path, kind, data, extraction)
         new.digest = digest
         cache.put(path, kind, digest, new)  # read_all takes it from there otherwise
         parts = changed_parts(old, new) if old is not None else None
@@ -731,6 +782,8 @@ def extract_facts(path: Path, kind: str, data: bytes, settings: Settings) -> Fil
         facts.header = read_header(tree, path.name, source.lines)
         facts.looks_like_revision = looks_like_revision(tree)
     for key, function in extractors_for(kind):
+        if key == CELERY_EXTRACTOR and not settings.celery_facts:
+            continue
         try:
             facts.extra[key] = function(tree, source, settings)
         except RecursionError:

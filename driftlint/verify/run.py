@@ -191,6 +191,9 @@ def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> Verif
         alembic_config=[request.alembic_config] if request.alembic_config else [],
         alembic_section=request.alembic_section,
         select=STATIC_SELECT,
+        # DL908 compares the app --celery-app names with the schedule entries found in the code,
+        # wherever that app is defined: the Celery facts are wanted whatever the gate says.
+        all_facts=True,
     )
     if not request.path.exists():
         raise ConfigError(f"{request.path}: no such file or directory")

@@ -231,10 +231,11 @@ def test_an_edit_that_keeps_the_facts_reuses_the_result(repo: Path, tmp_path: Pa
     assert second.diagnostics == first.diagnostics
     assert extracted == ["c1.py"]
     extracted.clear()
-    (repo / "app/tasks.py").write_text("def work(tenant):\n    return 1\n")  # another file: its facts change
+    with (repo / "migrations/versions/b1.py").open("a") as handle:  # another file: its facts change
+        handle.write("branch_labels = ('side',)\n")
     third = check(repo, cache)
     assert third.project is not None
-    assert extracted == ["tasks.py"], "the commented file's new facts were cached"
+    assert extracted == ["b1.py"], "the commented file's new facts were cached"
     assert codes(third) == codes(first)
 
 
