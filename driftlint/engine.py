@@ -1020,10 +1020,16 @@ def _extract_chunks(tickets: int, chunks: list[list[tuple[Path, str, bytes, str]
 
 
 def _store_chunks(received: list[Any], results: list[Any]) -> None:
+    """A child's chunks into `results`; one that cannot be read stays None (the parent redoes it)."""
     for item in received:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], int) and 0 <= item[0] < len(results):
             index, blobs = item
-            results[index] = [(pickle.loads(blob), blob) for blob in blobs]
+            try:
+                loaded = [(pickle.loads(blob), blob) for blob in blobs]
+            except Exception:  # noqa: BLE001 - garbled: extracted again here
+                continue
+            if all(isinstance(facts, FileFacts) for facts, _blob in loaded):
+                results[index] = loaded
 
 
 def _workers(jobs: int | None) -> int:
