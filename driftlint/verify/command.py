@@ -19,7 +19,7 @@ from driftlint.config import ConfigError
 @click.option(
     "--fresh/--no-fresh",
     default=None,
-    help="Build a scratch database with `alembic upgrade heads` (on the target server, else an embedded PostgreSQL), verify it, drop it.",
+    help="Build a scratch database with `alembic upgrade heads` (on the target server, else in an embedded PostgreSQL), verify it, remove it.",
 )
 @click.option(
     "--url-env",

@@ -262,3 +262,14 @@ def _sleeping_in(data: Path) -> bool:
             )
     except psycopg.OperationalError:
         return False
+
+
+def test_own_cluster_runs_the_migrations_as_the_migration_role_owning_the_database(project, own_tmp):
+    """verify's own cluster has no scratch database of its own: its initial one is handed to the
+    migration role, which then owns it as it would own a scratch database (FORCE ROW LEVEL
+    SECURITY applies to it as the owner)."""
+    process = _verify_process([str(project("forced-rls")), "--fresh", "--output-format", "concise"], own_tmp)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1, err
+    assert "FORCE ROW LEVEL SECURITY applies it even to the owner (migrator)" in out
+    assert _leftovers(own_tmp) == ([], [])
