@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
-from driftlint.signatures import reduced_signature, signature, unchanged
+from driftlint.signatures import NAMES, listed_names, reduced_signature, signature, unchanged
 
 # File systems with coarse timestamps (FAT: 2 s) need the widest window.
 RACY_WINDOW_NS = 2_000_000_000
@@ -30,9 +30,9 @@ RACY_WINDOW_NS = 2_000_000_000
 
 def racy(sig: Any, started_ns: int) -> bool:
     """Whether `sig` changed so shortly before `started_ns` that a later change could carry the
-    same timestamps (git's "racily clean" entries)."""
+    same timestamps (git's "racily clean" entries). A folder's names (NAMES) never are."""
     limit = started_ns - RACY_WINDOW_NS
-    return isinstance(sig, tuple) and (sig[4] >= limit or sig[5] >= limit)
+    return isinstance(sig, tuple) and len(sig) == 6 and (sig[4] >= limit or sig[5] >= limit)
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,12 @@ class SeenContent:
         the run that a change within the same timestamp tick would not show."""
         entries = []
         for path, how, sig in manifest.entries:
+            if how == "list" and isinstance(sig, tuple) and sig[0] == NAMES:
+                # Recorded by its names (see InputRecorder), which are what `looked` compares.
+                if listed_names(path) != sig:
+                    return None
+                entries.append((path, how, sig))
+                continue
             if sig == -1 or racy(sig, manifest.started_ns) or signature(path, how) != sig:
                 return None
             value = looked(path, how)
@@ -224,7 +230,13 @@ class InputRecorder:
             key = self._key(path, "list")
             if key is not None:
                 # Before listing: an entry added while the listing runs then shows as a change.
-                self.seen[key] = signature(key[0], "list")
+                sig = signature(key[0], "list")
+                if racy(sig, self.started_ns):
+                    # Changed just before the run (creating the cache folder inside the project
+                    # does that to its folder): its timestamps cannot vouch for the listing, its
+                    # names can, and the next run compares those.
+                    sig = listed_names(key[0])
+                self.seen[key] = sig
             return original(path, *args, **kwargs)
 
         return recording

@@ -12,7 +12,11 @@ LIBRARIES = ("pglast",)
 
 # The unwrapped functions: driftlint.inputs replaces os.stat while it records, and its own
 # stats must not be recorded (or recurse).
-_stat, _lstat = os.stat, os.lstat
+_stat, _lstat, _listdir = os.stat, os.lstat, os.listdir
+
+# A "list" signature that is the folder's names rather than its stat: what a run records for a
+# folder changed so shortly before it that its timestamps cannot vouch for it (racy).
+NAMES = "names"
 
 
 def signature(path: str, how: str = "stat") -> Any:
@@ -44,11 +48,23 @@ def full_signature(status: os.stat_result) -> tuple[int, int, int, int, int, int
     return (status.st_mode, status.st_ino, status.st_dev, status.st_size, status.st_mtime_ns, status.st_ctime_ns)
 
 
+def listed_names(path: str) -> Any:
+    """A folder's names as a "list" signature (NAMES, sorted names), or the errno."""
+    try:
+        return (NAMES, tuple(sorted(_listdir(path))))
+    except OSError as exc:
+        return exc.errno or -1
+
+
 def unchanged(entries: Sequence[tuple[str, str, Any]]) -> bool:
     """Whether every (path, how, signature) still holds (signature() inlined: thousands of
     entries, and this loop is most of a warm run)."""
     stat_path, lstat_path = _stat, _lstat
     for path, how, sig in entries:
+        if how == "list" and type(sig) is tuple and sig[0] == NAMES:
+            if listed_names(path) != sig:
+                return False
+            continue
         try:
             status = lstat_path(path) if how == "lstat" else stat_path(path)
         except OSError as exc:

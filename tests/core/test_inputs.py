@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import io
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -160,6 +161,26 @@ def test_the_cache_folder_inside_the_project_is_not_an_input(repo: Path, analyse
     assert not any(".driftlint_cache" in path for path, _how, _sig in manifest.entries)
     check(repo, repo / ".driftlint_cache")
     assert analysed == ["discover"]
+
+
+def test_creating_the_cache_folder_does_not_cost_the_next_run_its_reuse(
+    repo: Path, analysed: list[str], monkeypatch: pytest.MonkeyPatch
+):
+    """The first run creates .driftlint_cache in the project, so the project folder changed just
+    before it was listed and its timestamps cannot vouch for the listing: its names are recorded
+    instead. The second run is answered by the stored result all the same, and a new file in that
+    folder still ends the reuse."""
+    monkeypatch.setattr(inputs, "RACY_WINDOW_NS", 300_000_000)
+    time.sleep(0.4)  # every file is older than the window; only the folder the cache goes in changes
+    check(repo, repo / ".driftlint_cache")
+    manifest = stored_manifest(repo / ".driftlint_cache")
+    assert manifest.trustworthy()
+    assert (str(repo), "list", ("names", tuple(sorted(os.listdir(repo))))) in manifest.entries
+    check(repo, repo / ".driftlint_cache")
+    assert analysed == ["discover"]
+    (repo / "new.py").write_text("x = 1\n")
+    check(repo, repo / ".driftlint_cache")
+    assert analysed == ["discover", "discover"]
 
 
 def test_recorder_notes_stats_listings_and_opens(tmp_path: Path):
@@ -328,4 +349,20 @@ def test_seen_content_never_vouches_for_a_racily_clean_entry(tmp_path: Path):
     path.write_text("[project]\n")
     with InputRecorder() as recorder:
         path.read_text()
+    assert inputs.SeenContent.of(recorder.manifest()) is None
+
+
+def test_a_folder_listed_right_after_a_change_is_vouched_for_by_its_names(tmp_path: Path):
+    folder = tmp_path / "versions"
+    folder.mkdir()
+    (folder / "a1.py").write_text("")
+    with InputRecorder() as recorder:
+        os.listdir(folder)
+    ((path, how, sig),) = [entry for entry in recorder.manifest().entries if entry[1] == "list"]
+    assert (path, how, sig) == (str(folder), "list", ("names", ("a1.py",)))
+    assert recorder.manifest().trustworthy() and recorder.manifest().unchanged()
+    seen = inputs.SeenContent.of(recorder.manifest())
+    assert seen is not None and seen.unchanged()
+    (folder / "b1.py").write_text("")
+    assert not recorder.manifest().unchanged() and not seen.unchanged()
     assert inputs.SeenContent.of(recorder.manifest()) is None
