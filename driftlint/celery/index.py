@@ -1069,12 +1069,9 @@ class TaskIndex:
         A dict that reaches a setting only through other code is left out: its apps are unknown."""
         found: dict[tuple[str, Span], set[tuple[str, Span]]] = {}
         for app in self.apps:
-            values = [(value, module) for key, value, module, _event in app.conf_writes if flows.is_beat_key(key)]
-            for source in app.config_sources:
-                values.extend(
-                    (value, module) for key, (value, module, _span) in self.config_keys(source).items() if flows.is_beat_key(key)
-                )
-            for value, module in values:
+            for key, value, module in self.app_settings(app):
+                if not flows.is_beat_key(key):
+                    continue
                 for ref in self.symbols.deref(value, module):
                     if ref.kind == "value" and isinstance(ref.value, DictV) and ref.module is not None and ref.value.span:
                         found.setdefault((ref.module.name, ref.value.span), set()).add(app.identity)
@@ -1137,17 +1134,20 @@ class TaskIndex:
         module = task_name.rpartition(".")[0]
         return bool(module) and self.symbols.is_project_module(module)
 
+    def app_settings(self, app: App) -> Iterator[tuple[str, Value, Module]]:
+        """Every setting the code gives `app` by name: its conf writes, then the keys of each of
+        its config sources (module, class or mapping), with the value and where it is written."""
+        for key, value, module, _event in app.conf_writes:
+            yield key, value, module
+        for source in app.config_sources:
+            for key, (value, module, _span) in self.config_keys(source).items():
+                yield key, value, module
+
     def uses_other_scheduler(self) -> bool:
         if self.non_default_scheduler:
             return True
-        for app in self.apps:
-            for key, _value, _module, _event in app.conf_writes:
-                if key.lower().endswith("beat_scheduler") or key == "CELERYBEAT_SCHEDULER":
-                    return True
-            for source in app.config_sources:
-                if any(k.lower().endswith("beat_scheduler") for k in self.config_keys(source)):
-                    return True
-        return False
+        # CELERYBEAT_SCHEDULER, beat_scheduler, CELERY_BEAT_SCHEDULER...
+        return any(key.lower().endswith("beat_scheduler") for app in self.apps for key, _value, _module in self.app_settings(app))
 
 
 class _Flows:
