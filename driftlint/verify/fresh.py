@@ -70,18 +70,36 @@ def scratch_name() -> str:
 def scratch_database(admin: DatabaseURL, timeout: float, owner: str | None = None) -> Iterator[DatabaseURL]:
     """CREATE DATABASE on admin's server; DROP it (forcibly) when the block exits, whatever happens."""
     name = scratch_name()
-    with connect(admin, timeout, autocommit=True, read_only=False) as conn:
-        try:
-            owner_clause = f" OWNER {quote_ident(owner)}" if owner else ""
-            conn.execute(f"CREATE DATABASE {quote_ident(name)}{owner_clause}")  # type: ignore[arg-type]
-        except Exception as exc:  # noqa: BLE001 - psycopg errors become one line
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            hint = " (--fresh needs a role with CREATEDB on the target server)" if "permission denied" in first else ""
-            raise VerifyError(MASK(f"cannot create a scratch database on {admin}: {first}{hint}")) from None
+    owner_clause = f" OWNER {quote_ident(owner)}" if owner else ""
+    _run_admin(
+        admin, timeout, f"CREATE DATABASE {quote_ident(name)}{owner_clause}", "create a scratch database",
+        permission_hint=" (--fresh needs a role with CREATEDB on the target server)",
+    )
     try:
         yield admin.with_database(name)
     finally:
         drop_database(admin, name, timeout)
+
+
+def initial_database(admin: DatabaseURL, timeout: float, owner: str | None = None) -> DatabaseURL:
+    """The database `admin` names, as the scratch database of a cluster verify started itself and
+    removes whole afterwards (CREATE DATABASE would only copy a template): owned by `owner`, as
+    scratch_database makes it, when there is one."""
+    if owner:
+        name = admin.database or "postgres"
+        _run_admin(admin, timeout, f"ALTER DATABASE {quote_ident(name)} OWNER TO {quote_ident(owner)}", "hand the database over")
+    return admin
+
+
+def _run_admin(admin: DatabaseURL, timeout: float, statement: str, doing: str, permission_hint: str = "") -> None:
+    """One statement outside a transaction as admin; a failure becomes one line."""
+    with connect(admin, timeout, autocommit=True, read_only=False) as conn:
+        try:
+            conn.execute(statement)  # type: ignore[arg-type]
+        except Exception as exc:  # noqa: BLE001 - psycopg errors become one line
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            hint = permission_hint if "permission denied" in first else ""
+            raise VerifyError(MASK(f"cannot {doing} on {admin}: {first}{hint}")) from None
 
 
 def drop_database(admin: DatabaseURL, name: str, timeout: float) -> None:

@@ -31,6 +31,7 @@ from driftlint.verify.fresh import (
     AlembicTarget,
     FreshOutcome,
     MigrationFailure,
+    initial_database,
     scratch_database,
     alembic_run,
 )
@@ -276,13 +277,9 @@ def _start_fresh(
         create_roles(admin, _sorted_roles(options), options.timeout)
         owner = options.migration_role
     if target is None and request.server is embedded_postgres:
-        # verify's own throwaway cluster, removed with all it holds when verify ends: its initial
-        # database is the scratch database. CREATE DATABASE copies a template, and with DROP
-        # DATABASE after it that is a tenth of a second or more on a slow disk.
-        scratch = admin
-        if owner:
-            with connect(admin, options.timeout, autocommit=True, read_only=False) as conn:
-                conn.execute(f"ALTER DATABASE {quote_ident(admin.database or 'postgres')} OWNER TO {quote_ident(owner)}")  # type: ignore[arg-type]
+        # verify's own throwaway cluster, removed with all it holds when verify ends: CREATE and
+        # DROP DATABASE would cost a tenth of a second or more on a slow disk for nothing.
+        scratch = initial_database(admin, options.timeout, owner)
     else:
         scratch = stack.enter_context(scratch_database(admin, options.timeout, owner))
     migrations_url = scratch.with_driver(driver)
