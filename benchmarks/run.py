@@ -177,13 +177,10 @@ for pid in children:
 """
 
 
-def parse_workers() -> int:
-    """As many processes as driftlint extracts with (engine._available_cpus)."""
-    try:
-        count = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        count = os.cpu_count() or 1
-    return max(1, min(count, 8))
+def parse_workers(env: dict[str, str]) -> int:
+    """As many processes as the measured driftlint extracts with, asked of it (not re-derived)."""
+    _run, text = run_child([sys.executable, "-c", "from driftlint.engine import _workers; print(_workers(None))"], REPO, env)
+    return int(text.strip())
 
 
 def find_generator() -> Path:
@@ -246,7 +243,7 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
     heads_first = Series("alembic heads 1st", heads.command + ["(no revision .pyc)"])
     no_bytecode_env = {**plain_env, "PYTHONDONTWRITEBYTECODE": "1"}
     startup = Series("python startup", [sys.executable, "-c", "pass"])
-    workers = parse_workers() if hasattr(os, "fork") else 1
+    workers = parse_workers(env) if hasattr(os, "fork") else 1
     parse_one = Series("ast.parse, 1 proc", [sys.executable, "-c", PARSE_FLOOR, "1"])
     parse_all = Series(f"ast.parse, {workers} proc", [sys.executable, "-c", PARSE_FLOOR, str(workers)])
     check = check_command(cache)
