@@ -9,7 +9,7 @@ from typing import Iterable
 import pytest
 
 from driftlint.diagnostics import Diagnostic
-from driftlint.engine import CheckOptions, run_check
+from driftlint.engine import CheckOptions, CheckResult, run_check
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures" / "repos"
@@ -48,6 +48,19 @@ def lint(root: Path, select: Iterable[str] = (), **options: object) -> list[Diag
     finally:
         os.chdir(previous)
     return result.diagnostics
+
+
+def cached_check(root: Path, cache: Path | None) -> CheckResult:
+    """Run `driftlint check .` from inside root as a plain invocation does: reusing and storing
+    the whole-run result in `cache` (None: --no-cache), one job."""
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        return run_check(
+            CheckOptions(paths=[Path(".")], cwd=root, cache_dir=cache, use_cache=cache is not None, reuse_result=True, jobs=1)
+        )
+    finally:
+        os.chdir(previous)
 
 
 def codes(diagnostics: Iterable[Diagnostic]) -> list[str]:

@@ -4,13 +4,13 @@ gate did on earlier runs, a cached check reports what a check without a cache re
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from driftlint.engine import CheckOptions, CheckResult, run_check
+from driftlint.engine import CheckResult
 
+from ..conftest import cached_check as check
 from ..conftest import write_tree
 
 BASE: dict[str, str | bytes] = {
@@ -29,17 +29,6 @@ MATVIEW = (
     '    op.execute("CREATE MATERIALIZED VIEW mv_sales AS SELECT 1 AS id")\n'
 )
 REGISTRY = 'MATERIALIZED_VIEWS = ["mv_sales", "mv_gone"]\n'
-
-
-def check(root: Path, cache: Path | None) -> CheckResult:
-    previous = Path.cwd()
-    os.chdir(root)
-    try:
-        return run_check(
-            CheckOptions(paths=[Path(".")], cwd=root, cache_dir=cache, use_cache=cache is not None, reuse_result=True, jobs=1)
-        )
-    finally:
-        os.chdir(previous)
 
 
 def codes(result: CheckResult) -> list[tuple[str, str, int]]:

@@ -15,10 +15,11 @@ import driftlint.discovery as discovery
 import driftlint.engine as engine
 import driftlint.inputs as inputs
 from driftlint.cache import read_entry
-from driftlint.engine import CheckOptions, CheckResult, run_check
+from driftlint.engine import CheckResult
 from driftlint.inputs import InputRecorder
 
 from ..conftest import TWO_HEADS_AND_A_MODULE, write_tree
+from ..conftest import cached_check as check
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
@@ -37,15 +38,6 @@ def analysed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(discovery, "discover", counting)
     return runs
-
-
-def check(root: Path, cache: Path) -> CheckResult:
-    previous = Path.cwd()
-    os.chdir(root)
-    try:
-        return run_check(CheckOptions(paths=[Path(".")], cwd=root, cache_dir=cache, reuse_result=True, jobs=1))
-    finally:
-        os.chdir(previous)
 
 
 def codes(result: CheckResult) -> list[str]:

@@ -20,6 +20,7 @@ from driftlint.project import IDENTITY_FIELDS, EnvironmentAnalysis, FileFacts, P
 from driftlint.rule import Rule, all_rules
 
 from ..conftest import FIXTURES, REPO, write_tree
+from ..conftest import cached_check as check
 
 STATIC_RULES = [r for r in all_rules() if not getattr(r, "live", False)]
 FIELDS = {f.name for f in dataclasses.fields(FileFacts)}
@@ -227,17 +228,6 @@ def ran(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
         monkeypatch.setattr(rule, "check", counting)
     return codes
-
-
-def check(root: Path, cache: Path | None) -> CheckResult:
-    previous = Path.cwd()
-    os.chdir(root)
-    try:
-        return run_check(
-            CheckOptions(paths=[Path(".")], cwd=root, cache_dir=cache, use_cache=cache is not None, reuse_result=True, jobs=1)
-        )
-    finally:
-        os.chdir(previous)
 
 
 def shown(result: CheckResult) -> list[tuple[str, str, int, int, str]]:
