@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import driftlint
-from driftlint.project import FileFacts, LazyFileFacts
+from driftlint.facts.model import FileFacts
+from driftlint.facts.store import LazyFileFacts
 from driftlint.signatures import LIBRARIES
 
 CACHE_FORMAT = "2"

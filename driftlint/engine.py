@@ -22,21 +22,16 @@ from driftlint.diagnostics import Diagnostic
 from driftlint.inputs import InputManifest, InputRecorder, SeenContent, racy
 from driftlint.signatures import full_signature as stat_signature
 from driftlint.signatures import signature, unchanged
-from driftlint.project import (
-    MODULE,
-    REVISION,
-    UNSCANNED,
-    EnvironmentAnalysis,
-    FileFacts,
-    Project,
-    UnreadableCachedFacts,
-    changed_parts,
-    display_path,
-)
+from driftlint.facts.extractors import CELERY
+from driftlint.facts.model import MODULE, REVISION, UNSCANNED, FileFacts, changed_parts
+from driftlint.facts.store import UnreadableCachedFacts
+from driftlint.project import EnvironmentAnalysis, Project, display_path
+
+from driftlint.rule import Rule
 
 if TYPE_CHECKING:
     from driftlint.discovery import Environment
-    from driftlint.rule import Rule
+    from driftlint.rule import RuleInfo
 
 # Discovery, the rules and the parser are imported where a run needs them: a run answered from
 # the whole-run cache needs none of them, and importing them was a quarter of such a run.
@@ -131,13 +126,13 @@ class _OptionDefaults(Mapping[str, Any]):
         return len(self._load())
 
 
-def selected_rules(settings: Settings) -> list[type[Rule]]:
+def selected_rules(settings: Settings) -> list[type[RuleInfo]]:
     """select (default: all), plus extend-select, minus ignore; codes, names and code prefixes accepted."""
     from driftlint.rule import all_rules, rule_by_selector
 
     rules = all_rules()
 
-    def resolve(selector: str, key: str) -> list[type[Rule]]:
+    def resolve(selector: str, key: str) -> list[type[RuleInfo]]:
         if selector.upper() == "ALL":
             return list(rules)
         by = rule_by_selector()
@@ -148,7 +143,7 @@ def selected_rules(settings: Settings) -> list[type[Rule]]:
             raise ConfigError(f"unknown rule `{selector}` in `{key}` (see `driftlint rules`)")
         return matched
 
-    chosen: dict[str, type[Rule]] = {}
+    chosen: dict[str, type[RuleInfo]] = {}
     for selector in settings.select or ("ALL",):
         for rule in resolve(selector, "select"):
             chosen[rule.code] = rule
@@ -300,7 +295,8 @@ def _analyse(
             cache.save()
     # Only now: a reused result needs no rule class (the selection is a function of the settings
     # in its key), and importing the rules costs as much as extracting a few hundred files.
-    rules = selected_rules(settings)
+    selected = selected_rules(settings)
+    rules = [r for r in selected if issubclass(r, Rule)]
 
     project = Project(cwd=options.cwd.resolve(), root=settings.root, settings=settings, files=facts)
     from driftlint.graph import RevisionGraph
@@ -325,7 +321,8 @@ def _analyse(
         cache.save()  # the child could not write the pack: write it here
     diagnostics = [d for rule in rules for d in by_rule[rule.code]]
 
-    diagnostics = apply_suppressions(diagnostics, project, {r.code for r in rules})
+    # A suppression naming a selected gate suppresses nothing in `check`, and says so.
+    diagnostics = apply_suppressions(diagnostics, project, {r.code for r in selected})
     diagnostics = apply_per_file_ignores(diagnostics, settings, project)
     diagnostics = apply_severity(diagnostics, settings)
     unique = {(d.sort_key(), d.end, d.related): d for d in diagnostics}
@@ -450,22 +447,8 @@ def _layout(
     )
 
 
-CELERY_EXTRACTOR = "celery"
-_MATERIALIZED = re.compile(rb"(?i)materiali")
-
-
 def _opens_celery(kind: str, data: bytes | None) -> bool:
-    """Whether a file's bytes could make Celery facts change a finding. Every Celery rule needs an
-    app or task, hence a module that imports celery (TaskIndex.uses_celery), except DL401 and
-    DL402, which need a materialized view that some revision creates (celery.views.head_views),
-    spelled out in it (`MATERIALIZED VIEW`, `PGMaterializedView`) for the schema analysis to see."""
-    if data is None:
-        return False
-    if kind == MODULE:
-        return b"celery" in data
-    if kind == REVISION:
-        return _MATERIALIZED.search(data) is not None
-    return False
+    return data is not None and CELERY.opens is not None and CELERY.opens(kind, data)
 
 
 def _celery_gate(contents: dict[Path, FileContent], layout: "Layout | None") -> bool:
@@ -552,7 +535,12 @@ class _Reuse:
 
     def reusable(self, rule: type[Rule]) -> bool:
         """Whether the rule's last findings stand: it reads none of the changed parts."""
-        return self.findings is not None and rule.reads is not None and rule.code in self.findings and not (rule.reads & self.changed)
+        return (
+            self.findings is not None
+            and rule.reads is not None
+            and rule.code in self.findings
+            and not any(extractor.key in self.changed for extractor in rule.reads)
+        )
 
 
 def _early_cutoff(
@@ -769,7 +757,7 @@ def _relative(path: Path, root: Path) -> str:
 
 def extract_facts(path: Path, kind: str, data: bytes, settings: Settings) -> FileFacts:
     """Everything driftlint needs from one file. Runs in worker processes; never imports the file."""
-    from driftlint.extractors import extractors_for
+    from driftlint.facts.extractors import extracted_for
     from driftlint.revisions import looks_like_revision, read_header
     from driftlint.source import ParseError, SourceFile
 
@@ -781,11 +769,12 @@ def extract_facts(path: Path, kind: str, data: bytes, settings: Settings) -> Fil
     if kind in (REVISION, UNSCANNED):
         facts.header = read_header(tree, path.name, source.lines)
         facts.looks_like_revision = looks_like_revision(tree)
-    for key, function in extractors_for(kind):
-        if key == CELERY_EXTRACTOR and not settings.celery_facts:
+    for extractor in extracted_for(kind):
+        if extractor is CELERY and not settings.celery_facts:
             continue
+        key = extractor.key
         try:
-            facts.extra[key] = function(tree, source, settings)
+            facts.extra[key] = extractor.function()(tree, source, settings)
         except RecursionError:
             # Python parses expressions nested deeper than an analysis can walk (a string built
             # from a thousand `+`): report the file instead of failing the whole run.
@@ -950,10 +939,11 @@ def _extract_many(
     workers = _workers(jobs)
     if workers <= 1 or len(todo) < PARALLEL_THRESHOLD or not hasattr(os, "fork"):
         return [(facts, None) for facts in _extract_batch(todo, settings)]
-    from driftlint.extractors import extractors_for
+    from driftlint.facts.extractors import extracted_for
 
     for kind in {item[1] for item in todo}:
-        extractors_for(kind)  # imported once, before forking, instead of once per process
+        for extractor in extracted_for(kind):
+            extractor.function()  # imported once, before forking, instead of once per process
     size = max(CHUNK_FILES, -(-len(todo) // MAX_CHUNKS))
     chunks = [todo[start : start + size] for start in range(0, len(todo), size)]
     results: list[list[tuple[FileFacts, bytes | None]] | None] = [None] * len(chunks)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from driftlint.project import FileFacts
+from driftlint.facts.model import FileFacts
 
 
 @dataclass

@@ -1,4 +1,9 @@
-"""The Rule base class and the registry that discovers every rule module automatically."""
+"""The two kinds of rule and the registry that discovers every rule module automatically.
+
+A `Rule` reads a project's facts (`driftlint check`); a `Gate` asks a live database
+(`driftlint verify`). Both share what users see of a rule: code, name, summary, severity, options,
+its documentation `rules/<name>.md`, and how a finding is built.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterable
 from driftlint.diagnostics import Diagnostic, Location, Related, Severity
 
 if TYPE_CHECKING:
+    from driftlint.facts.extractors import Extractor
     from driftlint.project import Project
+    from driftlint.verify.context import VerifyContext
 
 
-class Rule:
-    """One rule: a code, a kebab-case name, and `check(project)` yielding diagnostics.
+class RuleInfo:
+    """What every rule has: a code, a kebab-case name, a summary, a default severity, options.
 
     Subclasses live one per module in `driftlint/rules/` and are found without a central list.
     Their documentation, with executed examples, is `rules/<name>.md`.
@@ -27,15 +34,8 @@ class Rule:
     fixable: ClassVar[bool] = False
     # Option defaults, by the key users write in [tool.driftlint] (kebab-case).
     options: ClassVar[dict[str, Any]] = {}
-    # What of each file's facts the findings depend on: FileFacts fields and FileFacts.extra keys
-    # (see driftlint.project.fact_parts), through the revision graph and shared indexes included;
-    # None: everything. After an edit that changes only other parts of the edited files' facts,
-    # the rule's last findings are reused instead of checking again. tests/core/test_rule_reads.py
-    # checks each declaration against what the rule reads on every fixture and doc example.
-    reads: ClassVar[frozenset[str] | None] = None
-
-    def check(self, project: "Project") -> Iterable[Diagnostic]:
-        raise NotImplementedError
+    # Whether a live database answers it (`driftlint verify`) rather than the project's files.
+    live: ClassVar[bool] = False
 
     def diagnostic(
         self,
@@ -64,23 +64,60 @@ class Rule:
         )
 
 
+class Rule(RuleInfo):
+    """A static rule: `check(project)` yields diagnostics from the project's facts."""
+
+    # The extractors whose parts of each file's facts the findings depend on, through the revision
+    # graph and shared indexes included. After an edit that changes only other parts of the edited
+    # files' facts, the rule's last findings are reused instead of checking again.
+    # tests/core/test_rule_reads.py checks each declaration against what the rule reads on every
+    # fixture and doc example. None: everything (the rule runs again after any edit).
+    reads: ClassVar[frozenset[Extractor] | None] = None
+
+    def check(self, project: Project) -> Iterable[Diagnostic]:
+        raise NotImplementedError
+
+
+class Gate(RuleInfo):
+    """A live gate: `verify(ctx)` yields diagnostics from a real database; silent in `check`."""
+
+    live: ClassVar[bool] = True
+
+    def verify(self, ctx: VerifyContext) -> Iterable[Diagnostic]:
+        raise NotImplementedError
+
+
 @lru_cache(maxsize=1)
-def all_rules() -> tuple[type[Rule], ...]:
-    """Every Rule subclass defined in a module of `driftlint.rules`, sorted by code."""
+def all_rules() -> tuple[type[RuleInfo], ...]:
+    """Every Rule and Gate subclass defined in a module of `driftlint.rules`, sorted by code."""
     import driftlint.rules as package
 
-    found: dict[str, type[Rule]] = {}
+    found: dict[str, type[RuleInfo]] = {}
     for module_info in pkgutil.iter_modules(package.__path__):
         module = importlib.import_module(f"{package.__name__}.{module_info.name}")
         for value in vars(module).values():
-            if isinstance(value, type) and issubclass(value, Rule) and value is not Rule and value.__module__ == module.__name__:
+            if (
+                isinstance(value, type)
+                and issubclass(value, (Rule, Gate))
+                and value.__module__ == module.__name__
+            ):
                 found[value.code] = value
     return tuple(found[code] for code in sorted(found))
 
 
-def rule_by_selector() -> dict[str, type[Rule]]:
+def static_rules() -> tuple[type[Rule], ...]:
+    """The rules `driftlint check` runs, sorted by code."""
+    return tuple(r for r in all_rules() if issubclass(r, Rule))
+
+
+def live_gates() -> tuple[type[Gate], ...]:
+    """The gates `driftlint verify` runs, sorted by code."""
+    return tuple(r for r in all_rules() if issubclass(r, Gate))
+
+
+def rule_by_selector() -> dict[str, type[RuleInfo]]:
     """Codes and names (both accepted wherever a rule is named) to rule classes."""
-    mapping: dict[str, type[Rule]] = {}
+    mapping: dict[str, type[RuleInfo]] = {}
     for rule in all_rules():
         mapping[rule.code] = rule
         mapping[rule.name] = rule

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from driftlint.docs import REQUIRED_SECTIONS, parse_rule_doc
-from driftlint.rule import all_rules
+from driftlint.rule import all_rules, static_rules
 
 from .conftest import REPO, lint, write_tree
 
 DOCS = REPO / "rules"
-STATIC_RULES = [r for r in all_rules() if not getattr(r, "live", False)]
+STATIC_RULES = static_rules()
 
 
 def test_rule_codes_and_names_are_unique_and_well_formed():

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional
 
+from driftlint.facts.extractors import CELERY
 from driftlint.celery.facts import CallSite, Event, FunctionFacts, ModuleFacts, SqlSite
 from driftlint.celery.modules import ModuleNamer, import_roots, resolve_relative
 from driftlint.celery.symbols import Module, Ref, Symbols
@@ -35,7 +36,7 @@ from driftlint.celery.values import (
 if TYPE_CHECKING:
     from driftlint.project import Project
 
-EXTRACTOR_KEY = "celery"
+EXTRACTOR_KEY = CELERY.key
 INDEX_KEY = "celery-index"
 
 CELERY_CLASSES = frozenset({"celery.Celery", "celery.app.Celery", "celery.app.base.Celery"})

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterator
 
 from driftlint.diagnostics import Diagnostic, Location, Related
-from driftlint.rule import Rule
-from driftlint.verify.gate import LiveGate
+from driftlint.rule import Gate
 
 if TYPE_CHECKING:
     from driftlint.verify.context import VerifyContext
 
 
-class AsyncDriverForMigrations(LiveGate, Rule):
+class AsyncDriverForMigrations(Gate):
     code = "DL907"
     name = "async-driver-for-migrations"
     summary = "The URL migrations use names an async driver while env.py runs a sync engine"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterator
 
 from driftlint.diagnostics import Diagnostic
-from driftlint.rule import Rule
-from driftlint.verify.gate import LiveGate
+from driftlint.rule import Gate
 
 if TYPE_CHECKING:
     from driftlint.verify.beat import StaticApps
@@ -15,7 +14,7 @@ if TYPE_CHECKING:
 PROBE_TIMEOUT = 60.0
 
 
-class BeatScheduleNotLoaded(LiveGate, Rule):
+class BeatScheduleNotLoaded(Gate):
     code = "DL908"
     name = "beat-schedule-not-loaded"
     summary = "The Celery app, once loaded, lacks a schedule entry found in the code or a task an entry names"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterator
 
 from driftlint.diagnostics import Diagnostic
-from driftlint.rule import Rule
-from driftlint.verify.gate import LiveGate
+from driftlint.rule import Gate
 
 if TYPE_CHECKING:
     from driftlint.verify.context import VerifyContext
@@ -31,7 +30,7 @@ SELECT r.rolsuper OR has_table_privilege(%(role)s, %(view)s, 'MAINTAIN') FROM pg
 """
 
 
-class ConcurrentRefreshNotReady(LiveGate, Rule):
+class ConcurrentRefreshNotReady(Gate):
     code = "DL904"
     name = "concurrent-refresh-not-ready"
     summary = "A registered materialized view cannot be refreshed CONCURRENTLY by the app role"

@@ -8,6 +8,7 @@ from driftlint.celery.index import task_index
 from driftlint.celery.report import site_views
 from driftlint.celery.views import head_views, pick_environment, view_key
 from driftlint.diagnostics import Diagnostic, Location, Related
+from driftlint.facts import CELERY, HEADER, SCHEMA
 from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.schema.history import matview_unique_index
@@ -17,7 +18,7 @@ class ConcurrentRefreshWithoutUniqueIndex(Rule):
     code = "DL402"
     name = "concurrent-refresh-without-unique-index"
     summary = "Code refreshes a materialized view CONCURRENTLY but no migration gives it a usable unique index"
-    reads = frozenset({"header", "schema", "celery"})
+    reads = frozenset({HEADER, SCHEMA, CELERY})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         if not head_views(project):

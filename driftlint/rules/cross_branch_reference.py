@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
+from driftlint.facts import HEADER, SCHEMA
 from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.schema.history import NONE, schema_history
@@ -16,7 +17,7 @@ class CrossBranchReference(Rule):
     code = "DL201"
     name = "cross-branch-reference"
     summary = "A revision uses a table or view that only a revision outside its ancestors creates"
-    reads = frozenset({"header", "schema"})
+    reads = frozenset({HEADER, SCHEMA})
     fixable = True
 
     def check(self, project: Project) -> Iterator[Diagnostic]:

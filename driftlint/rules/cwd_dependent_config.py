@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic, Severity
+from driftlint.facts import HEADER
 from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.rules._alembic import config_issues
@@ -20,7 +21,7 @@ class CwdDependentConfig(Rule):
     code = "DL109"
     name = "cwd-dependent-config"
     summary = "Alembic configuration depends on the working directory or uses fragile forms"
-    reads = frozenset({"header"})
+    reads = frozenset({HEADER})
     severity = Severity.WARNING
 
     def check(self, project: Project) -> Iterator[Diagnostic]:

@@ -6,9 +6,8 @@ import heapq
 from typing import TYPE_CHECKING, Iterator
 
 from driftlint.diagnostics import Diagnostic, Location, Related
-from driftlint.rule import Rule
+from driftlint.rule import Gate
 from driftlint.rules._alembic import alembic_command, node_span
-from driftlint.verify.gate import LiveGate
 
 if TYPE_CHECKING:
     from driftlint.graph import RevisionGraph
@@ -16,7 +15,7 @@ if TYPE_CHECKING:
     from driftlint.verify.database import Inspection
 
 
-class DatabaseNotAtHead(LiveGate, Rule):
+class DatabaseNotAtHead(Gate):
     code = "DL901"
     name = "database-not-at-head"
     summary = "The database's alembic_version differs from the script heads"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
+from driftlint.facts import HEADER
 from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.rules._alembic import node_related, node_span
@@ -14,7 +15,7 @@ class DuplicateBranchLabel(Rule):
     code = "DL110"
     name = "duplicate-branch-label"
     summary = "A branch label is declared by two revisions, or equals a revision id"
-    reads = frozenset({"header"})
+    reads = frozenset({HEADER})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for analysis in project.environments:

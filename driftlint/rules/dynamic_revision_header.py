@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic, Severity
-from driftlint.project import REVISION, Project
+from driftlint.facts import HEADER, REVISION
+from driftlint.project import Project
 from driftlint.rule import Rule
-
 
 # What driftlint loses when each attribute is unknown (the revision stays in the graph unless
 # its id or parents are unknown).
@@ -23,7 +23,7 @@ class DynamicRevisionHeader(Rule):
     code = "DL108"
     name = "dynamic-revision-header"
     summary = "A revision header value cannot be resolved statically"
-    reads = frozenset({"header"})
+    reads = frozenset({HEADER})
     severity = Severity.WARNING
 
     def check(self, project: Project) -> Iterator[Diagnostic]:

@@ -6,9 +6,8 @@ import re
 from typing import TYPE_CHECKING, Iterator
 
 from driftlint.diagnostics import Diagnostic, Location, Related
-from driftlint.rule import Rule
+from driftlint.rule import Gate
 from driftlint.rules._alembic import node_span
-from driftlint.verify.gate import LiveGate
 
 if TYPE_CHECKING:
     from driftlint.verify.context import VerifyContext
@@ -17,7 +16,7 @@ STATEMENT_LINES = 8
 MISSING_RELATION = re.compile(r'^relation "(?:(?P<schema>[^"]+)\.)?(?P<name>[^"]+)" does not exist')
 
 
-class FreshProvisionFailed(LiveGate, Rule):
+class FreshProvisionFailed(Gate):
     code = "DL902"
     name = "fresh-provision-failed"
     summary = "Migrating an empty database with `alembic upgrade heads` fails"

@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from typing import Iterator, Optional
 
+from driftlint.celery.facts import Event
 from driftlint.celery.index import App, ConfigSource, TaskIndex, task_index
 from driftlint.celery.settings_table import NEW_TO_OLD, OLD_TO_NEW
-from driftlint.celery.facts import Event
 from driftlint.celery.symbols import Module
 from driftlint.celery.values import Attr, CallV, Const, Span, Subscript, Value
 from driftlint.diagnostics import Diagnostic
+from driftlint.facts import CELERY
 from driftlint.project import Project
 from driftlint.rule import Rule
 
@@ -22,7 +23,7 @@ class IgnoredBeatSetting(Rule):
     code = "DL306"
     name = "ignored-beat-setting"
     summary = "A schedule setting Celery ignores (wrong namespace), rejects (old and new names mixed) or wipes later"
-    reads = frozenset({"celery"})
+    reads = frozenset({CELERY})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         index = task_index(project)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
+from driftlint.facts import HEADER
 from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.rules._alembic import config_issues
@@ -14,7 +15,7 @@ class InvalidAlembicConfig(Rule):
     code = "DL111"
     name = "invalid-alembic-config"
     summary = "The Alembic configuration is invalid, so every Alembic command fails"
-    reads = frozenset({"header"})
+    reads = frozenset({HEADER})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for issue in config_issues(project, "invalid"):

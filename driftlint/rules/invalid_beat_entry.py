@@ -7,6 +7,7 @@ from typing import Iterator, Optional
 from driftlint.celery.index import ENTRY_KEYS, BeatEntry, TaskIndex, entry_keys, has_spread, task_index
 from driftlint.celery.values import CallV, Const, Span, Value, dotted
 from driftlint.diagnostics import Diagnostic
+from driftlint.facts import CELERY
 from driftlint.project import Project
 from driftlint.rule import Rule
 
@@ -17,7 +18,7 @@ class InvalidBeatEntry(Rule):
     code = "DL305"
     name = "invalid-beat-entry"
     summary = "A beat entry lacks `task` or `schedule`, has a key beat rejects, or calls crontab() positionally"
-    reads = frozenset({"celery"})
+    reads = frozenset({CELERY})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         index = task_index(project)

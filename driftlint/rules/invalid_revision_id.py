@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
-from driftlint.project import REVISION, Project
+from driftlint.facts import HEADER, REVISION
+from driftlint.project import Project
 from driftlint.revisions import ILLEGAL_ID_CHARS
 from driftlint.rule import Rule
 
@@ -14,7 +15,7 @@ class InvalidRevisionId(Rule):
     code = "DL112"
     name = "invalid-revision-id"
     summary = "A revision id contains a character Alembic rejects (@ - + :)"
-    reads = frozenset({"header"})
+    reads = frozenset({HEADER})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for facts in project.files.values():

@@ -7,6 +7,7 @@ from typing import Iterator
 from driftlint.celery.index import task_index
 from driftlint.celery.signals import SIGNAL, handler_timings
 from driftlint.diagnostics import Diagnostic
+from driftlint.facts import CELERY
 from driftlint.project import Project
 from driftlint.rule import Rule
 
@@ -15,7 +16,7 @@ class LateSignalHandler(Rule):
     code = "DL307"
     name = "late-signal-handler"
     summary = "A Celery signal handler (`on_after_configure`, `on_after_finalize`) is connected after the signal is sent"
-    reads = frozenset({"celery"})
+    reads = frozenset({CELERY})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         index = task_index(project)

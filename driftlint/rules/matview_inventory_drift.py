@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterator
 
 from driftlint.diagnostics import Diagnostic
-from driftlint.rule import Rule
-from driftlint.verify.gate import LiveGate
+from driftlint.rule import Gate
 
 if TYPE_CHECKING:
     from driftlint.verify.context import VerifyContext
@@ -14,7 +13,7 @@ if TYPE_CHECKING:
 MATVIEWS = "SELECT schemaname, matviewname FROM pg_matviews ORDER BY 1, 2"
 
 
-class MatviewInventoryDrift(LiveGate, Rule):
+class MatviewInventoryDrift(Gate):
     code = "DL903"
     name = "matview-inventory-drift"
     summary = "pg_matviews differs from the code's registry of materialized views"

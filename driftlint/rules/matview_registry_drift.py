@@ -7,6 +7,7 @@ from typing import Iterator
 from driftlint.celery.registry import matview_registry
 from driftlint.celery.views import head_views, pick_environment, view_key
 from driftlint.diagnostics import Diagnostic, Location, Related
+from driftlint.facts import CELERY, HEADER, SCHEMA
 from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.schema.model import DROP, RENAME
@@ -16,7 +17,7 @@ class MatviewRegistryDrift(Rule):
     code = "DL401"
     name = "matview-registry-drift"
     summary = "The code's registry of materialized views misses views the migrations create, or names views they do not"
-    reads = frozenset({"header", "schema", "celery"})
+    reads = frozenset({HEADER, SCHEMA, CELERY})
     fixable = True
     options = {"matview-registry": ""}
 

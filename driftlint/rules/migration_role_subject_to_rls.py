@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterator
 
 from driftlint.diagnostics import Diagnostic
-from driftlint.rule import Rule
-from driftlint.verify.gate import LiveGate
+from driftlint.rule import Gate
 
 if TYPE_CHECKING:
     from driftlint.verify.context import VerifyContext
@@ -23,7 +22,7 @@ ORDER BY 1, 2
 """
 
 
-class MigrationRoleSubjectToRls(LiveGate, Rule):
+class MigrationRoleSubjectToRls(Gate):
     code = "DL905"
     name = "migration-role-subject-to-rls"
     summary = "The migration role is subject to row-level security, so backfills silently touch no rows"

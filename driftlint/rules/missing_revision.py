@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
+from driftlint.facts import HEADER
 from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.rules._alembic import node_span
@@ -14,7 +15,7 @@ class MissingRevision(Rule):
     code = "DL103"
     name = "missing-revision"
     summary = "A down_revision or depends_on names no known revision or branch label"
-    reads = frozenset({"header"})
+    reads = frozenset({HEADER})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for analysis in project.environments:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic, Severity
+from driftlint.facts import HEADER
 from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.rules._alembic import describe, node_related, node_span
@@ -14,7 +15,7 @@ class MultipleBases(Rule):
     code = "DL102"
     name = "multiple-bases"
     summary = "The revision history has more than one base (down_revision = None)"
-    reads = frozenset({"header"})
+    reads = frozenset({HEADER})
     severity = Severity.WARNING
 
     def check(self, project: Project) -> Iterator[Diagnostic]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
+from driftlint.facts import HEADER
 from driftlint.graph import Node, RevisionGraph
 from driftlint.project import Project
 from driftlint.rule import Rule
@@ -15,7 +16,7 @@ class MultipleHeads(Rule):
     code = "DL101"
     name = "multiple-heads"
     summary = "The revision history has more than one head"
-    reads = frozenset({"header"})
+    reads = frozenset({HEADER})
     fixable = True
 
     def check(self, project: Project) -> Iterator[Diagnostic]:

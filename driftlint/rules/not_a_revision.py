@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
-from driftlint.project import REVISION, Project
+from driftlint.facts import HEADER, REVISION
+from driftlint.project import Project
 from driftlint.rule import Rule
 
 
@@ -13,7 +14,7 @@ class NotARevision(Rule):
     code = "DL107"
     name = "not-a-revision"
     summary = "A Python file in a version location is not a revision"
-    reads = frozenset({"header"})
+    reads = frozenset({HEADER})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for facts in project.files.values():

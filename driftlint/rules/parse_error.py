@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic, Severity
-from driftlint.project import MODULE, FileFacts, Project
+from driftlint.facts import HEADER, MODULE, PARSE_ERROR, FileFacts
+from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.rules._alembic import config_issues
 
@@ -40,7 +41,7 @@ class ParseErrorRule(Rule):
     code = "DL001"
     name = "parse-error"
     summary = "A file driftlint must read does not parse"
-    reads = frozenset({"parse_error", "header"})
+    reads = frozenset({PARSE_ERROR, HEADER})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         running = sys.version_info[:2]

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterator
 
 from driftlint.diagnostics import Diagnostic
-from driftlint.rule import Rule
-from driftlint.verify.gate import LiveGate
+from driftlint.rule import Gate
 
 if TYPE_CHECKING:
     from driftlint.verify.context import VerifyContext
@@ -21,7 +20,7 @@ SELECT has_any_column_privilege(%(role)s, %(table)s, 'INSERT'),
 NAMES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
 
 
-class ReadOnlyRoleCanWrite(LiveGate, Rule):
+class ReadOnlyRoleCanWrite(Gate):
     code = "DL906"
     name = "read-only-role-can-write"
     summary = "A read-only role holds INSERT, UPDATE, DELETE or TRUNCATE on a table it must not write"

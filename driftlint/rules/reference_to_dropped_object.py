@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
+from driftlint.facts import HEADER, SCHEMA
 from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.schema.history import ABSENT, schema_history
@@ -16,7 +17,7 @@ class ReferenceToDroppedObject(Rule):
     code = "DL202"
     name = "reference-to-dropped-object"
     summary = "A revision uses a table or view that an earlier revision has already dropped or renamed"
-    reads = frozenset({"header", "schema"})
+    reads = frozenset({HEADER, SCHEMA})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for history in schema_history(project).environments:

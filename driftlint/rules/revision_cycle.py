@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
+from driftlint.facts import HEADER
 from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.rules._alembic import describe, node_related, node_span
@@ -14,7 +15,7 @@ class RevisionCycle(Rule):
     code = "DL105"
     name = "revision-cycle"
     summary = "Revisions form a cycle through down_revision or depends_on"
-    reads = frozenset({"header"})
+    reads = frozenset({HEADER})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for analysis in project.environments:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
+from driftlint.facts import HEADER, SCHEMA
 from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.schema.history import EnvironmentHistory, Event, schema_history
@@ -23,7 +24,7 @@ class RlsFilteredBackfill(Rule):
     code = "DL204"
     name = "rls-filtered-backfill"
     summary = "A migration backfills a table whose row-level security can silently filter out every row"
-    reads = frozenset({"header", "schema"})
+    reads = frozenset({HEADER, SCHEMA})
     options = {OPTION: False}
 
     def check(self, project: Project) -> Iterator[Diagnostic]:

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Iterator
 
 from driftlint.diagnostics import Diagnostic
-from driftlint.rule import Rule
-from driftlint.verify.gate import LiveGate
+from driftlint.rule import Gate
 
 if TYPE_CHECKING:
     from driftlint.verify.catalog import SchemaSnapshot
@@ -16,7 +15,7 @@ ONLY_TARGET = "exists in the database but not in one built from the migrations"
 ONLY_FRESH = "is created by the migrations but missing from the database"
 
 
-class SchemaDrift(LiveGate, Rule):
+class SchemaDrift(Gate):
     code = "DL909"
     name = "schema-drift"
     summary = "The database's schema differs from the schema the migrations build"

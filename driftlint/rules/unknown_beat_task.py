@@ -8,6 +8,7 @@ from typing import Iterator
 from driftlint.celery.index import BUILTIN_TASKS, task_index
 from driftlint.celery.values import Const
 from driftlint.diagnostics import Diagnostic
+from driftlint.facts import CELERY
 from driftlint.project import Project
 from driftlint.rule import Rule
 
@@ -16,7 +17,7 @@ class UnknownBeatTask(Rule):
     code = "DL303"
     name = "unknown-beat-task"
     summary = "A beat entry names a task that no module of the project defines"
-    reads = frozenset({"celery"})
+    reads = frozenset({CELERY})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         index = task_index(project)

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from driftlint.celery.index import NONE, task_index
 from driftlint.diagnostics import Diagnostic
+from driftlint.facts import CELERY
 from driftlint.project import Project
 from driftlint.rule import Rule
 
@@ -14,7 +15,7 @@ class UnloadedBeatSchedule(Rule):
     code = "DL302"
     name = "unloaded-beat-schedule"
     summary = "A beat schedule is defined but never reaches a Celery app's configuration, so beat runs none of it"
-    reads = frozenset({"celery"})
+    reads = frozenset({CELERY})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         index = task_index(project)

@@ -15,6 +15,7 @@ from driftlint.celery.report import (
     views_phrase,
 )
 from driftlint.diagnostics import Diagnostic, Severity
+from driftlint.facts import CELERY
 from driftlint.project import Project
 from driftlint.rule import Rule
 
@@ -23,7 +24,7 @@ class UnlockedRefresh(Rule):
     code = "DL304"
     name = "unlocked-refresh"
     summary = "A task refreshes a materialized view with no advisory lock or task lock against overlapping runs"
-    reads = frozenset({"celery"})
+    reads = frozenset({CELERY})
     severity = Severity.WARNING
     options = {"lock-helpers": []}
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
+from driftlint.facts import HEADER, SCHEMA
 from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.schema.history import NONE, EnvironmentHistory, Event, schema_history
@@ -17,7 +18,7 @@ class UnorderedConflictingChanges(Rule):
     code = "DL203"
     name = "unordered-conflicting-changes"
     summary = "Two revisions with no order between them drop, rename or both create the same object"
-    reads = frozenset({"header", "schema"})
+    reads = frozenset({HEADER, SCHEMA})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for history in schema_history(project).environments:

@@ -6,6 +6,7 @@ from typing import Iterator
 
 from driftlint.celery.index import task_index
 from driftlint.diagnostics import Diagnostic, Severity
+from driftlint.facts import CELERY
 from driftlint.project import Project
 from driftlint.rule import Rule
 
@@ -14,7 +15,7 @@ class UnsafeRefreshIdentifier(Rule):
     code = "DL308"
     name = "unsafe-refresh-identifier"
     summary = "REFRESH SQL interpolates a name that reaches it unchecked and unquoted from a task argument"
-    reads = frozenset({"celery"})
+    reads = frozenset({CELERY})
     severity = Severity.WARNING
 
     def check(self, project: Project) -> Iterator[Diagnostic]:

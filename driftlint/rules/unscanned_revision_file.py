@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
-from driftlint.project import UNSCANNED, Project
+from driftlint.facts import HEADER, LOOKS_LIKE_REVISION, UNSCANNED, VERSION_LOCATIONS_IN_CODE
+from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.rules._alembic import config_issues, version_locations_in_code
 
@@ -27,7 +28,7 @@ class UnscannedRevisionFile(Rule):
     code = "DL106"
     name = "unscanned-revision-file"
     summary = "A revision file sits in a folder Alembic does not scan, or a version location does not exist"
-    reads = frozenset({"header", "looks_like_revision", "alembic_version_locations_in_code"})
+    reads = frozenset({HEADER, LOOKS_LIKE_REVISION, VERSION_LOCATIONS_IN_CODE})
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         # When code sets version_locations (neutron's and keystone's expand/contract folders, an env.py

@@ -17,6 +17,7 @@ from driftlint.celery.report import (
     words,
 )
 from driftlint.diagnostics import Diagnostic, Severity
+from driftlint.facts import CELERY
 from driftlint.project import Project
 from driftlint.rule import Rule
 
@@ -25,7 +26,7 @@ class UntenantedRefresh(Rule):
     code = "DL301"
     name = "untenanted-refresh"
     summary = "A task refreshes a materialized view outside tenant scope in a project that scopes work by tenant"
-    reads = frozenset({"celery"})
+    reads = frozenset({CELERY})
     severity = Severity.WARNING
     options = {"tenant-decorators": [], "tenant-arguments": [], "tenant-context-calls": []}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic, Severity
+from driftlint.facts import Extractor
 from driftlint.project import Project
 from driftlint.rule import Rule
 
@@ -13,7 +14,7 @@ class UnusedSuppression(Rule):
     code = "DL002"
     name = "unused-suppression"
     summary = "An ignore comment suppresses nothing, or names an unknown rule"
-    reads = frozenset()
+    reads: frozenset[Extractor] = frozenset()
     severity = Severity.WARNING
 
     def check(self, project: Project) -> Iterator[Diagnostic]:

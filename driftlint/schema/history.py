@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator
 
+from driftlint.facts.extractors import SCHEMA
 from driftlint.schema.model import (
     CREATE,
     DROP,
@@ -24,10 +25,11 @@ from driftlint.schema.model import (
 )
 
 if TYPE_CHECKING:
+    from driftlint.facts.model import FileFacts
     from driftlint.graph import RevisionGraph
-    from driftlint.project import EnvironmentAnalysis, FileFacts, Project
+    from driftlint.project import EnvironmentAnalysis, Project
 
-EXTRACTOR_KEY = "schema"
+EXTRACTOR_KEY = SCHEMA.key
 # An object's identity inside one environment: the multidb engine and ObjectRef.key.
 ObjectKey = tuple[str, tuple[str, ...]]
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
+from driftlint.facts.model import FileFacts
 from driftlint.graph import Node
-from driftlint.project import EnvironmentAnalysis, FileFacts, Project
+from driftlint.project import EnvironmentAnalysis, Project
 from driftlint.rules._alembic import env_anchor, node_span
 from driftlint.verify.database import Inspection
 from driftlint.verify.fresh import FreshOutcome

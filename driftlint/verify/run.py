@@ -21,7 +21,7 @@ from driftlint.engine import (
     selected_rules,
 )
 from driftlint.project import EnvironmentAnalysis, Project
-from driftlint.rule import Rule
+from driftlint.rule import Gate
 from driftlint.verify import alembic_env
 from driftlint.verify.context import VerifyContext, VerifyOptions
 from driftlint.verify.database import MASK, DatabaseURL, Inspection, connect, open_inspection, quote_ident
@@ -104,10 +104,10 @@ def _coerce(name: str, value: Any, label: str) -> Any:
     return value
 
 
-def live_gates(settings: Settings) -> list[Rule]:
-    """The live rules the project's ignore list leaves in, by code."""
+def chosen_gates(settings: Settings) -> list[Gate]:
+    """The live gates the project's ignore list leaves in, by code."""
     chosen = selected_rules(replace(settings, select=("ALL",), extend_select=()))
-    return [rule() for rule in chosen if getattr(rule, "live", False)]
+    return [rule() for rule in chosen if issubclass(rule, Gate)]
 
 
 def choose_environment(environments: list[Environment], request: VerifyRequest) -> Environment:
@@ -210,7 +210,7 @@ def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> Verif
         raise VerifyError(
             "no database to verify: pass --database-url (or set DRIFTLINT_DATABASE_URL or DATABASE_URL), or --fresh"
         )
-    gates = live_gates(settings)
+    gates = chosen_gates(settings)
     # SIGTERM/SIGHUP unwind like Ctrl-C, so the scratch database and server are always removed.
     with signals_exit(), contextlib.ExitStack() as stack:
         inspection = None
@@ -240,7 +240,7 @@ def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> Verif
                 ctx.fresh_db = stack.enter_context(open_inspection(scratch, "the fresh database", options.timeout))
         diagnostics = list(check.diagnostics)
         for gate in gates:
-            diagnostics.extend(gate.verify(ctx))  # type: ignore[attr-defined]
+            diagnostics.extend(gate.verify(ctx))
     return VerifyResult(_finish(diagnostics, project, check.settings, gates), check.settings, options, check.files_read)
 
 
@@ -292,7 +292,7 @@ def _start_fresh(
     return scratch, migrations_url, run.finish
 
 
-def _finish(diagnostics: list[Diagnostic], project: Project, settings: Settings, gates: list[Rule]) -> list[Diagnostic]:
+def _finish(diagnostics: list[Diagnostic], project: Project, settings: Settings, gates: list[Gate]) -> list[Diagnostic]:
     masked = [
         replace(
             d,

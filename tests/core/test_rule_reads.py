@@ -15,14 +15,16 @@ import driftlint.engine as engine
 import driftlint.inputs as inputs
 from driftlint.docs import parse_rule_doc
 from driftlint.engine import CheckOptions, CheckResult, run_check
+from driftlint.facts import Extractor
+from driftlint.facts.model import IDENTITY_FIELDS, FileFacts, changed_parts, fact_parts
 from driftlint.graph import RevisionGraph
-from driftlint.project import IDENTITY_FIELDS, EnvironmentAnalysis, FileFacts, Project, changed_parts, fact_parts
-from driftlint.rule import Rule, all_rules
+from driftlint.project import EnvironmentAnalysis, Project
+from driftlint.rule import Rule, all_rules, static_rules
 
 from ..conftest import FIXTURES, REPO, write_tree
 from ..conftest import cached_check as check
 
-STATIC_RULES = [r for r in all_rules() if not getattr(r, "live", False)]
+STATIC_RULES = static_rules()
 FIELDS = {f.name for f in dataclasses.fields(FileFacts)}
 
 
@@ -133,9 +135,11 @@ def test_declared_parts_are_fact_parts():
     parts = set(fact_parts())
     assert not parts & set(IDENTITY_FIELDS)
     assert len(parts) == len(fact_parts()), "an extractor key equals a FileFacts field name"
-    for rule in all_rules():
+    for rule in STATIC_RULES:
         assert rule.reads is not None, f"{rule.code} declares no reads: every edit would run it again"
-        assert rule.reads <= parts, f"{rule.code} declares unknown parts {sorted(rule.reads - parts)}"
+        keys = {extractor.key for extractor in rule.reads}
+        assert all(isinstance(e, Extractor) for e in rule.reads), f"{rule.code} names something that is not an extractor"
+        assert keys <= parts, f"{rule.code} declares unknown parts {sorted(keys - parts)}"
 
 
 @pytest.mark.parametrize("source", list(_projects()))
@@ -150,8 +154,9 @@ def test_each_rule_reads_only_what_it_declares(source: tuple[Any, ...], tmp_path
         for rule in STATIC_RULES:
             read = reads_of(rule, result.project)
             assert "digest" not in read, f"{rule.code} reads digests: a touched file would change its findings"
-            undeclared = read - set(IDENTITY_FIELDS) - (rule.reads or set())
-            assert not undeclared, f"{rule.code} reads {sorted(undeclared)} but declares {sorted(rule.reads or ())}"
+            declared = {extractor.key for extractor in rule.reads or ()}
+            undeclared = read - set(IDENTITY_FIELDS) - declared
+            assert not undeclared, f"{rule.code} reads {sorted(undeclared)} but declares {sorted(declared)}"
     finally:
         os.chdir(previous)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from driftlint.docs import parse_rule_doc
-from driftlint.rule import all_rules
+from driftlint.rule import all_rules, live_gates
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,7 +23,7 @@ else:  # pragma: no cover
 from .conftest import REPO, ensure_role
 
 DOCS = REPO / "rules"
-LIVE_RULES = [r for r in all_rules() if getattr(r, "live", False)]
+LIVE_RULES = live_gates()
 
 
 def _scenarios(section: str):

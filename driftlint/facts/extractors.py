@@ -1,0 +1,96 @@
+"""The extractors: each part of a file's facts, the file kinds it is read from, and what it depends on.
+
+A rule names the extractors whose output it reads (`Rule.reads`); the engine reruns a rule after an
+edit only when one of those parts changed. Four parts come with reading the file itself (FileFacts
+fields); the others are functions run on the parsed tree, whose results FileFacts.extra holds.
+An extractor never imports or runs user code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from driftlint.facts.model import MODULE, REVISION, UNSCANNED
+
+if TYPE_CHECKING:
+    import ast
+
+    from driftlint.config import Settings
+    from driftlint.source import SourceFile
+
+ALL_KINDS = (REVISION, MODULE, UNSCANNED)
+
+
+@dataclass(frozen=True)
+class Extractor:
+    """One part of a file's facts.
+
+    `target` ("module:function") computes it from (tree, source, settings) for the files of
+    `kinds`; None for the parts reading and parsing the file yields (a FileFacts field of that
+    name). `settings` names the Settings attributes the function reads: they key the fact store.
+    `opens`, when set, says whether a file's bytes make this part worth extracting at all: the part
+    is extracted only in a project where some file opens it (its findings cannot differ otherwise).
+    """
+
+    key: str
+    kinds: tuple[str, ...]
+    target: str | None = None
+    settings: tuple[str, ...] = ()
+    opens: Callable[[str, bytes], bool] | None = None
+
+    @property
+    def is_field(self) -> bool:
+        return self.target is None
+
+    def function(self) -> Callable[[ast.Module, SourceFile, Settings], Any]:
+        assert self.target is not None, f"{self.key} is read with the file, not extracted"
+        module_name, _, function_name = self.target.partition(":")
+        return getattr(importlib.import_module(module_name), function_name)  # type: ignore[no-any-return]
+
+    def __repr__(self) -> str:
+        return f"Extractor({self.key})"
+
+
+_MATERIALIZED = re.compile(rb"(?i)materiali")
+
+
+def _opens_celery(kind: str, data: bytes) -> bool:
+    """Whether a file's bytes could make Celery facts change a finding. Every Celery rule needs an
+    app or task, hence a module that imports celery (TaskIndex.uses_celery), except DL401 and
+    DL402, which need a materialized view that some revision creates (celery.views.head_views),
+    spelled out in it (`MATERIALIZED VIEW`, `PGMaterializedView`) for the schema analysis to see."""
+    if kind == MODULE:
+        return b"celery" in data
+    if kind == REVISION:
+        return _MATERIALIZED.search(data) is not None
+    return False
+
+
+PARSE_ERROR = Extractor("parse_error", ALL_KINDS)
+SUPPRESSIONS = Extractor("suppressions", ALL_KINDS)
+HEADER = Extractor("header", (REVISION, UNSCANNED))
+LOOKS_LIKE_REVISION = Extractor("looks_like_revision", (REVISION, UNSCANNED))
+SCHEMA = Extractor("schema", (REVISION,), "driftlint.schema.extract:extract", settings=("default_schema",))
+CELERY = Extractor("celery", (MODULE,), "driftlint.celery.extract:extract", opens=_opens_celery)
+VERSION_LOCATIONS_IN_CODE = Extractor(
+    "alembic_version_locations_in_code", (MODULE,), "driftlint.rules._alembic:sets_version_locations"
+)
+
+# Every part, fields first; the extracted ones run in this order.
+EXTRACTORS: tuple[Extractor, ...] = (
+    PARSE_ERROR,
+    SUPPRESSIONS,
+    HEADER,
+    LOOKS_LIKE_REVISION,
+    VERSION_LOCATIONS_IN_CODE,
+    CELERY,
+    SCHEMA,
+)
+
+
+def extracted_for(kind: str) -> list[Extractor]:
+    """The extractors with a function that read files of `kind`, in key order."""
+    return sorted((e for e in EXTRACTORS if not e.is_field and kind in e.kinds), key=lambda e: e.key)
