@@ -179,7 +179,7 @@ for pid in children:
 
 def parse_workers(env: dict[str, str]) -> int:
     """As many processes as the measured driftlint extracts with, asked of it (not re-derived)."""
-    _run, text = run_child([sys.executable, "-c", "from driftlint.engine import _workers; print(_workers(None))"], REPO, env)
+    _run, text = run_child([sys.executable, "-c", "from driftlint.workers import process_count; print(process_count(None))"], REPO, env)
     return int(text.strip())
 
 

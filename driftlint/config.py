@@ -99,10 +99,6 @@ class Settings:
     src: tuple[str, ...] = ()
     default_schema: str = "public"
     rule_options: dict[str, Any] = field(default_factory=dict)
-    # Not a setting: whether this run extracts Celery facts from modules (engine._celery_gate).
-    # They cannot change a finding unless some module mentions celery or some revision a
-    # materialized view; the engine decides per run, and the fact cache keeps the two apart.
-    celery_facts: bool = True
 
     def is_excluded(self, relpath: str) -> bool:
         """`relpath` is POSIX and relative to the root; any component or the whole path may match."""

@@ -8,7 +8,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterable, Sequence
 
 import driftlint
 
@@ -45,11 +45,10 @@ def build_report(
     quiet: bool,
     to_file: bool,
 ) -> Report:
-    from driftlint.engine import statistics as count_rules
     from driftlint.output import RenderContext, render, rule_metadata
 
     if statistics:
-        rows = count_rules(diagnostics)
+        rows = rule_counts(diagnostics)
         text = "".join(f"{n:>5}\t{code}\t{name}\n" for code, name, n in rows)
         if fmt == "json":
             text = json.dumps([{"code": c, "name": nm, "count": n} for c, nm, n in rows], indent=2) + "\n"
@@ -66,6 +65,14 @@ def build_report(
     if not quiet and fmt in ("full", "concise") and not statistics:
         summary = summary_line(diagnostics, files_read)
     return Report(text, summary, summary_to_stderr=not to_file and fmt == "concise")
+
+
+def rule_counts(diagnostics: Iterable[Any]) -> list[tuple[str, str, int]]:
+    """(code, name, count) per rule, the most frequent first."""
+    counts: dict[tuple[str, str], int] = {}
+    for d in diagnostics:
+        counts[(d.code, d.name)] = counts.get((d.code, d.name), 0) + 1
+    return sorted(((code, name, n) for (code, name), n in counts.items()), key=lambda t: (-t[2], t[0]))
 
 
 def summary_line(diagnostics: Sequence[Any], files: int) -> str:

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 import driftlint
-import driftlint.engine as engine
+import driftlint.facts.extract as extraction
 import driftlint.inputs as inputs
-from driftlint.cache import code_fingerprint, read_entry, write_entry
+from driftlint.storage import code_fingerprint, read_entry, write_entry
 from driftlint.cli import cli
 from driftlint.engine import CheckOptions, CheckResult, run_check
 
@@ -81,13 +81,13 @@ def findings(result: CheckResult) -> list[tuple[str, str, int, str]]:
 def extractions(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The files whose facts are extracted (cache misses) during the test."""
     calls: list[str] = []
-    original = engine.extract_facts
+    original = extraction.extract_facts
 
     def counting(path: Path, *args: Any) -> Any:
         calls.append(path.name)
         return original(path, *args)
 
-    monkeypatch.setattr(engine, "extract_facts", counting)
+    monkeypatch.setattr(extraction, "extract_facts", counting)
     return calls
 
 
@@ -125,7 +125,7 @@ def test_reused_result_answers_without_resolving_rules(repo: Path, tmp_path: Pat
     def no_rules(*_args: Any) -> Any:
         raise AssertionError("a reused result must not need the rule classes")
 
-    monkeypatch.setattr(engine, "selected_rules", no_rules)
+    monkeypatch.setattr("driftlint.engine.check.selected_rules", no_rules)
     warm = check(repo, tmp_path / "cache", reuse=True)
     assert warm.project is None
     assert warm.diagnostics == cold.diagnostics
@@ -169,8 +169,8 @@ def test_changed_driftlint_code_does_not_reuse_the_cache(
 ):
     """An editable install changes the code, not the version: the source fingerprint catches it."""
     check(repo, tmp_path / "cache", reuse=True)
-    monkeypatch.setattr(engine, "code_fingerprint", lambda: "edited")
-    monkeypatch.setattr("driftlint.cache.code_fingerprint", lambda: "edited")
+    monkeypatch.setattr("driftlint.engine.memory.code_fingerprint", lambda: "edited")
+    monkeypatch.setattr("driftlint.facts.store.code_fingerprint", lambda: "edited")
     extractions.clear()
     result = check(repo, tmp_path / "cache", reuse=True)
     assert result.project is not None
@@ -217,7 +217,7 @@ def test_file_arguments_narrow_one_shared_whole_run_result(repo: Path, tmp_path:
     def no_rules(*_args: Any) -> Any:
         raise AssertionError("another file argument must reuse the whole-run result")
 
-    monkeypatch.setattr(engine, "selected_rules", no_rules)
+    monkeypatch.setattr("driftlint.engine.check.selected_rules", no_rules)
     for name, wanted in expected.items():
         result = check(repo, tmp_path / "cache", reuse=True, paths=(name,))
         assert result.project is None
@@ -282,7 +282,40 @@ def _directory(path: Path) -> None:
     (path / "junk").write_text("x")
 
 
-CORRUPTIONS = [_truncate, _empty, _garble, _foreign, _wrong_shape, _directory]
+def _fifo(path: Path) -> None:
+    """A FIFO in place of the entry: opening it to read would wait for a writer forever."""
+    path.unlink()
+    os.mkfifo(path)
+
+
+def _endless(path: Path) -> None:
+    """A link to /dev/zero: reading it to the end would fill the memory."""
+    path.unlink()
+    path.symlink_to("/dev/zero")
+
+
+CORRUPTIONS = [_truncate, _empty, _garble, _foreign, _wrong_shape, _directory, _fifo, _endless]
+
+
+class _Planted:
+    """What an attacker would store: a pickle that runs a shell command when loaded."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self) -> Any:
+        return (os.system, (f"touch {self.marker}",))
+
+
+def _plant(path: Path, value: Any) -> None:
+    """A well-formed entry: the magic, the SHA-256 of the payload (anyone can compute it), the payload."""
+    import hashlib
+    import pickle
+
+    from driftlint.storage import MAGIC
+
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    path.write_bytes(MAGIC + hashlib.sha256(payload).digest() + payload)
 
 
 @pytest.mark.parametrize("corrupt", CORRUPTIONS, ids=lambda f: f.__name__.strip("_"))
@@ -301,7 +334,7 @@ def test_corrupt_cache_entry_is_ignored_and_rewritten(repo: Path, tmp_path: Path
     result = check(repo, cache, reuse=True)
     assert findings(result) == expected
     assert result.project is not None  # recomputed, not answered from the damaged entry
-    if corrupt is not _directory:
+    if corrupt not in (_directory, _fifo, _endless):
         assert read_entry(target) is not None, "the damaged entry is written again"
         assert findings(check(repo, cache, reuse=True)) == expected
 
@@ -313,7 +346,8 @@ def test_garbage_inside_an_intact_pack_is_a_miss_for_that_file(
 ):
     """Cached facts are unpickled when first used (a revision's by its graph, a module's by the
     Celery rules, in the rules child with jobs=2): garbage found then is still a miss."""
-    monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr("driftlint.facts.extract.PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr("driftlint.engine.check.PARALLEL_THRESHOLD", 1)
     cache = tmp_path / "cache"
     expected = findings(check(repo, cache, jobs=jobs))
     (pack,) = cache_files(cache, "facts")
@@ -331,6 +365,88 @@ def test_garbage_inside_an_intact_pack_is_a_miss_for_that_file(
     extractions.clear()
     assert findings(check(repo, cache, jobs=jobs)) == expected
     assert extractions == []
+
+
+@pytest.mark.parametrize("entry", ["facts", "delta", "run", "layout", "findings"])
+def test_a_planted_entry_cannot_run_code(repo: Path, tmp_path: Path, entry: str):
+    """A pull request can add the cache folder, and CI restores caches others wrote: an entry that
+    names anything but driftlint's own data types is a miss, whatever its checksum."""
+    cache = tmp_path / "cache"
+    expected = findings(check(repo, None))
+    check(repo, cache, reuse=True)
+    (repo / "app/tasks.py").write_text("def work():\n    return 2\n")  # so that every entry is consulted
+    expected = findings(check(repo, None))
+    marker = tmp_path / "planted-code-ran"
+    names = {p.name.split("-")[0]: p for p in cache.glob("*.pickle")}
+    # The delta is written by an edit; it shares the pack's name but for its prefix.
+    target = names.get(entry) or cache / names["facts"].name.replace("facts-", f"{entry}-")
+    for value in (_Planted(marker), ("salt", {"x": _Planted(marker)}), [_Planted(marker)]):
+        _plant(target, value)
+        assert findings(check(repo, cache, reuse=True)) == expected
+        assert findings(check(repo, cache)) == expected
+        assert not marker.exists(), f"a planted {entry} entry ran a command"
+
+
+def test_a_planted_blob_inside_an_intact_pack_cannot_run_code(repo: Path, tmp_path: Path):
+    """Facts are loaded from the pack when a rule first uses them: that load is data-only too."""
+    import pickle
+
+    cache = tmp_path / "cache"
+    expected = findings(check(repo, cache))
+    (pack,) = cache_files(cache, "facts")
+    key, entries = read_entry(pack)
+    marker = tmp_path / "planted-code-ran"
+    for victim in list(entries):
+        kind, digest, _blob, suppressions = entries[victim]
+        entries[victim] = (kind, digest, pickle.dumps(_Planted(marker)), suppressions)
+    write_entry(cache, pack.name, (key, entries))
+    assert findings(check(repo, cache)) == expected
+    assert not marker.exists()
+
+
+def test_an_edit_after_a_check_with_another_selection_costs_an_edit(
+    repo: Path, tmp_path: Path, extractions: list[str], monkeypatch: pytest.MonkeyPatch
+):
+    """`check --select DL1` (a pre-commit hook, an IDE task) keeps its entries beside the plain
+    check's: the next plain check after an edit extracts the edited file alone and discovers nothing."""
+    import driftlint.discovery as discovery
+
+    monkeypatch.setattr(inputs, "RACY_WINDOW_NS", -(10**18))
+    cache = tmp_path / "cache"
+    check(repo, cache, reuse=True)
+    check(repo, cache, reuse=True, select=("DL1",))
+    (repo / "migrations/versions/c1.py").write_text('revision = "c1"\ndown_revision = "a1"\n# edited\n')
+    discovered: list[str] = []
+    original = discovery.discover
+    monkeypatch.setattr(discovery, "discover", lambda *a, **k: discovered.append("discover") or original(*a, **k))
+    extractions.clear()
+    result = check(repo, cache, reuse=True)
+    assert (extractions, discovered) == (["c1.py"], [])
+    assert findings(result) == findings(check(repo, None))
+
+
+def test_a_cache_folder_whose_gitignore_cannot_be_written_is_not_left_behind(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A full disk while the folder is created: no folder without its .gitignore is left for git to see."""
+    import errno
+
+    import driftlint.storage as storage
+
+    real = storage._replace
+
+    def full_disk(directory: Path, name: str, data: bytes) -> bool:
+        if name == ".gitignore":
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(directory, name, data)
+
+    monkeypatch.setattr(storage, "_replace", full_disk)
+    expected = findings(check(repo, None))
+    assert findings(check(repo, repo / ".driftlint_cache", reuse=True)) == expected
+    assert not (repo / ".driftlint_cache").exists()
+    monkeypatch.undo()
+    check(repo, repo / ".driftlint_cache", reuse=True)
+    assert (repo / ".driftlint_cache" / ".gitignore").read_text() == storage.GITIGNORE
 
 
 def test_unwritable_cache_location_still_checks(repo: Path, tmp_path: Path):
@@ -505,8 +621,8 @@ def test_the_same_wheel_installed_again_keeps_the_code_fingerprint(tmp_path: Pat
     timestamps, which every new virtualenv or CI job changes: a restored cache still answers."""
     files = {
         "driftlint/__init__.py": "",
-        "driftlint/engine.py": "x = 1\n",
-        "driftlint-0.1.0.dist-info/RECORD": "driftlint/__init__.py,sha256=47DEQpj8,0\ndriftlint/engine.py,sha256=ZRTc3wLx,6\n",
+        "driftlint/storage.py": "x = 1\n",
+        "driftlint-0.1.0.dist-info/RECORD": "driftlint/__init__.py,sha256=47DEQpj8,0\ndriftlint/storage.py,sha256=ZRTc3wLx,6\n",
     }
 
     def fingerprint(site: Path) -> str:
@@ -521,7 +637,7 @@ def test_the_same_wheel_installed_again_keeps_the_code_fingerprint(tmp_path: Pat
     assert fingerprint(write_tree(tmp_path / "two" / "site-packages", elsewhere)) == first
     rebuilt = {**files, "driftlint-0.1.0.dist-info/RECORD": files["driftlint-0.1.0.dist-info/RECORD"].replace("ZRTc3wLx", "other")}
     assert fingerprint(write_tree(tmp_path / "three" / "site-packages", rebuilt)) != first
-    edited = {**files, "driftlint/engine.py": "x = 10\n"}
+    edited = {**files, "driftlint/storage.py": "x = 10\n"}
     assert fingerprint(write_tree(tmp_path / "four" / "site-packages", edited)) != first, "a module edited by hand"
     editable = {k: v for k, v in files.items() if not k.endswith("RECORD")}
     assert fingerprint(write_tree(tmp_path / "five" / "site-packages", editable)) != fingerprint(
@@ -564,9 +680,9 @@ def test_a_delta_beside_another_pack_is_ignored(repo: Path, tmp_path: Path, extr
 
 
 def test_a_full_delta_is_folded_into_a_new_pack(repo: Path, tmp_path: Path, extractions: list[str], monkeypatch: pytest.MonkeyPatch):
-    import driftlint.cache as cache_module
+    import driftlint.facts.store as store_module
 
-    monkeypatch.setattr(cache_module, "DELTA_LIMIT", 1)
+    monkeypatch.setattr(store_module, "DELTA_LIMIT", 1)
     cache = tmp_path / "cache"
     check(repo, cache)
     (pack,) = cache_files(cache, "facts")

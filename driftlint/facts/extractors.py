@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterable
 
 from driftlint.facts.model import MODULE, REVISION, UNSCANNED
 
@@ -94,3 +94,19 @@ EXTRACTORS: tuple[Extractor, ...] = (
 def extracted_for(kind: str) -> list[Extractor]:
     """The extractors with a function that read files of `kind`, in key order."""
     return sorted((e for e in EXTRACTORS if not e.is_field and kind in e.kinds), key=lambda e: e.key)
+
+
+def active_extractors(
+    files: Iterable[tuple[str, bytes | None]], opened: Collection[str] = (), everything: bool = False
+) -> frozenset[Extractor]:
+    """The extractors a run needs: every one without a gate; a gated one (`opens`) when some file
+    of (kind, bytes) opens it, or it was open in the run whose facts are reused for the files not
+    read now (`opened`: their keys); all of them with `everything`."""
+    gated = [e for e in EXTRACTORS if e.opens is not None and not everything and e.key not in opened]
+    active = {e for e in EXTRACTORS if e not in gated}
+    listed = list(files) if gated else []
+    for extractor in gated:
+        assert extractor.opens is not None
+        if any(data is not None and extractor.opens(kind, data) for kind, data in listed):
+            active.add(extractor)
+    return frozenset(active)

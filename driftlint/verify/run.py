@@ -11,15 +11,8 @@ from typing import Any, Callable, ContextManager, Mapping
 from driftlint.config import ConfigError, Settings
 from driftlint.diagnostics import Diagnostic
 from driftlint.discovery import Environment, discover
-from driftlint.engine import (
-    CheckOptions,
-    load_project_settings,
-    apply_per_file_ignores,
-    apply_severity,
-    apply_suppressions,
-    run_check,
-    selected_rules,
-)
+from driftlint.engine import CheckOptions, load_project_settings, run_check, selected_rules
+from driftlint.engine.filters import apply_per_file_ignores, apply_severity, apply_suppressions
 from driftlint.project import EnvironmentAnalysis, Project
 from driftlint.rule import Gate
 from driftlint.verify import alembic_env

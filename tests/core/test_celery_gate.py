@@ -1,4 +1,4 @@
-"""Celery facts are extracted only when some file could make them matter (engine._celery_gate):
+"""Celery facts are extracted only when some file could make them matter (the CELERY extractor's gate):
 a module that mentions celery, or a revision that mentions a materialized view. Whatever the
 gate did on earlier runs, a cached check reports what a check without a cache reports."""
 

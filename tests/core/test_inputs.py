@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 import driftlint.discovery as discovery
-import driftlint.engine as engine
+import driftlint.engine.read as reading
+import driftlint.facts.extract as extraction
 import driftlint.inputs as inputs
-from driftlint.cache import read_entry
+from driftlint.storage import read_entry
 from driftlint.engine import CheckResult
 from driftlint.inputs import InputRecorder
 
@@ -110,13 +111,13 @@ def test_an_edited_file_is_the_only_one_read_again(repo: Path, tmp_path: Path, m
     check(repo, tmp_path / "cache")
     (repo / "migrations/versions/c1.py").write_text('revision = "c1"\ndown_revision = "b1"\n')
     reads: list[str] = []
-    original = engine._read_regular
+    original = reading.read_regular
 
-    def counting(path: Path) -> Any:
-        reads.append(path.name)
+    def counting(path: str | Path) -> Any:
+        reads.append(Path(path).name)
         return original(path)
 
-    monkeypatch.setattr(engine, "_read_regular", counting)
+    monkeypatch.setattr(reading, "read_regular", counting)
     result = check(repo, tmp_path / "cache")
     assert reads == ["c1.py"]
     assert "DL101" not in codes(result)
@@ -216,8 +217,8 @@ def test_a_file_that_changed_unseen_by_its_signature_starts_the_run_over(
         pack.unlink()  # so that the file must be read, and its bytes compared with the digest
     target.write_text('revision = "c1"\ndown_revision = "b1"\n')
     (repo / "app/tasks.py").write_text("def work():\n    return 2\n")
-    real_signature = engine.signature
-    monkeypatch.setattr(engine, "signature", lambda path, how="stat": before if path == str(target) else real_signature(path, how))
+    real_signature = reading.signature
+    monkeypatch.setattr(reading, "signature", lambda path, how="stat": before if path == str(target) else real_signature(path, how))
     result = check(repo, cache)
     assert "DL101" not in codes(result)
     assert codes(result) == codes(check(repo, tmp_path / "fresh-cache"))
@@ -235,8 +236,8 @@ def test_an_edit_that_keeps_the_facts_reuses_the_result(repo: Path, tmp_path: Pa
     cache = tmp_path / "cache"
     first = check(repo, cache)
     extracted: list[str] = []
-    original = engine.extract_facts
-    monkeypatch.setattr(engine, "extract_facts", lambda path, *a: extracted.append(path.name) or original(path, *a))
+    original = extraction.extract_facts
+    monkeypatch.setattr(extraction, "extract_facts", lambda path, *a: extracted.append(path.name) or original(path, *a))
     with (repo / "migrations/versions/c1.py").open("a") as handle:
         handle.write("# a comment, and nothing else\n")
     second = check(repo, cache)
@@ -299,8 +300,8 @@ def test_a_touched_file_is_read_again_and_the_result_reused(repo: Path, tmp_path
     status = target.stat()
     os.utime(target, ns=(status.st_atime_ns, status.st_mtime_ns + 5 * 10**9))
     extracted: list[str] = []
-    original = engine.extract_facts
-    monkeypatch.setattr(engine, "extract_facts", lambda path, *a: extracted.append(path.name) or original(path, *a))
+    original = extraction.extract_facts
+    monkeypatch.setattr(extraction, "extract_facts", lambda path, *a: extracted.append(path.name) or original(path, *a))
     second = check(repo, cache)
     assert (second.project, extracted, analysed) == (None, [], ["discover"])
     assert second.diagnostics == first.diagnostics

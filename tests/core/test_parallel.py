@@ -12,6 +12,9 @@ from typing import Any
 import pytest
 
 import driftlint.engine as engine
+import driftlint.facts.extract as extraction
+import driftlint.workers as workers
+from driftlint.engine.analyse import in_child
 from driftlint.engine import CheckOptions, CheckResult, run_check
 
 from ..conftest import FIXTURES, write_tree
@@ -58,7 +61,8 @@ def comparable(result: CheckResult) -> tuple[Any, ...]:
 
 @pytest.fixture
 def parallel_always(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr(extraction, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr("driftlint.engine.check.PARALLEL_THRESHOLD", 1)
 
 
 @pytest.mark.usefixtures("parallel_always")
@@ -81,14 +85,14 @@ def test_a_failing_child_costs_time_not_results(tmp_path: Path, monkeypatch: pyt
     root = mixed_repo(tmp_path / "repo")
     expected = comparable(run(root, 1))
     parent = os.getpid()
-    original = engine._extract_batch
+    original = extraction.extract_batch
 
-    def dies_in_children(batch: Any, settings: Any) -> Any:
+    def dies_in_children(batch: Any, settings: Any, active: Any) -> Any:
         if os.getpid() != parent:
             os._exit(3)
-        return original(batch, settings)
+        return original(batch, settings, active)
 
-    monkeypatch.setattr(engine, "_extract_batch", dies_in_children)
+    monkeypatch.setattr(extraction, "extract_batch", dies_in_children)
     assert comparable(run(root, 2)) == expected
 
 
@@ -99,36 +103,36 @@ def test_a_child_that_fails_midway_keeps_what_it_sent(tmp_path: Path, monkeypatc
     root = mixed_repo(tmp_path / "repo")
     expected = comparable(run(root, 1))
     parent = os.getpid()
-    original = engine._extract_batch
+    original = extraction.extract_batch
     batches = {"child": 0, "parent files": 0}
     sent = tmp_path / "sent"
 
-    def slow_parent_mortal_child(batch: Any, settings: Any) -> Any:
+    def slow_parent_mortal_child(batch: Any, settings: Any, active: Any) -> Any:
         if os.getpid() == parent:
             time.sleep(0.05)  # the child takes several chunks meanwhile
             batches["parent files"] += len(batch)
-            return original(batch, settings)
+            return original(batch, settings, active)
         batches["child"] += 1
         if batches["child"] == 3:
             sent.write_text("2")
             os._exit(3)
-        return original(batch, settings)
+        return original(batch, settings, active)
 
-    monkeypatch.setattr(engine, "_extract_batch", slow_parent_mortal_child)
+    monkeypatch.setattr(extraction, "extract_batch", slow_parent_mortal_child)
     result = run(root, 2)
     assert comparable(result) == expected
     assert sent.read_text() == "2", "the child delivered two chunks before it died"
     # Two full chunks came from the child; the parent extracted everything else, once.
-    assert batches["parent files"] == len(result.project.files) - 2 * engine.CHUNK_FILES
+    assert batches["parent files"] == len(result.project.files) - 2 * workers.CHUNK_ITEMS
 
 
 def test_every_chunk_is_taken_once(tmp_path: Path):
     """The ticket pipe hands out each chunk number exactly once across processes."""
-    tickets = engine._tickets(200)
+    tickets = workers.make_tickets(200)
     assert tickets is not None
-    children = [engine._Child.start(lambda: iter(lambda: engine._take_ticket(tickets), None), streaming=True) for _ in range(3)]
+    children = [workers.Child.start(lambda: iter(lambda: workers.take_ticket(tickets), None), streaming=True) for _ in range(3)]
     taken = []
-    while (ticket := engine._take_ticket(tickets)) is not None:
+    while (ticket := workers.take_ticket(tickets)) is not None:
         taken.append(ticket)
     os.close(tickets)
     for child in children:
@@ -150,14 +154,14 @@ def test_an_interrupted_parent_leaves_no_child_behind(tmp_path: Path, monkeypatc
     """Ctrl-C (or the fuzz tests' alarm) in the parent's own share: children are stopped and reaped."""
     root = mixed_repo(tmp_path / "repo")
     parent = os.getpid()
-    original = engine._extract_batch
+    original = extraction.extract_batch
 
-    def interrupted_in_the_parent(batch: Any, settings: Any) -> Any:
+    def interrupted_in_the_parent(batch: Any, settings: Any, active: Any) -> Any:
         if os.getpid() == parent:
             raise KeyboardInterrupt
-        return original(batch, settings)
+        return original(batch, settings, active)
 
-    monkeypatch.setattr(engine, "_extract_batch", interrupted_in_the_parent)
+    monkeypatch.setattr(extraction, "extract_batch", interrupted_in_the_parent)
     with pytest.raises(KeyboardInterrupt):
         run(root, 3)
     with pytest.raises(ChildProcessError):
@@ -183,7 +187,7 @@ def celery_rule(code: str) -> Any:
 def test_rules_in_a_child_report_what_they_report_here(tmp_path: Path):
     root = mixed_repo(tmp_path / "repo")
     serial = run(root, 1)
-    assert any(d.code.startswith(engine.CHILD_FAMILIES) for d in serial.diagnostics), "the child has findings to send"
+    assert any(in_child(celery_rule(d.code)) for d in serial.diagnostics), "the child has findings to send"
     assert run(root, 2).diagnostics == serial.diagnostics
 
 
@@ -203,7 +207,7 @@ def test_a_rule_failing_in_the_child_fails_the_check_with_its_name(tmp_path: Pat
 @pytest.mark.usefixtures("parallel_always", "trusted")
 def test_what_rules_in_the_child_look_at_is_an_input_of_the_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A path only a child's rule stats joins the stored manifest, so its change ends the reuse."""
-    from driftlint.cache import read_entry
+    from driftlint.storage import read_entry
     root = mixed_repo(tmp_path / "repo")
     marker = tmp_path / "elsewhere" / "registry.txt"  # outside the project: no walk lists its folder
     marker.parent.mkdir()
@@ -230,8 +234,8 @@ def test_the_pack_written_by_a_child_serves_the_next_run(tmp_path: Path, monkeyp
     cache = tmp_path / "cache"
     first = run_cached(root, cache, 2)
     extracted: list[str] = []
-    original = engine.extract_facts
-    monkeypatch.setattr(engine, "extract_facts", lambda path, *a: extracted.append(path.name) or original(path, *a))
+    original = extraction.extract_facts
+    monkeypatch.setattr(extraction, "extract_facts", lambda path, *a: extracted.append(path.name) or original(path, *a))
     (root / "app" / "extra.py").write_text("x = 1\n")
     second = run_cached(root, cache, 2)
     assert extracted == ["extra.py"]

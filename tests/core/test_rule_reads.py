@@ -328,7 +328,7 @@ def test_an_edit_after_a_racy_run_can_still_reuse_the_findings(repo: Path, tmp_p
         return isinstance(sig, tuple) and sig[1] == racy_inode and sig[4] != 0  # a read, not a bare stat
 
     monkeypatch.setattr(inputs, "racy", racy)
-    monkeypatch.setattr(engine, "racy", racy)
+    monkeypatch.setattr("driftlint.engine.memory.racy", racy)
     cache = tmp_path / "cache"
     first = check(repo, cache)
     with victim.open("a") as handle:

@@ -1,0 +1,119 @@
+"""Stage `filter`: suppression comments, per-file ignores and severities applied; findings deduplicated and sorted."""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import TYPE_CHECKING
+
+from driftlint.diagnostics import Diagnostic
+from driftlint.engine.discover import relative
+from driftlint.project import display_path
+
+if TYPE_CHECKING:
+    from driftlint.config import Settings
+    from driftlint.engine.options import CheckOptions
+    from driftlint.project import Project
+
+
+def finish(diagnostics: list[Diagnostic], project: Project, settings: Settings, enabled: set[str]) -> list[Diagnostic]:
+    """The findings to report: suppressed, ignored per file, with their configured severity,
+    each once, in output order."""
+    diagnostics = apply_suppressions(diagnostics, project, enabled)
+    diagnostics = apply_per_file_ignores(diagnostics, settings, project)
+    diagnostics = apply_severity(diagnostics, settings)
+    unique = {(d.sort_key(), d.end, d.related): d for d in diagnostics}
+    return sorted(unique.values(), key=Diagnostic.sort_key)
+
+
+def apply_suppressions(diagnostics: list[Diagnostic], project: Project, enabled: set[str]) -> list[Diagnostic]:
+    from driftlint.rule import rule_by_selector
+
+    by_selector = rule_by_selector()
+    # Only files with suppression comments matter here; relpath on every file of a large history
+    # costs more than all the rules together.
+    facts_by_rel = {project.relpath(path): facts for path, facts in project.files.items() if facts.suppressions}
+    used: set[tuple[str, int, str]] = set()
+    kept: list[Diagnostic] = []
+    for diagnostic in diagnostics:
+        facts = facts_by_rel.get(diagnostic.path)
+        suppressed = False
+        if facts is not None:
+            for suppression in facts.suppressions:
+                rule = by_selector.get(suppression.rule) or by_selector.get(suppression.rule.upper())
+                if rule is None or rule.code != diagnostic.code:
+                    continue
+                if suppression.whole_file or suppression.line in (diagnostic.location.row, diagnostic.location.row - 1):
+                    used.add((diagnostic.path, suppression.line, suppression.rule))
+                    suppressed = True
+        if not suppressed:
+            kept.append(diagnostic)
+    if "DL002" in enabled:
+        unused_rule = by_selector["DL002"]()
+        for rel, facts in facts_by_rel.items():
+            for suppression in facts.suppressions:
+                rule = by_selector.get(suppression.rule) or by_selector.get(suppression.rule.upper())
+                span = (suppression.line, suppression.column, suppression.line, suppression.column)
+                if rule is None:
+                    kept.append(
+                        unused_rule.diagnostic(
+                            f"Suppression names unknown rule `{suppression.rule}`",
+                            rel,
+                            span,
+                            fix_title="Remove it or name a rule listed by `driftlint rules`",
+                            subject=(suppression.rule, "unknown"),
+                        )
+                    )
+                elif rule.code in enabled and (rel, suppression.line, suppression.rule) not in used:
+                    kept.append(
+                        unused_rule.diagnostic(
+                            f"Suppression of {rule.code} ({rule.name}) suppresses nothing",
+                            rel,
+                            span,
+                            fix_title="Remove the unused suppression",
+                            subject=(rule.code, "unused"),
+                        )
+                    )
+    return kept
+
+
+def apply_per_file_ignores(diagnostics: list[Diagnostic], settings: Settings, project: Project) -> list[Diagnostic]:
+    from driftlint.rule import rule_by_selector
+
+    if not settings.per_file_ignores:
+        return diagnostics
+    by_selector = rule_by_selector()
+    kept = []
+    for diagnostic in diagnostics:
+        rel = relative(project.cwd / diagnostic.path, settings.root)
+        ignored = False
+        for pattern, selectors in settings.per_file_ignores.items():
+            if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel, pattern.rstrip("/") + "/*"):
+                codes = {by_selector[s].code if s in by_selector else s.upper() for s in selectors}
+                if diagnostic.code in codes or any(diagnostic.code.startswith(c) for c in codes if c.startswith("DL")):
+                    ignored = True
+        if not ignored:
+            kept.append(diagnostic)
+    return kept
+
+
+def apply_severity(diagnostics: list[Diagnostic], settings: Settings) -> list[Diagnostic]:
+    from driftlint.rule import rule_by_selector
+
+    if not settings.severity:
+        return diagnostics
+    by_selector = rule_by_selector()
+    overrides = {by_selector[s].code: level for s, level in settings.severity.items() if s in by_selector}
+    return [d.with_severity(overrides[d.code]) if d.code in overrides else d for d in diagnostics]
+
+
+def only_file_arguments(diagnostics: list[Diagnostic], options: CheckOptions) -> list[Diagnostic]:
+    """File arguments narrow the report, not the analysis (the graph needs the whole history).
+
+    Applied after the whole-run cache, so pre-commit runs naming different files share one entry.
+    """
+    file_args = [p.resolve() for p in options.paths if p.is_file()]
+    if not file_args:
+        return diagnostics
+    cwd = options.cwd.resolve()
+    wanted = {display_path(p, cwd) for p in file_args}
+    return [d for d in diagnostics if d.path in wanted]

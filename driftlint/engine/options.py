@@ -1,0 +1,54 @@
+"""What a check is asked (CheckOptions) and what it answers (CheckResult)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from driftlint.config import Settings
+    from driftlint.diagnostics import Diagnostic
+    from driftlint.inputs import InputManifest
+    from driftlint.project import Project
+
+
+class InternalError(Exception):
+    """A bug in driftlint or a rule: exit 2 with one line (traceback only with --debug)."""
+
+
+@dataclass
+class CheckOptions:
+    paths: list[Path]
+    cwd: Path
+    settings_file: Path | None = None
+    alembic_config: list[Path] = field(default_factory=list)
+    alembic_section: str | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    cache_dir: Path | None = None
+    use_cache: bool = True
+    jobs: int | None = None
+    # Answer from the whole-run cache when every input is unchanged; such a result has no
+    # `project` (nothing was parsed), so only callers that just report diagnostics ask for it.
+    reuse_result: bool = False
+    # File contents that replace the disk (check --base); None: the file is absent from the merge result.
+    overlay: dict[Path, bytes | None] | None = None
+    # Extract every fact, also those no rule can use in this project (the Celery facts of a
+    # project without Celery or materialized views): --show-unknown lists what each analysis
+    # could not resolve.
+    all_facts: bool = False
+
+
+@dataclass
+class CheckResult:
+    diagnostics: list[Diagnostic]
+    project: Project | None
+    files_read: int = 0
+    environments: int = 0
+    settings: Settings | None = None
+    # When the result is stored in (or came from) the whole-run cache under a trustworthy
+    # manifest: that manifest and the cache folder (driftlint.snapshot keeps a first tier there).
+    manifest: InputManifest | None = None
+    cache_dir: Path | None = None

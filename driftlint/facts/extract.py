@@ -1,0 +1,71 @@
+"""Reading one file's facts out of its bytes, and many files' facts in parallel processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Collection, Sequence
+
+from driftlint import workers
+from driftlint.facts.extractors import extracted_for
+from driftlint.facts.model import REVISION, UNSCANNED, FileFacts
+
+if TYPE_CHECKING:
+    from driftlint.config import Settings
+    from driftlint.facts.extractors import Extractor
+
+# Below this many files to extract, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 300
+
+# One file to extract: its path, kind, bytes and their digest.
+Task = tuple[Path, str, bytes, str]
+
+
+def extract_facts(path: Path, kind: str, data: bytes, settings: Settings, active: Collection[Extractor]) -> FileFacts:
+    """Everything driftlint needs from one file, by the `active` extractors. Never imports the file."""
+    from driftlint.revisions import looks_like_revision, read_header
+    from driftlint.source import ParseError, SourceFile
+
+    source = SourceFile.from_bytes(path, data)
+    facts = FileFacts(path=path, kind=kind, parse_error=source.error, suppressions=source.suppressions)
+    tree = source.tree
+    if tree is None:
+        return facts
+    if kind in (REVISION, UNSCANNED):
+        facts.header = read_header(tree, path.name, source.lines)
+        facts.looks_like_revision = looks_like_revision(tree)
+    for extractor in extracted_for(kind):
+        if extractor not in active:
+            continue
+        try:
+            facts.extra[extractor.key] = extractor.function()(tree, source, settings)
+        except RecursionError:
+            # Python parses expressions nested deeper than an analysis can walk (a string built
+            # from a thousand `+`): report the file instead of failing the whole run.
+            facts.extra.clear()
+            facts.parse_error = ParseError(f"the file is nested too deeply to analyse ({extractor.key})", 1, 1)
+            break
+    return facts
+
+
+def extract_batch(batch: Sequence[Task], settings: Settings, active: Collection[Extractor]) -> list[FileFacts]:
+    results = []
+    for path, kind, data, digest in batch:
+        facts = extract_facts(path, kind, data, settings, active)
+        facts.digest = digest
+        results.append(facts)
+    return results
+
+
+def extract_many(
+    todo: Sequence[Task], settings: Settings, active: Collection[Extractor], processes: int
+) -> list[tuple[FileFacts, bytes | None]]:
+    """Each file's facts, with their serialised form when a child process produced them."""
+    if processes <= 1 or len(todo) < PARALLEL_THRESHOLD:
+        return [(facts, None) for facts in extract_batch(todo, settings, active)]
+    for kind in {item[1] for item in todo}:
+        for extractor in extracted_for(kind):
+            if extractor in active:
+                extractor.function()  # imported once, before forking, instead of once per process
+    return workers.share(
+        todo, lambda chunk: extract_batch(chunk, settings, active), processes, lambda facts: isinstance(facts, FileFacts)
+    )
