@@ -1,11 +1,17 @@
-"""The plain `driftlint check` invocations the fast tiers answer, told apart without click.
+"""The plain `driftlint check` invocations the fast tiers answer, told apart without click, and the
+one way a check's options are built from its arguments (the click command and the fast path alike).
 
 Standard library only: driftlint.snapshot reads these before anything else is imported.
 """
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from driftlint.engine.options import CheckOptions
 
 FORMATS = ("full", "concise", "json", "github", "sarif", "gitlab", "junit")
 COLOR_CHOICES = ("auto", "always", "never")
@@ -24,21 +30,42 @@ _VALUED = {
 _REPEATABLE = ("select", "ignore", "extend_select")
 
 
+class PlainCheck:
+    """A `driftlint check` invocation that only names paths and the options the fast tiers handle.
+
+    A plain class: dataclasses (and what it imports) would cost the first tier of a warm run more
+    than the rest of it."""
+
+    def __init__(self) -> None:
+        self.paths: list[str] = []
+        self.select: list[str] = []
+        self.ignore: list[str] = []
+        self.extend_select: list[str] = []
+        self.output_format: str | None = None
+        self.color = "auto"
+        self.settings_file: str | None = None
+        self.cache_dir: str | None = None
+        self.baseline: str | None = None
+        self.quiet = False
+        self.exit_zero = False
+
+
 def split_codes(values: Sequence[str]) -> tuple[str, ...]:
     """Rule selectors from repeated, comma-separated options: `--select DL1,DL2 --select DL3`."""
     return tuple(item.strip() for value in values for item in value.split(",") if item.strip())
 
 
-def parse(argv: Sequence[str]) -> dict[str, object] | None:
+def parse(argv: Sequence[str]) -> PlainCheck | None:
     """The options of `check ...` when every argument is one this path handles, else None."""
     if not argv or argv[0] != "check":
         return None
-    found: dict[str, object] = {"paths": [], "select": [], "ignore": [], "extend_select": []}
+    found = PlainCheck()
+    given: set[str] = set()
     arguments = list(argv[1:])
     while arguments:
         argument = arguments.pop(0)
         if argument in _FLAGS:
-            found[_FLAGS[argument]] = True
+            setattr(found, _FLAGS[argument], True)
             continue
         name, equals, value = argument.partition("=")
         if name in _VALUED:
@@ -48,13 +75,52 @@ def parse(argv: Sequence[str]) -> dict[str, object] | None:
                 value = arguments.pop(0)
             key = _VALUED[name]
             if key in _REPEATABLE:
-                found[key].append(value)  # type: ignore[attr-defined]
-            elif key in found:
+                getattr(found, key).append(value)
+            elif key in given:
                 return None  # given twice: let click decide what that means
             else:
-                found[key] = value
+                given.add(key)
+                setattr(found, key, value)
             continue
         if argument.startswith("-") and argument != "-":
             return None
-        found["paths"].append(argument)  # type: ignore[attr-defined]
+        found.paths.append(argument)
     return found
+
+
+def check_options(
+    paths: Iterable[str | Path] = (),
+    *,
+    alembic_config: Iterable[str | Path] = (),
+    alembic_section: str | None = None,
+    settings_file: str | Path | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    extend_select: Sequence[str] = (),
+    cache_dir: str | Path | None = None,
+    no_cache: bool = False,
+    jobs: int | None = None,
+    reuse_result: bool = False,
+    all_facts: bool = False,
+) -> CheckOptions:
+    """The options of a check from its command-line arguments: paths default to the working
+    directory, rule selectors are split at commas."""
+    from pathlib import Path
+
+    from driftlint.engine.options import CheckOptions
+
+    return CheckOptions(
+        paths=[Path(p) for p in paths] or [Path(".")],
+        cwd=Path.cwd(),
+        settings_file=Path(settings_file) if settings_file else None,
+        alembic_config=[Path(p) for p in alembic_config],
+        alembic_section=alembic_section,
+        select=split_codes(select),
+        ignore=split_codes(ignore),
+        extend_select=split_codes(extend_select),
+        cache_dir=Path(cache_dir) if cache_dir else None,
+        use_cache=not no_cache,
+        jobs=jobs,
+        reuse_result=reuse_result,
+        all_facts=all_facts,
+    )

@@ -16,31 +16,29 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from driftlint.arguments import COLOR_CHOICES, FORMATS, parse, split_codes
+from driftlint.arguments import COLOR_CHOICES, FORMATS, check_options, parse
 
 def answer(argv: Sequence[str]) -> int | None:
     """The exit code after printing the stored report, or None to run the command line."""
     parsed = parse(argv)
     if parsed is None:
         return None
-    fmt = parsed.get("output_format") or os.environ.get("DRIFTLINT_OUTPUT_FORMAT") or None
-    color = str(parsed.get("color", "auto"))
+    fmt = parsed.output_format or os.environ.get("DRIFTLINT_OUTPUT_FORMAT") or None
+    color = parsed.color
     if (fmt is not None and fmt not in FORMATS) or color not in COLOR_CHOICES:
         return None
-    from driftlint.engine import CheckOptions, run_check
+    from driftlint.engine import run_check
     from driftlint.report import build_report, default_format, remember, use_color
 
     if use_color(color):
         return None  # colours are written by click, which strips them where it must
-    cache_dir = parsed.get("cache_dir") or os.environ.get("DRIFTLINT_CACHE_DIR") or None
-    options = CheckOptions(
-        paths=[Path(p) for p in parsed["paths"]] or [Path(".")],  # type: ignore[attr-defined]
-        cwd=Path.cwd(),
-        settings_file=Path(str(parsed["settings_file"])) if "settings_file" in parsed else None,
-        select=split_codes(parsed["select"]),  # type: ignore[arg-type]
-        ignore=split_codes(parsed["ignore"]),  # type: ignore[arg-type]
-        extend_select=split_codes(parsed["extend_select"]),  # type: ignore[arg-type]
-        cache_dir=Path(str(cache_dir)) if cache_dir else None,
+    options = check_options(
+        parsed.paths,
+        settings_file=parsed.settings_file,
+        select=parsed.select,
+        ignore=parsed.ignore,
+        extend_select=parsed.extend_select,
+        cache_dir=parsed.cache_dir,
         reuse_result=True,
     )
     try:
@@ -49,13 +47,13 @@ def answer(argv: Sequence[str]) -> int | None:
         result = run_check(options)
         from driftlint.baseline import BaselineFilter
 
-        keep = BaselineFilter(Path(str(parsed["baseline"])) if "baseline" in parsed else None, options.cwd, options.paths)
+        keep = BaselineFilter(Path(parsed.baseline) if parsed.baseline else None, options.cwd, options.paths)
         diagnostics = keep(result)
         if keep.stale_lines():
             return None  # the command line prints those notes
         chosen = fmt or (result.settings.output_format if result.settings else None) or default_format()
         report = build_report(
-            diagnostics, result.files_read, chosen, statistics=False, color=False, quiet=bool(parsed.get("quiet")), to_file=False
+            diagnostics, result.files_read, chosen, statistics=False, color=False, quiet=parsed.quiet, to_file=False
         )
     except Exception:  # noqa: BLE001 - the command line runs again and reports it (one line, exit 2)
         return None
@@ -63,7 +61,7 @@ def answer(argv: Sequence[str]) -> int | None:
     if report.summary is not None:
         (sys.stderr if report.summary_to_stderr else sys.stdout).write(report.summary + "\n")
     sys.stdout.flush()
-    code = 1 if diagnostics and not parsed.get("exit_zero") else 0
-    baseline = "baseline" in parsed or bool(result.settings and result.settings.baseline)
+    code = 1 if diagnostics and not parsed.exit_zero else 0
+    baseline = parsed.baseline is not None or bool(result.settings and result.settings.baseline)
     remember(list(argv), result, report, code, baseline)
     return code

@@ -89,10 +89,12 @@ def remember(argv: Sequence[str] | None, result: Any, report: Report, code: int,
     read after the check, so no manifest covers it)."""
     from driftlint.arguments import parse
 
-    parsed = parse(argv) if argv is not None else None
-    if parsed is None or baseline or result.manifest is None or result.cache_dir is None:
+    if argv is None or baseline or result.manifest is None or result.cache_dir is None:
         return
-    if sys.stdout.isatty() or use_color(str(parsed.get("color", "auto"))):
+    parsed = parse(argv)
+    if parsed is None:
+        return
+    if sys.stdout.isatty() or use_color(parsed.color):
         return
     out, err = report.text, ""
     if report.summary is not None:

@@ -18,19 +18,22 @@ from __future__ import annotations
 
 import marshal
 import os
+import stat
 import sys
+import zlib
 from typing import Any, Sequence
 
 from driftlint.arguments import parse
 from driftlint.signatures import LIBRARIES, signature, unchanged
 
-FORMAT = 1
+FORMAT = 2
 FILE_NAME = "snapshots.marshal"
+# The file is MAGIC, the CRC-32 of the payload (4 bytes, big-endian), then the marshalled payload:
+# a damaged byte must never be printed back as part of a finding.
+MAGIC = b"driftlint-snapshots-2\n"
+MAX_BYTES = 64 << 20
 KEEP = 8  # invocations remembered per cache folder (pre-commit hooks with other arguments)
 ENVIRONMENT = ("DRIFTLINT_OUTPUT_FORMAT", "DRIFTLINT_CACHE_DIR", "NO_COLOR")
-# The arguments driftlint runs with as a program (set by driftlint.__main__); None when the
-# command is invoked in-process, e.g. by tests, whose output must not become a snapshot.
-program_argv: list[str] | None = None
 
 
 def invocation(argv: Sequence[str]) -> tuple[Any, ...]:
@@ -54,7 +57,7 @@ def folder(argv: Sequence[str]) -> str | None:
     parsed = parse(argv)
     if parsed is None:
         return None
-    return str(parsed.get("cache_dir") or os.environ.get("DRIFTLINT_CACHE_DIR") or ".driftlint_cache")
+    return parsed.cache_dir or os.environ.get("DRIFTLINT_CACHE_DIR") or ".driftlint_cache"
 
 
 def answer(argv: Sequence[str]) -> int | None:
@@ -62,16 +65,14 @@ def answer(argv: Sequence[str]) -> int | None:
     where = folder(argv)
     if where is None or sys.stdout.isatty():
         return None
+    entry: Any = _load(os.path.join(where, FILE_NAME)).get(invocation(argv))
+    if not _well_formed(entry):
+        return None
+    inputs, out, err, code = entry
     try:
-        with open(os.path.join(where, FILE_NAME), "rb") as handle:
-            stored = marshal.load(handle)
-        entry = stored.get(invocation(argv)) if isinstance(stored, dict) else None
-        if entry is None:
-            return None
-        inputs, out, err, code = entry
         if not unchanged(inputs):
             return None
-    except (OSError, ValueError, EOFError, TypeError):
+    except (ValueError, TypeError):
         return None
     sys.stdout.write(out)
     sys.stdout.flush()
@@ -90,13 +91,7 @@ def store(argv: Sequence[str], cache_dir: str, inputs: Sequence[tuple[str, str, 
     if target is None or os.path.abspath(target) != os.path.abspath(cache_dir):
         return  # the settings chose the cache folder: the first tier could not find it
     path = os.path.join(target, FILE_NAME)
-    try:
-        with open(path, "rb") as handle:
-            stored = marshal.load(handle)
-        if not isinstance(stored, dict):
-            stored = {}
-    except (OSError, ValueError, EOFError, TypeError):
-        stored = {}
+    stored = _load(path)
     key = invocation(argv)
     stored.pop(key, None)
     stored[key] = (tuple(inputs) + tuple(_code_entries()), out, err, code)
@@ -104,14 +99,55 @@ def store(argv: Sequence[str], cache_dir: str, inputs: Sequence[tuple[str, str, 
         del stored[next(iter(stored))]
     temporary = f"{path}.{os.getpid()}.tmp"
     try:
+        payload = marshal.dumps(stored)
         with open(temporary, "wb") as handle:
-            marshal.dump(stored, handle)
+            handle.write(MAGIC + zlib.crc32(payload).to_bytes(4, "big") + payload)
         os.replace(temporary, path)
     except (OSError, ValueError):
         try:
             os.unlink(temporary)
         except OSError:
             pass
+
+
+def _load(path: str) -> dict[Any, Any]:
+    """The stored snapshots; empty when the file is missing, damaged or not a regular file of
+    bounded size (a FIFO would block the read, a link to /dev/zero never end)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return {}
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_BYTES:
+            return {}
+        blob = os.read(descriptor, MAX_BYTES + 1)
+    except OSError:
+        return {}
+    finally:
+        os.close(descriptor)
+    start = len(MAGIC) + 4
+    if len(blob) < start or not blob.startswith(MAGIC) or len(blob) > MAX_BYTES:
+        return {}
+    payload = blob[start:]
+    if zlib.crc32(payload).to_bytes(4, "big") != blob[len(MAGIC) : start]:
+        return {}
+    try:
+        stored = marshal.loads(payload)
+    except (ValueError, EOFError, TypeError):
+        return {}
+    return stored if isinstance(stored, dict) else {}
+
+
+def _well_formed(entry: Any) -> bool:
+    return (
+        isinstance(entry, tuple)
+        and len(entry) == 4
+        and isinstance(entry[0], tuple)
+        and isinstance(entry[1], str)
+        and isinstance(entry[2], str)
+        and type(entry[3]) is int
+    )
 
 
 def _code_entries() -> list[tuple[str, str, Any]]:

@@ -138,7 +138,9 @@ def test_the_environment_chooses_the_format_and_the_cache_like_the_options_do(
 def test_parse_reads_the_plain_forms(argv: list[str], expected: dict[str, Any]):
     parsed = parse(argv)
     assert parsed is not None
-    assert {k: v for k, v in parsed.items() if v not in ([], None)} == {k: v for k, v in expected.items() if v != []}
+    assert {k: v for k, v in vars(parsed).items() if v not in ([], None, False, "auto")} == {
+        k: v for k, v in expected.items() if v != []
+    }
 
 
 def test_the_installed_program_answers_a_second_run_identically(tmp_path: Path):
@@ -252,5 +254,34 @@ def test_no_snapshot_under_a_baseline_a_terminal_or_an_in_process_run(
 def test_a_damaged_snapshot_file_is_a_miss(repo: Path, garbage: bytes, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):
     first = run_main(["check"], capsys, monkeypatch)
     (repo / ".driftlint_cache" / snapshot.FILE_NAME).write_bytes(garbage)
+    assert snapshot.answer(["check"]) is None
+    assert run_main(["check"], capsys, monkeypatch) == first
+
+
+def test_a_damaged_byte_inside_a_stored_snapshot_is_never_printed(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    """The snapshot is checksummed: a byte flipped in the stored output (here a finding's code)
+    makes the whole snapshot a miss instead of printing the damaged text back."""
+    first = run_main(["check"], capsys, monkeypatch)
+    stored = repo / ".driftlint_cache" / snapshot.FILE_NAME
+    data = stored.read_bytes()
+    position = data.index(b"DL101", len(snapshot.MAGIC) + 4)
+    stored.write_bytes(data[:position] + b"DL1O1" + data[position + 5 :])
+    assert snapshot.answer(["check"]) is None
+    assert run_main(["check"], capsys, monkeypatch) == first
+
+
+@pytest.mark.parametrize("special", ["fifo", "endless"])
+def test_a_special_file_in_place_of_the_snapshot_is_a_miss(
+    repo: Path, special: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    first = run_main(["check"], capsys, monkeypatch)
+    stored = repo / ".driftlint_cache" / snapshot.FILE_NAME
+    stored.unlink()
+    if special == "fifo":
+        os.mkfifo(stored)
+    else:
+        stored.symlink_to("/dev/zero")
     assert snapshot.answer(["check"]) is None
     assert run_main(["check"], capsys, monkeypatch) == first

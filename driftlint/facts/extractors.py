@@ -91,6 +91,12 @@ EXTRACTORS: tuple[Extractor, ...] = (
 )
 
 
+def fact_parts() -> tuple[str, ...]:
+    """The keys of the parts of a file's facts a rule can depend on (Rule.reads): every FileFacts
+    field but the identity fields and `extra`, and every extracted part (FileFacts.extra)."""
+    return tuple(e.key for e in EXTRACTORS if e.is_field) + tuple(sorted(e.key for e in EXTRACTORS if not e.is_field))
+
+
 def extracted_for(kind: str) -> list[Extractor]:
     """The extractors with a function that read files of `kind`, in key order."""
     return sorted((e for e in EXTRACTORS if not e.is_field and kind in e.kinds), key=lambda e: e.key)

@@ -35,14 +35,6 @@ class FileFacts:
 IDENTITY_FIELDS = ("path", "kind", "digest")
 
 
-def fact_parts() -> tuple[str, ...]:
-    """The keys of the parts of a file's facts a rule can depend on (Rule.reads): every FileFacts
-    field but the identity fields and `extra`, and every extracted part (FileFacts.extra)."""
-    from driftlint.facts.extractors import EXTRACTORS
-
-    return tuple(e.key for e in EXTRACTORS if e.is_field) + tuple(sorted(e.key for e in EXTRACTORS if not e.is_field))
-
-
 def changed_parts(old: FileFacts, new: FileFacts) -> frozenset[str] | None:
     """The keys of the parts (see fact_parts) in which two facts of one file differ; None when they
     are not of the same file and kind."""

@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 import driftlint
-from driftlint.cli import FORMAT_CHOICE, default_format, fail, use_color, write_output
+from driftlint.cli.options import FORMAT_CHOICE, fail, write_output
+from driftlint.report import default_format, use_color
 from driftlint.config import ConfigError
 
 

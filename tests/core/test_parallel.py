@@ -233,10 +233,16 @@ def test_the_pack_written_by_a_child_serves_the_next_run(tmp_path: Path, monkeyp
     root = mixed_repo(tmp_path / "repo")
     cache = tmp_path / "cache"
     first = run_cached(root, cache, 2)
-    extracted: list[str] = []
+    log = tmp_path / "extracted.log"  # a file: the one chunk left may be taken by a child process
     original = extraction.extract_facts
-    monkeypatch.setattr(extraction, "extract_facts", lambda path, *a: extracted.append(path.name) or original(path, *a))
+
+    def logged(path: Path, *args: Any) -> Any:
+        with log.open("a") as handle:
+            handle.write(path.name + "\n")
+        return original(path, *args)
+
+    monkeypatch.setattr(extraction, "extract_facts", logged)
     (root / "app" / "extra.py").write_text("x = 1\n")
     second = run_cached(root, cache, 2)
-    assert extracted == ["extra.py"]
+    assert log.read_text().split() == ["extra.py"]
     assert second.diagnostics == first.diagnostics

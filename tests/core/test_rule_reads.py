@@ -16,7 +16,8 @@ import driftlint.inputs as inputs
 from driftlint.docs import parse_rule_doc
 from driftlint.engine import CheckOptions, CheckResult, run_check
 from driftlint.facts import Extractor
-from driftlint.facts.model import IDENTITY_FIELDS, FileFacts, changed_parts, fact_parts
+from driftlint.facts.extractors import fact_parts
+from driftlint.facts.model import IDENTITY_FIELDS, FileFacts, changed_parts
 from driftlint.graph import RevisionGraph
 from driftlint.project import EnvironmentAnalysis, Project
 from driftlint.rule import Rule, all_rules, static_rules

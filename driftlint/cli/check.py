@@ -1,0 +1,190 @@
+"""`driftlint check`, with its adoption modes: --base, --baseline, --write-baseline, --fix, --diff, --add-ignore."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from driftlint.arguments import check_options
+from driftlint.cli.options import (
+    Program,
+    debug_option,
+    fail,
+    no_cache_option,
+    output_options,
+    project_options,
+    selection_options,
+    with_merge_overlay,
+    write_output,
+)
+from driftlint.config import ConfigError
+from driftlint.report import build_report, default_format, remember, use_color
+
+if TYPE_CHECKING:
+    from driftlint.diagnostics import Diagnostic
+    from driftlint.engine import CheckOptions, CheckResult
+
+
+@click.command()
+@project_options
+@selection_options
+@click.option("--extend-select", multiple=True, help="Rules to add to the selection.")
+@output_options
+@click.option("--statistics", is_flag=True, help="Print a count per rule instead of the findings.")
+@no_cache_option
+@click.option("--cache-dir", type=click.Path(path_type=Path),
+              help="Cache folder [default: .driftlint_cache at the project root; env DRIFTLINT_CACHE_DIR].")
+@click.option("--jobs", type=click.IntRange(min=1), help="Processes that read files and check rules (1: this one alone) [default: the CPUs available, at most 8].")
+@click.option("--show-unknown", is_flag=True, help="Also list SQL and Celery constructs driftlint could not resolve.")
+@debug_option
+@click.option("--base", "base_ref", metavar="REF",
+              help="Check the merge of the working tree with git REF (e.g. origin/main): heads and references that only appear after merging.")
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path),
+              help="Report only findings this baseline file does not record; list entries that no longer occur [config: baseline].")
+@click.option("--write-baseline", "write_baseline_file", type=click.Path(path_type=Path),
+              help="Record the current findings in FILE (for --baseline) and exit 0.")
+@click.option("--fix", "apply_fixes", is_flag=True, help="Apply the available fixes, then report what remains.")
+@click.option("--diff", is_flag=True, help="Print the available fixes as a unified diff; write nothing.")
+@click.option("--add-ignore", is_flag=True, help="Add `# driftlint: ignore[CODE]` comments for the current findings and exit 0.")
+@click.pass_context
+def check(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    alembic_config: tuple[Path, ...],
+    alembic_section: str | None,
+    settings_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    output_format: str | None,
+    output_file: Path | None,
+    exit_zero: bool,
+    quiet: bool,
+    color: str,
+    statistics: bool,
+    no_cache: bool,
+    cache_dir: Path | None,
+    jobs: int | None,
+    show_unknown: bool,
+    debug: bool,
+    base_ref: str | None,
+    baseline_file: Path | None,
+    write_baseline_file: Path | None,
+    apply_fixes: bool,
+    diff: bool,
+    add_ignore: bool,
+) -> None:
+    """Check Alembic histories and Celery modules under PATHS (default: the current directory)."""
+    options = check_options(
+        paths,
+        alembic_config=alembic_config,
+        alembic_section=alembic_section,
+        settings_file=settings_file,
+        select=select,
+        ignore=ignore,
+        extend_select=extend_select,
+        cache_dir=cache_dir,
+        no_cache=no_cache,
+        jobs=jobs,
+        # Fixes and --show-unknown read the parsed project, which a reused result does not carry.
+        reuse_result=not (show_unknown or apply_fixes or diff),
+        all_facts=show_unknown,
+    )
+    modes = Modes(base_ref, baseline_file, write_baseline_file, apply_fixes, diff, add_ignore)
+    try:
+        result, diagnostics = check_modes(options, modes)
+    except click.exceptions.Exit:
+        raise
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - InternalError and any bug: one line unless --debug
+        if debug:
+            raise
+        raise fail(f"internal error: {exc} (run with --debug for a traceback)") from None
+    fmt = output_format or (result.settings.output_format if result.settings else None) or default_format()
+    report = build_report(
+        diagnostics, result.files_read, fmt,
+        statistics=statistics, color=use_color(color) and output_file is None, quiet=quiet, to_file=output_file is not None,
+    )
+    write_output(report.text, output_file)
+    if show_unknown and result.project is not None:
+        for line in unknown_lines(result.project):
+            click.echo(line, err=True)
+    if report.summary is not None:
+        click.echo(report.summary, err=report.summary_to_stderr)
+    code = 1 if diagnostics and not exit_zero else 0
+    program = ctx.find_object(Program)
+    argv = program.argv if program is not None else None
+    remember(argv, result, report, code, baseline=bool(baseline_file or (result.settings and result.settings.baseline)))
+    if code:
+        raise click.exceptions.Exit(code)
+
+
+def unknown_lines(project: Any) -> list[str]:
+    """What the schema and Celery analyses could not resolve (check --show-unknown)."""
+    from driftlint.celery.index import unknowns as celery_unknowns
+    from driftlint.schema.history import unknowns as schema_unknowns
+
+    return sorted(
+        f"{project.relpath(path)}:{span[0]}:{span[1]}: unknown: {reason}"
+        for unknowns in (schema_unknowns, celery_unknowns)
+        for path, span, reason in unknowns(project)
+    )
+
+
+@dataclass(frozen=True)
+class Modes:
+    base: str | None = None
+    baseline: Path | None = None
+    write_baseline: Path | None = None
+    fix: bool = False
+    diff: bool = False
+    add_ignore: bool = False
+
+
+def check_modes(options: CheckOptions, modes: Modes) -> tuple[CheckResult, list[Diagnostic]]:
+    """The result and the findings to report. Terminal modes (--write-baseline, --add-ignore,
+    --diff) print their own outcome and end the command with click.exceptions.Exit.
+
+    Raises ConfigError for usage problems (bad baseline, unknown --base ref...)."""
+    from driftlint.baseline import BaselineFilter, write_baseline
+    from driftlint.engine import run_check
+
+    edits_wanted = modes.fix or modes.diff or modes.add_ignore
+    if modes.base is not None:
+        if edits_wanted:
+            raise ConfigError("--base checks a merge result that is not on disk; it cannot be combined with --fix, --diff or --add-ignore")
+        options = with_merge_overlay(options, modes.base)
+    if modes.write_baseline is not None:
+        if edits_wanted:
+            raise ConfigError("--write-baseline records findings as they are; run the fixes first, then record")
+        result = run_check(options)
+        count = write_baseline(modes.write_baseline, result.diagnostics, options.cwd)
+        noun = "finding" if count == 1 else "findings"
+        click.echo(f"driftlint: recorded {count} {noun} in {modes.write_baseline}", err=True)
+        raise click.exceptions.Exit(0)
+    keep = BaselineFilter(modes.baseline, options.cwd, options.paths)
+    if modes.fix or modes.diff:
+        from driftlint.cli.fix import finish_fixes
+        from driftlint.fixes import fix_project
+
+        run = fix_project(options, keep)
+        assert run.result is not None
+        finish_fixes(run, options.cwd, write=not modes.diff)
+        if modes.diff:
+            raise click.exceptions.Exit(1 if run.edits else 0)
+        result, diagnostics = run.result, run.remaining
+    else:
+        result = run_check(options)
+        diagnostics = keep(result)
+    for line in keep.stale_lines():
+        click.echo(line, err=True)
+    if modes.add_ignore:
+        from driftlint.cli.fix import add_ignores
+
+        add_ignores(diagnostics, options.cwd)
+        raise click.exceptions.Exit(0)
+    return result, diagnostics
