@@ -7,7 +7,7 @@ import builtins
 import re
 import string
 import sys
-from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Optional, Sequence, cast
 
 from driftlint.celery.facts import (
     Binding,
@@ -290,7 +290,7 @@ class _Extractor:
             for index, element in enumerate(target.elts):
                 if isinstance(element, ast.Name):
                     item = (
-                        self._value(value.elts[index], scope)  # type: ignore[union-attr]
+                        self._value(cast("ast.Tuple | ast.List", value).elts[index], scope)
                         if paired
                         else Opaque("tuple unpacking", node_location(element))
                     )
@@ -444,7 +444,7 @@ class _Extractor:
             for index, element in enumerate(target.elts):
                 if isinstance(element, ast.Name):
                     if paired:
-                        scope.sources.setdefault(element.id, []).append(("expr", value.elts[index]))  # type: ignore[union-attr]
+                        scope.sources.setdefault(element.id, []).append(("expr", cast("ast.Tuple | ast.List", value).elts[index]))
                     else:
                         scope.sources.setdefault(element.id, []).append(("opaque", "tuple unpacking"))
 
@@ -833,8 +833,8 @@ class _Extractor:
                 span,
             )
         if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
-            kind = {ast.List: "list", ast.Tuple: "tuple", ast.Set: "set"}[type(node)]
-            return SeqV(kind, tuple(self._value(item, scope, d) for item in node.elts), span)
+            sequence = {ast.List: "list", ast.Tuple: "tuple", ast.Set: "set"}[type(node)]
+            return SeqV(sequence, tuple(self._value(item, scope, d) for item in node.elts), span)
         if isinstance(node, ast.Starred):
             return Starred(self._value(node.value, scope, d), span)
         if isinstance(node, ast.JoinedStr):

@@ -6,7 +6,7 @@ import re
 from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional, cast
 
 from driftlint.facts.extractors import CELERY
 from driftlint.celery.facts import CallSite, Event, FunctionFacts, ModuleFacts, SqlSite
@@ -649,10 +649,10 @@ class TaskIndex:
                 if any(self._is_task_class(base, module, 0) for base in cls.bases):
                     name_refs = self.symbols.class_attribute(module, cls.qualname, "name")
                     explicit = next((r.value for r in name_refs if r.kind == "holder" and r.value is not None), None)
-                    options: tuple[tuple[Optional[str], Value], ...] = (("name", explicit),) if explicit else ()
+                    naming: tuple[tuple[Optional[str], Value], ...] = (("name", explicit),) if explicit else ()
                     run = module.functions.get(f"{cls.qualname}.run")
                     self._add_task(module, f"{cls.qualname}.run" if run else cls.qualname, run,
-                                   cls.qualname.rpartition(".")[2], options, cls.span)
+                                   cls.qualname.rpartition(".")[2], naming, cls.span)
         self.task_names.update(BUILTIN_TASKS)
         for module in self.modules:
             for event in module.facts.events:
@@ -1040,7 +1040,7 @@ class TaskIndex:
                     if not (conf_beat or flows.holder_of(event.receiver, module)):
                         continue
                     # `app.conf.beat_schedule[key] = {...}`: that app's; into a holder: not told here.
-                    apps = self._known_apps(event.receiver.base.base, module) if conf_beat else None  # type: ignore[attr-defined]
+                    apps = self._known_apps(cast(Attr, cast(Attr, event.receiver).base).base, module) if conf_beat else None
                     for ref in self.symbols.deref(event.value, module):
                         if ref.kind == "value" and isinstance(ref.value, DictV) and _entry_shaped(ref.value):
                             entry = ref.value
@@ -1151,6 +1151,10 @@ class TaskIndex:
         return any(key.lower().endswith("beat_scheduler") for app in self.apps for key, _value, _module in self.app_settings(app))
 
 
+# A module-level dict by (module, function or "", name).
+FateKey = tuple[str, str, str]
+
+
 class _Flows:
     """Where each module-level schedule dict goes: into an app's configuration, somewhere unknown, or nowhere."""
 
@@ -1158,8 +1162,8 @@ class _Flows:
         self.index = index
         self.symbols = index.symbols
         self.beat_keys = beat_keys
-        self.uses: dict[tuple[str, str, str], list[tuple[str, object]]] = {}
-        self.fate: dict[tuple[str, str, str], int] = {}
+        self.uses: dict[FateKey, list[tuple[str, object]]] = {}
+        self.fate: dict[FateKey, int] = {}
         self.dicts: dict[tuple[str, Span], tuple[Module, DictV, bool]] = {}
         self.holder_refs: dict[tuple[str, str, str], Ref] = {}
         self.item_writes: dict[tuple[str, str, str], list[Value]] = {}
@@ -1253,7 +1257,7 @@ class _Flows:
             holder = self.holder_of(receiver, module)
             arguments = [*call.args, *(item for _, item in call.kwargs)]
             if event.name == "setdefault":
-                arguments = call.args[1:2]
+                arguments = [*call.args[1:2]]
             for argument in arguments:
                 if holder is not None:
                     if event.name == "update":
@@ -1306,8 +1310,8 @@ class _Flows:
                         for returned in function.returns:
                             self.visit(returned, target.module, context, direct, depth + 1)
             callee = last_name(value.func) or "a call"
-            for key, item in value.kwargs:
-                if self.is_beat_key(key):
+            for keyword, item in value.kwargs:
+                if self.is_beat_key(keyword):
                     self.visit(item, module, ("loaded",), True, depth + 1)
                 else:
                     self.visit(item, module, ("maybe", f"passed to {callee}()"), True, depth + 1)
@@ -1357,8 +1361,8 @@ class _Flows:
                     elif kind == "maybe":
                         best = max(best, MAYBE)
                     elif kind == "alias":
-                        best = max(best, self.fate.get(detail, NONE))  # type: ignore[arg-type]
-                    elif kind == "nested" and self.fate.get(detail, NONE) > NONE:  # type: ignore[arg-type]
+                        best = max(best, self.fate.get(cast(FateKey, detail), NONE))
+                    elif kind == "nested" and self.fate.get(cast(FateKey, detail), NONE) > NONE:
                         best = max(best, MAYBE)
                 if best != self.fate[key]:
                     self.fate[key] = best

@@ -23,7 +23,8 @@ class Compact:
         # An unpickled object's `__dict__` lacks the fields it left to their defaults.
         state = self.__dict__
         copied = False
-        for name, default in _defaults(type(self)):
+        cls: Any = type(self)
+        for name, default in _defaults(cls):
             value = state.get(name, _ABSENT)
             if value is _ABSENT:
                 continue
@@ -39,7 +40,7 @@ _ABSENT = object()
 
 
 @cache
-def _defaults(cls: type) -> tuple[tuple[str, Any], ...]:
+def _defaults(cls: Any) -> tuple[tuple[str, Any], ...]:
     return tuple((f.name, f.default) for f in fields(cls) if f.default is not MISSING)
 
 

@@ -14,7 +14,7 @@ class UnusedSuppression(Rule):
     code = "DL002"
     name = "unused-suppression"
     summary = "An ignore comment suppresses nothing, or names an unknown rule"
-    reads: frozenset[Extractor] = frozenset()
+    reads = frozenset[Extractor]()
     severity = Severity.WARNING
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
