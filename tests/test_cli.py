@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from driftlint.cli import cli
@@ -101,6 +102,15 @@ def test_per_file_ignores_and_severity_override(tmp_path: Path):
     write_tree(tmp_path, {"pyproject.toml": "[tool.driftlint]\nseverity = { DL101 = 'warning' }\n"})
     result = invoke(tmp_path, "check", "--no-cache", "--output-format", "json")
     assert [d["severity"] for d in json.loads(result.stdout)] == ["warning"]
+
+
+@pytest.mark.parametrize("selector", ["ALL", "all", "DL1", "multiple-heads"])
+@pytest.mark.parametrize("pattern", ["migrations/**", "migrations/versions/*", "migrations"])
+def test_per_file_ignores_accept_every_selector_select_accepts(tmp_path: Path, selector: str, pattern: str):
+    """`{ "x/**" = ["ALL"] }` was accepted and ignored nothing; it ignores every rule there."""
+    settings = f"[tool.driftlint]\nper-file-ignores = {{ '{pattern}' = ['{selector}'] }}\n"
+    write_tree(tmp_path, {**TWO_HEADS, "pyproject.toml": settings})
+    assert invoke(tmp_path, "check", "--no-cache").exit_code == 0
 
 
 def test_output_format_from_environment_variable(tmp_path: Path):

@@ -46,10 +46,17 @@ if TYPE_CHECKING:
     from driftlint.config import Settings
     from driftlint.source import SourceFile
 
-# A module none of these words appear in cannot hold an app, a task decorator, a schedule or a
-# refresh; for it only imports, bindings and function signatures are read.
-_DEEP_WORDS = ("celery", "schedul", "beat", "conf", "task", "refresh", "materiali", "advisory", "tenant", "lock",
-               "periodic", "crontab")
+# A module whose text (lowered) matches none of these cannot hold an app, a task decorator, a
+# schedule, a refresh or a lock on the way to one; for it only imports, bindings and function
+# signatures are read. An app's configuration is reached as `<app>.conf` (Django's `django.conf`
+# is not one); "refresh" is not Django's `refresh_from_db` nor a token refresh; "lock" is not
+# "block" or "clock". Those words alone made a third of a large Django project's modules deep.
+_DEEP = re.compile(
+    r"celery|schedul|beat|task|materiali|advisory|tenant|periodic|crontab"
+    r"|(?<!django)\.conf\b"
+    r"|(?<!token)(?<!token_)refresh(?!_from_db|_token|token)"
+    r"|(?<![bc])lock"
+)
 # Calls on a task that evaluate it, which finalizes (and so configures) the current app.
 FINALIZING_METHODS = frozenset({"s", "si", "signature", "delay", "apply_async"})
 EVENT_METHODS = frozenset(
@@ -127,8 +134,7 @@ class _Scope:
 
 def extract(tree: ast.Module, source: "SourceFile", settings: "Settings | None") -> ModuleFacts:
     """The extractor registered as "celery": facts for one project module (settings do not matter)."""
-    lowered = (source.text or "").lower()
-    deep = any(word in lowered for word in _DEEP_WORDS)
+    deep = _DEEP.search((source.text or "").lower()) is not None
     try:
         return _Extractor(tree, deep=deep, source=source).run()
     except RecursionError:

@@ -89,7 +89,8 @@ def apply_per_file_ignores(diagnostics: list[Diagnostic], settings: Settings, pr
         for pattern, selectors in settings.per_file_ignores.items():
             if fnmatch.fnmatchcase(rel, pattern) or fnmatch.fnmatchcase(rel, pattern.rstrip("/") + "/*"):
                 codes = {by_selector[s].code if s in by_selector else s.upper() for s in selectors}
-                if diagnostic.code in codes or any(diagnostic.code.startswith(c) for c in codes if c.startswith("DL")):
+                # A code, a code prefix ("DL2"), or "ALL", as `select` accepts them.
+                if "ALL" in codes or any(diagnostic.code.startswith(c) for c in codes if c.startswith("DL")):
                     ignored = True
         if not ignored:
             kept.append(diagnostic)

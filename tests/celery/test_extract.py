@@ -279,6 +279,35 @@ def test_a_module_without_celery_words_gets_cheap_facts():
     assert not facts.deep and facts.events == () and function(facts, "dump").calls == ()
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from django.conf import settings\n\ndef dump(x):\n    return settings.X\n",
+        "def reload(order):\n    order.refresh_from_db()\n",
+        "QUERY = 'mutation tokenRefresh($token: String) { tokenRefresh(refreshToken: $token) { token } }'\n",
+        "def wait(items):\n    for block in items:\n        clock.sleep(block)\n",
+    ],
+    ids=["django-conf", "refresh-from-db", "token-refresh", "block-and-clock"],
+)
+def test_words_of_other_frameworks_do_not_make_a_module_deep(text: str):
+    """Django's `django.conf` and `refresh_from_db`, a token refresh, "block" and "clock": a third of
+    a large Django project's modules were read deep for these alone."""
+    assert not facts_of(text).deep
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from proj.worker import app\n\napp.conf.update(result_expires=60)\n",
+        "def refresh_views(run):\n    run(VIEWS)\n",
+        "def guarded(redis):\n    with redis.lock('x'):\n        go()\n",
+    ],
+    ids=["app-conf", "refresh-helper", "a-lock"],
+)
+def test_an_app_conf_a_refresh_helper_or_a_lock_makes_a_module_deep(text: str):
+    assert facts_of(text).deep
+
+
 def test_facts_pickle():
     facts = facts_of(
         """
