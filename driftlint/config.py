@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -298,7 +298,3 @@ def _environments(value: Any, path: Path) -> tuple[DeclaredEnvironment, ...]:
             )
         )
     return tuple(result)
-
-
-def matches_any(relpath: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatchcase(relpath, p) or fnmatch.fnmatchcase(relpath, p.rstrip("/") + "/*") for p in patterns)

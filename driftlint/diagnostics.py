@@ -98,21 +98,3 @@ class Diagnostic:
             "fingerprint": self.fingerprint(),
             "url": self.url,
         }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Diagnostic":
-        return cls(
-            code=data["code"],
-            name=data["name"],
-            message=data["message"],
-            path=data["filename"],
-            location=Location(**data["location"]),
-            end_location=Location(**data["end_location"]) if data.get("end_location") else None,
-            severity=Severity(data["severity"]),
-            fix_title=(data.get("fix") or {}).get("title"),
-            related=tuple(
-                Related(r["filename"], Location(**r["location"]), r["note"]) for r in data.get("related", [])
-            ),
-            context=tuple((c["title"], tuple(c["lines"])) for c in data.get("context", [])),
-            subject=tuple(data.get("subject", ())),
-        )

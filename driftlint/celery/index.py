@@ -1131,10 +1131,6 @@ class TaskIndex:
                 return task.name, True
         return None, False
 
-    def is_project_task_module(self, task_name: str) -> bool:
-        module = task_name.rpartition(".")[0]
-        return bool(module) and self.symbols.is_project_module(module)
-
     def app_settings(self, app: App) -> Iterator[tuple[str, Value, Module]]:
         """Every setting the code gives `app` by name: its conf writes, then the keys of each of
         its config sources (module, class or mapping), with the value and where it is written."""

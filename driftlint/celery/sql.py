@@ -6,7 +6,7 @@ import re
 from typing import Iterator, Optional, Sequence, Tuple, Union
 
 from driftlint.celery.facts import SqlTarget
-from driftlint.celery.values import Choice, Const, Template, Value, dotted
+from driftlint.celery.values import Choice, Const, Value
 
 HOLE = "\x00"
 REFRESH = re.compile(
@@ -28,14 +28,6 @@ Part = Union[str, Tuple[Value, bool, str]]
 
 def may_contain_refresh(text: str) -> bool:
     return "materialized" in text.lower()
-
-
-def parts_of(value: Value) -> Sequence[Part]:
-    if isinstance(value, Const) and isinstance(value.value, str):
-        return (value.value,)
-    if isinstance(value, Template):
-        return value.parts
-    return ((value, False, dotted(value) or "…"),)
 
 
 def _variants(parts: Sequence[Part], limit: int = 4) -> list[tuple[str, list[tuple[Value, bool, str]]]]:
