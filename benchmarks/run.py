@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark `driftlint check` (and `verify --fresh`) against Alembic on generated repositories (issue 7).
 
-    python benchmarks/run.py [--quick] [--repeat N] [--sizes 1000,2000,4000] [--profile] [--out PATH]
+    python benchmarks/run.py [--quick] [--repeat N] [--sizes 1000,2000,4000] [--profile] [--out PATH] [--vs CHECKOUT]
 
 For each size (N revisions with N/4 Celery task modules) it generates a repository with
 `../shared/bench/make_synth.py` (relative to the repository root; `benchmarks/make_synth.py`, which
@@ -32,6 +32,11 @@ this one invocation and interleaved round by round so machine noise hits every f
 Children run as users run them: bytecode caching on (PYTHONDONTWRITEBYTECODE is removed from
 their environment, and an unmeasured first round writes the .pyc files of driftlint, Alembic and
 the revision files alike).
+
+With `--vs CHECKOUT` (another clone of driftlint, e.g. `git worktree add ../old main~5`), every
+`driftlint check` figure is measured for that checkout too, right after this one's in each round
+(its own cache, the same edits), and the ratio this / that is printed: how a change moves each
+figure, measured side by side rather than against a number from another day.
 
 It prints ratios against `alembic heads` with the targets of issue 7 and writes a JSON summary
 (default `benchmarks/out/summary.json`). `--profile` also writes cProfile statistics of the cold,
@@ -199,10 +204,10 @@ def child_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")}
 
 
-def driftlint_env() -> dict[str, str]:
-    """Measure the driftlint of this checkout, whatever is installed."""
+def driftlint_env(checkout: Path = REPO) -> dict[str, str]:
+    """Measure the driftlint of `checkout` (this one by default), whatever is installed."""
     env = child_env()
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(checkout), env.get("PYTHONPATH", "")]))
     env.pop("DRIFTLINT_CACHE_DIR", None)
     env.pop("DRIFTLINT_OUTPUT_FORMAT", None)
     return env
@@ -230,7 +235,12 @@ def change_revision(path: Path, original: bytes, round_number: int) -> None:
     path.write_bytes(changed)
 
 
-def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict[str, Series]:
+CHECK_FIGURES = ("check_cold", "check_warm", "check_touched", "check_changed", "check_clone")
+
+
+def bench_size(
+    generator: Path, work: Path, revisions: int, repeat: int, other: Path | None = None
+) -> dict[str, Series]:
     modules = revisions // 4
     repo = work / f"synth-{revisions}"
     generate(generator, repo, revisions, modules)
@@ -252,12 +262,25 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
     touched = Series("check one edited", check + ["(a comment added to one revision)"])
     changed = Series("check one changed", check + ["(the SQL of one revision changed)"])
     clone = Series("check new clone", check + ["(a new clone of the same tree, the cache kept)"])
+    # --vs: another checkout's driftlint, run right after this one's for every check figure,
+    # with its own cache: the same machine moments, the same edits.
+    other_env = driftlint_env(other) if other is not None else None
+    other_cache = work / f"cache-{revisions}-vs"
+    other_check = check_command(other_cache)
+    twins = {key: Series(f"{key.removeprefix('check_')} (--vs)", other_check) for key in CHECK_FIGURES}
+
+    def both(series: Series, key: str) -> None:
+        series.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
+        if other_env is not None:
+            twins[key].runs.append(run_child(other_check, repo, other_env, ok=(0, 1))[0])
     victim = sorted((repo / "migrations" / "versions").glob("*.py"))[revisions // 2]
     original = victim.read_bytes()
     last_write = time.monotonic()
     # One unmeasured round first: the OS file cache and .pyc files are warm for every figure alike.
     run_child(heads.command, repo, plain_env)
     run_child(check, repo, env, ok=(0, 1))
+    if other_env is not None:
+        run_child(other_check, repo, other_env, ok=(0, 1))
     try:
         for round_number in range(repeat):
             run, text = run_child(heads.command, repo, plain_env)
@@ -284,19 +307,22 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
             # round): keep the cold run as far from that edit as a developer would be.
             time.sleep(max(0.0, RACY_SECONDS - (time.monotonic() - last_write)))
             shutil.rmtree(cache, ignore_errors=True)
-            cold.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
-            warm.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
+            shutil.rmtree(other_cache, ignore_errors=True)
+            both(cold, "check_cold")
+            both(warm, "check_warm")
             edit_revision(victim, original, round_number)
-            touched.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
+            both(touched, "check_touched")
             change_revision(victim, original, round_number)
-            changed.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
+            both(changed, "check_changed")
             victim.write_bytes(original)
             last_write = time.monotonic()
             # CI restoring the cache of the last job onto a new clone of the same tree: every
             # inode and timestamp is new, the contents are those of the last run.
             run_child(check, repo, env, ok=(0, 1))
+            if other_env is not None:
+                run_child(other_check, repo, other_env, ok=(0, 1))
             fresh_clone(repo)
-            clone.runs.append(run_child(check, repo, env, ok=(0, 1))[0])
+            both(clone, "check_clone")
             last_write = time.monotonic()  # the clone wrote every file
             print(
                 f"  {revisions:>5} round {round_number + 1}/{repeat}: heads {heads.runs[-1].seconds:.3f}s"
@@ -318,6 +344,7 @@ def bench_size(generator: Path, work: Path, revisions: int, repeat: int) -> dict
         "check_touched": touched,
         "check_changed": changed,
         "check_clone": clone,
+        **({f"vs_{key}": series for key, series in twins.items()} if other_env is not None else {}),
     }
 
 
@@ -611,6 +638,12 @@ def ratios(sizes: dict[int, dict[str, Series]]) -> dict[str, float]:
             if 4000 in sizes:
                 found[f"{prefix}cold_4000_vs_2000"] = value(sizes[4000]["check_cold"]) / value(at["check_cold"])
         found["cold_peak_rss_mb"] = at["check_cold"].peak_rss_mb
+    for revisions, series in sizes.items():
+        for key in CHECK_FIGURES:
+            if f"vs_{key}" in series:
+                mine, theirs = series[key], series[f"vs_{key}"]
+                found[f"{key}_{revisions}_vs_other"] = mine.median / theirs.median
+                found[f"cpu_{key}_{revisions}_vs_other"] = mine.cpu_median / theirs.cpu_median
     return found
 
 
@@ -652,6 +685,11 @@ def print_report(sizes: dict[int, dict[str, Series]], found: dict[str, float]) -
                 "verdict": verdict,
             }
         )
+    compared = sorted(k for k in found if k.endswith("_vs_other") and not k.startswith("cpu_"))
+    if compared:
+        print("\n  this checkout / --vs checkout (medians; within 5% is [0.95, 1.05]):")
+        for key in compared:
+            print(f"    {key.removesuffix('_vs_other'):<28} wall {found[key]:.3f}×  CPU {found['cpu_' + key]:.3f}×")
     floor = found.get("startup_vs_heads")
     if floor is not None:
         print(f"  (floor: `python -c pass` alone is {floor:.2f}× alembic heads on this machine)")
@@ -672,6 +710,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work-dir", type=Path, help="where repositories are generated (default: a temporary folder)")
     parser.add_argument("--profile", action="store_true", help="also write and summarise cProfile statistics")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON summary path")
+    parser.add_argument("--vs", type=Path, metavar="CHECKOUT",
+                        help="another driftlint checkout, measured in the same rounds for every check figure")
     args = parser.parse_args(argv)
     repeat = args.repeat or (3 if args.quick else 5)
     sizes_wanted = [int(s) for s in args.sizes.split(",")] if args.sizes else list(QUICK_SIZES if args.quick else FULL_SIZES)
@@ -685,7 +725,7 @@ def main(argv: list[str] | None = None) -> int:
         f" load average {info['load_average_at_start']}; generator {generator}"
     )
     try:
-        sizes = {n: bench_size(generator, work, n, repeat) for n in sizes_wanted}
+        sizes = {n: bench_size(generator, work, n, repeat, args.vs) for n in sizes_wanted}
         verify = {"skipped": "--quick"} if args.quick else bench_verify(work, repeat)
         found = ratios(sizes)
         if "verify_vs_upgrade" in verify:
