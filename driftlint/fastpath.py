@@ -53,11 +53,13 @@ def answer(argv: Sequence[str]) -> int | None:
             return None  # the command line prints those notes
         chosen = fmt or (result.settings.output_format if result.settings else None) or default_format()
         report = build_report(
-            diagnostics, result.files_read, chosen, statistics=False, color=False, quiet=parsed.quiet, to_file=False
+            diagnostics, result.files_read, chosen, statistics=False, color=False, quiet=parsed.quiet, to_file=False,
+            checked_nothing=result.checked_nothing,
         )
     except Exception:  # noqa: BLE001 - the command line runs again and reports it (one line, exit 2)
         return None
     sys.stdout.write(report.text)
+    sys.stderr.write("".join(f"{line}\n" for line in report.notices))
     if report.summary is not None:
         (sys.stderr if report.summary_to_stderr else sys.stdout).write(report.summary + "\n")
     sys.stdout.flush()

@@ -28,11 +28,12 @@ def use_color(choice: str) -> bool:
 
 @dataclass(frozen=True)
 class Report:
-    """The findings as text, the summary line and where it goes (None: no summary)."""
+    """The findings as text, notices for stderr, the summary line and where it goes (None: no summary)."""
 
     text: str
     summary: str | None
     summary_to_stderr: bool
+    notices: tuple[str, ...] = ()
 
 
 def build_report(
@@ -44,6 +45,7 @@ def build_report(
     color: bool,
     quiet: bool,
     to_file: bool,
+    checked_nothing: bool = False,
 ) -> Report:
     from driftlint.output import RenderContext, render, rule_metadata
 
@@ -64,7 +66,16 @@ def build_report(
     summary = None
     if not quiet and fmt in ("full", "concise") and not statistics:
         summary = summary_line(diagnostics, files_read)
-    return Report(text, summary, summary_to_stderr=not to_file and fmt == "concise")
+    notices: tuple[str, ...] = ()
+    if checked_nothing and not quiet:
+        # As Ruff's "No Python files found under the given path(s)": "All checks passed" alone
+        # would tell a misconfigured CI job (a wrong path, a -c naming no environment) that
+        # everything is fine.
+        notices = (
+            "driftlint: warning: no Alembic environment (under the given paths, or in -c/--config) and no Celery"
+            " module found: nothing was checked (see `How it finds your Alembic environments` in the README)",
+        )
+    return Report(text, summary, summary_to_stderr=not to_file and fmt == "concise", notices=notices)
 
 
 def rule_counts(diagnostics: Iterable[Any]) -> list[tuple[str, str, int]]:
@@ -96,7 +107,7 @@ def remember(argv: Sequence[str] | None, result: Any, report: Report, code: int,
         return
     if sys.stdout.isatty() or use_color(parsed.color):
         return
-    out, err = report.text, ""
+    out, err = report.text, "".join(f"{line}\n" for line in report.notices)
     if report.summary is not None:
         if report.summary_to_stderr:
             err = report.summary + "\n"

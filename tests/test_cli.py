@@ -143,6 +143,15 @@ def test_file_argument_limits_findings_to_that_file(tmp_path: Path):
     assert invoke(tmp_path, "check", "--no-cache", "migrations/versions/a1.py").exit_code == 0
 
 
+def test_a_file_argument_keeps_findings_that_name_it_as_a_related_location(tmp_path: Path):
+    """Three heads: the finding is anchored on one of them; checking any head's file shows it."""
+    write_tree(tmp_path, {**TWO_HEADS, "migrations/versions/d1.py": 'revision = "d1"\ndown_revision = "a1"\n'})
+    for head in ("b1", "c1", "d1"):
+        result = invoke(tmp_path, "check", "--no-cache", "--output-format", "concise", f"migrations/versions/{head}.py")
+        assert result.exit_code == 1, head
+        assert "DL101 3 heads" in result.stdout
+
+
 def test_rules_lists_every_rule_and_explain_prints_its_doc():
     runner = CliRunner()
     listed = json.loads(runner.invoke(cli, ["rules", "--output-format", "json"]).stdout)
@@ -189,3 +198,21 @@ def test_alembic_config_option_picks_the_ini_and_section(tmp_path: Path):
         tmp_path, "check", "--no-cache", "-c", "conf/db.ini", "-n", "two", "--output-format", "json"
     ).stdout
     assert invoke(tmp_path, "check", "-c", "missing.ini").exit_code == 2
+
+
+def test_a_folder_with_nothing_to_check_says_so_on_stderr(tmp_path: Path):
+    """No Alembic environment, no Celery module: exit 0, and a warning instead of a bare 'All checks passed'."""
+    write_tree(tmp_path, {"app/util.py": "def f():\n    return 1\n", "README.md": "hello\n"})
+    result = invoke(tmp_path, "check", "--no-cache")
+    assert result.exit_code == 0
+    assert "no Alembic environment" in result.stderr and "nothing was checked" in result.stderr
+    assert "no Alembic environment" not in invoke(tmp_path, "check", "--no-cache", "-q").stderr
+    write_tree(tmp_path, {"other.ini": "[logging]\nlevel = INFO\n"})  # an ini with no [alembic] section
+    assert "nothing was checked" in invoke(tmp_path, "check", "--no-cache", "-c", "other.ini").stderr
+
+
+def test_a_project_with_an_environment_or_celery_gets_no_such_warning(tmp_path: Path):
+    write_tree(tmp_path / "alembic", LINEAR)
+    write_tree(tmp_path / "celery", {"tasks.py": "from celery import shared_task\n\n@shared_task\ndef t():\n    pass\n"})
+    for folder in ("alembic", "celery"):
+        assert "nothing was checked" not in invoke(tmp_path / folder, "check", "--no-cache").stderr

@@ -108,8 +108,11 @@ def check(
     report = build_report(
         diagnostics, result.files_read, fmt,
         statistics=statistics, color=use_color(color) and output_file is None, quiet=quiet, to_file=output_file is not None,
+        checked_nothing=result.checked_nothing,
     )
     write_output(report.text, output_file)
+    for line in report.notices:
+        click.echo(line, err=True)
     if show_unknown and result.project is not None:
         for line in unknown_lines(result.project):
             click.echo(line, err=True)

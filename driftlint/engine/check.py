@@ -25,7 +25,7 @@ from driftlint.engine.options import CheckOptions, CheckResult
 from driftlint.engine.read import FileContent, read_contents, read_regular
 from driftlint.engine.setup import cache_dir, load_project_settings, selected_rules
 from driftlint.facts.extract import PARALLEL_THRESHOLD, extract_many
-from driftlint.facts.extractors import active_extractors
+from driftlint.facts.extractors import CELERY, EXTRACTORS, active_extractors
 from driftlint.facts.model import FileFacts
 from driftlint.facts.store import FactStore, UnreadableCachedFacts, extraction_key
 from driftlint.inputs import InputRecorder
@@ -111,11 +111,11 @@ def _check(options: CheckOptions, recorder: InputRecorder | None, attempt: Attem
         for path, content in contents.items():
             if content.signature is not None and content.data is None:
                 recorder.note(path, "read", content.signature)
-    active = active_extractors(
-        ((content.kind, content.data) for content in contents.values()),
-        layout.opened if layout is not None else (),
-        everything=options.all_facts,
+    needed = active_extractors(
+        ((content.kind, content.data) for content in contents.values()), layout.opened if layout is not None else ()
     )
+    # --show-unknown lists what each analysis could not resolve: every extractor runs.
+    active = frozenset(EXTRACTORS) if options.all_facts else needed
     store = FactStore(directory, extraction_key(settings, active), settings.root) if directory is not None else None
     key, answer = "", Answer()
     if memory is not None:
@@ -165,9 +165,12 @@ def _check(options: CheckOptions, recorder: InputRecorder | None, attempt: Attem
     diagnostics = finish(
         [d for rule in rules for d in by_rule[rule.code]], project, settings, {r.code for r in selected}
     )
-    result = CheckResult(only_file_arguments(diagnostics, options), project, len(facts), len(structure.environments), settings)
+    tasks = CELERY in needed
+    result = CheckResult(
+        only_file_arguments(diagnostics, options), project, len(facts), len(structure.environments), settings, tasks
+    )
     if memory is not None:
-        stored_value: Stored = (diagnostics, len(facts), len(structure.environments), rules_looked_at)
+        stored_value: Stored = (diagnostics, len(facts), len(structure.environments), tasks, rules_looked_at)
         manifest = memory.remember(key, stored_value, structure, contents, active, by_rule, discovered)
         if manifest.trustworthy():
             result.manifest, result.cache_dir = manifest, directory
@@ -176,8 +179,10 @@ def _check(options: CheckOptions, recorder: InputRecorder | None, attempt: Attem
 
 def _stored_result(stored: Stored, options: CheckOptions, settings: Settings, **cached: Any) -> CheckResult:
     """The CheckResult of a result stored in the whole-run cache."""
-    diagnostics, files_read, environment_count, _rules_looked_at = stored
-    return CheckResult(only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings, **cached)
+    diagnostics, files_read, environment_count, tasks, _rules_looked_at = stored
+    return CheckResult(
+        only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings, tasks, **cached
+    )
 
 
 class _ChangedWhileChecked(Exception):

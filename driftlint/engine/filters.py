@@ -117,4 +117,6 @@ def only_file_arguments(diagnostics: list[Diagnostic], options: CheckOptions) ->
         return diagnostics
     cwd = options.cwd.resolve()
     wanted = {display_path(p, cwd) for p in file_args}
-    return [d for d in diagnostics if d.path in wanted]
+    # A finding about the file anchored elsewhere (the other head of two, the revision creating
+    # the table it uses) names it among its related locations.
+    return [d for d in diagnostics if d.path in wanted or any(r.path in wanted for r in d.related)]

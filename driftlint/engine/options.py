@@ -48,7 +48,14 @@ class CheckResult:
     files_read: int = 0
     environments: int = 0
     settings: Settings | None = None
+    # Whether some module could hold Celery work (mentions celery, or a revision a materialized
+    # view): with no environment either, the check had nothing to check.
+    tasks: bool = False
     # When the result is stored in (or came from) the whole-run cache under a trustworthy
     # manifest: that manifest and the cache folder (driftlint.snapshot keeps a first tier there).
     manifest: InputManifest | None = None
     cache_dir: Path | None = None
+
+    @property
+    def checked_nothing(self) -> bool:
+        return self.environments == 0 and not self.tasks

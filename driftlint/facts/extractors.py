@@ -102,13 +102,11 @@ def extracted_for(kind: str) -> list[Extractor]:
     return sorted((e for e in EXTRACTORS if not e.is_field and kind in e.kinds), key=lambda e: e.key)
 
 
-def active_extractors(
-    files: Iterable[tuple[str, bytes | None]], opened: Collection[str] = (), everything: bool = False
-) -> frozenset[Extractor]:
+def active_extractors(files: Iterable[tuple[str, bytes | None]], opened: Collection[str] = ()) -> frozenset[Extractor]:
     """The extractors a run needs: every one without a gate; a gated one (`opens`) when some file
     of (kind, bytes) opens it, or it was open in the run whose facts are reused for the files not
-    read now (`opened`: their keys); all of them with `everything`."""
-    gated = [e for e in EXTRACTORS if e.opens is not None and not everything and e.key not in opened]
+    read now (`opened`: their keys)."""
+    gated = [e for e in EXTRACTORS if e.opens is not None and e.key not in opened]
     active = {e for e in EXTRACTORS if e not in gated}
     listed = list(files) if gated else []
     for extractor in gated:
