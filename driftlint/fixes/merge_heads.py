@@ -10,7 +10,7 @@ import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -202,23 +202,16 @@ def render_merge(env: Environment, revision: str, heads: tuple[str, ...], create
         "refresh": True,
     }
     template = env.script_location / "script.py.mako" if env.script_location is not None else None
-    mako = _mako_template()
-    if template is None or not template.is_file() or mako is None:
+    if template is None or not template.is_file():
         return builtin_template(**arguments)
+    from mako.template import Template
+
     arguments["config"] = _alembic_config(env)
     try:
-        rendered = mako(filename=str(template)).render_unicode(**arguments)
+        rendered = Template(filename=str(template)).render_unicode(**arguments)
     except Exception as exc:  # noqa: BLE001 - any template error is the template's, reported in one line
         raise FixError(f"{template.name} does not render: {type(exc).__name__}: {exc}") from None
     return str(rendered)
-
-
-def _mako_template() -> Callable[..., Any] | None:
-    try:
-        from mako.template import Template
-    except ImportError:
-        return None
-    return Template  # type: ignore[no-any-return]
 
 
 def _alembic_config(env: Environment) -> Any:

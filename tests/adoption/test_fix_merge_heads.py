@@ -6,7 +6,6 @@ import ast
 import datetime
 import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -165,18 +164,17 @@ def test_check_fix_reports_what_remains_after_fixing(tmp_path):
     assert "DL103" in result.stdout and "DL101" not in result.stdout
 
 
-def test_without_mako_the_builtin_template_is_used(tmp_path, monkeypatch):
-    monkeypatch.setitem(sys.modules, "mako.template", None)
+def test_without_a_script_template_the_builtin_template_is_used(tmp_path):
+    """Mako is a dependency (the project's template is never skipped silently); a project that has
+    no script.py.mako (where `alembic merge` itself fails) gets Alembic's generic template."""
     root = copy_fixture(FIXTURE, tmp_path)
-    mako = root / "migrations/script.py.mako"
-    mako.write_text("# house style\n" + mako.read_text())
+    (root / "migrations/script.py.mako").unlink()
     before = snapshot(root)
 
     invoke(root, "fix", "--no-cache")
 
     [created] = new_files(before, snapshot(root))
-    text = (root / created).read_text()
-    assert text.startswith('"""merge heads\n') and "# house style" not in text
+    assert (root / created).read_text().startswith('"""merge heads\n')
 
 
 def test_builtin_template_matches_alembics_generic_template():
