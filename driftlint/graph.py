@@ -152,12 +152,12 @@ class RevisionGraph:
 
     @property
     def complete(self) -> bool:
-        """Whether every file that parses is placed: otherwise heads and ancestry are only partly known.
+        """Whether every revision file is placed: otherwise heads and ancestry are only partly known.
 
-        A file that does not parse stops Alembic outright (DL001 reports it); the graph of the
-        other files is still what the user sees once that is fixed, so it does not count here.
+        A file that does not parse is placed when its header can still be read (recover_header);
+        one whose id or parents cannot be read may be any revision's parent or child.
         """
-        return not self.unplaced and all(facts.header is None for facts in self.opaque)
+        return not self.unplaced and not self.opaque
 
     # -- vocabulary of revision.py -------------------------------------------------------------
 

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import ast
 import re
+import tokenize
+import warnings
 from dataclasses import dataclass, field
 
-from driftlint.source import definition_span, node_location
+from driftlint.source import (
+    LogicalLine,
+    TopLevelStatement,
+    SourceFile,
+    count_characters,
+    definition_span,
+    node_location,
+    top_level_statements,
+)
 
 HEADER_NAMES = ("revision", "down_revision", "branch_labels", "depends_on")
 LEGACY_FILENAME = re.compile(r"^([a-f0-9]+)\.py$")
@@ -20,6 +30,9 @@ class HeaderProblem:
     attribute: str
     message: str
     span: Span
+    # The value is in a statement that does not parse (the file's parse error says so): not
+    # dynamic, only unreadable until the file is fixed.
+    unreadable: bool = False
 
 
 @dataclass
@@ -141,11 +154,11 @@ def read_header(tree: ast.Module, filename: str, lines: list[str] | None = None)
                         bind(target.id, statement.value, statement)
                 elif isinstance(target, (ast.Tuple, ast.List)):
                     value = statement.value
-                    paired = isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts)
+                    items = value.elts if isinstance(value, (ast.Tuple, ast.List)) and len(value.elts) == len(target.elts) else None
                     for index, element in enumerate(target.elts):
                         if isinstance(element, ast.Name) and element.id in HEADER_NAMES:
-                            if paired:
-                                bind(element.id, value.elts[index], statement)  # type: ignore[union-attr]
+                            if items is not None:
+                                bind(element.id, items[index], statement)
                             else:
                                 bind(element.id, None, statement, "tuple unpacking of a non-literal")
         elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
@@ -175,13 +188,12 @@ def read_header(tree: ast.Module, filename: str, lines: list[str] | None = None)
                 kind = type(statement).__name__.lower()
                 bind(name, None, statement, f"it is assigned inside a module-level `{kind}` block")
 
-    for name, (value, where, reason) in values.items():
+    for name, (expression, where, reason) in values.items():
         resolved: object = None
         try:
-            if reason is not None:
-                raise _Unresolved(reason, where)
-            assert value is not None
-            resolved = _literal(value, constants)
+            if reason is not None or expression is None:
+                raise _Unresolved(reason or "", where)
+            resolved = _literal(expression, constants)
         except _Unresolved as exc:
             header.problems.append(HeaderProblem(name, exc.reason, node_location(where)))
             if name == "revision":
@@ -237,3 +249,184 @@ def looks_like_revision(tree: ast.Module) -> bool:
                 if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
                     return True
     return False
+
+
+# Git's merge-conflict markers (diff3 style included): a binding between them has two values.
+_CONFLICT_MARKER = re.compile(r"^(?:<{7}|\|{7}|={7}|>{7})(?:\s|$)")
+_AUGMENTED = frozenset({"+=", "-=", "*=", "/=", "//=", "%=", "**=", ">>=", "<<=", "&=", "|=", "^=", "@="})
+_BINDING_STATEMENTS = frozenset({"for", "import", "from", "with", "except", "global", "del", "async"})
+_DEFINITIONS = frozenset({"def", "class", "async", "@"})
+
+
+def recover_header(source: SourceFile, filename: str) -> RevisionHeader | None:
+    """The header of a revision file with a syntax error, read from the module-level statements
+    that parse (found by the tokenizer), so one broken file does not cut its children from the graph.
+
+    A statement that does not parse is left out; where it binds a header name, that name is
+    unreadable (a HeaderProblem marked `unreadable`), as is a binding between merge-conflict
+    markers and, when tokenizing stopped early, every name not bound before that point. None for
+    a file that is not text (null bytes, undecodable bytes, unreadable) or whose statements the
+    tokenizer cannot tell apart.
+    """
+    error = source.error
+    if error is None or not error.message.startswith("SyntaxError") or b"\x00" in source.data:
+        return None
+    if "encoding" in error.message or "decode" in error.message:
+        return None  # the text itself is not what Python would read
+    text = source.text
+    statements, stopped = top_level_statements(text)
+    if not statements and stopped is not None:
+        return None
+    lines = source.lines
+    conflicted = _conflict_rows(lines)
+    kept = [""] * len(lines)
+    unreadable: list[tuple[str, int, Span]] = []
+    upgrade_span: Span | None = None
+    for statement in statements:
+        first, last = statement.start_row, statement.end_row
+        names = _bound_header_names(statement)
+        if any(row in conflicted for row in range(first, last + 1)):
+            for name in sorted(names):
+                unreadable.append((name, first, _statement_span(statement)))
+            continue
+        segment = lines[first - 1 : last]
+        if _parses("\n".join(segment)):
+            kept[first - 1 : last] = segment
+            continue
+        for name in sorted(names):
+            unreadable.append((name, first, _statement_span(statement)))
+        span = _upgrade_definition(statement)
+        if span is not None:
+            upgrade_span = span
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse("\n".join(kept))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    if not text.isascii():
+        count_characters(tree, lines)
+    header = read_header(tree, filename, lines)
+    if header.upgrade_span is None:
+        header.upgrade_span = upgrade_span
+    for name, row, span in unreadable:
+        bound = header.spans.get(name)
+        if bound is None or bound[0] < row:  # the unreadable binding is the last one
+            _make_unreadable(header, name, span, "it is in a statement that does not parse")
+    if stopped is not None:
+        for name in HEADER_NAMES:
+            bound = header.spans.get(name)
+            if bound is None or bound[0] >= stopped:
+                _make_unreadable(header, name, (stopped, 1, stopped, 1), f"the file cannot be read past line {stopped}")
+    return header
+
+
+def _make_unreadable(header: RevisionHeader, name: str, span: Span, reason: str) -> None:
+    header.problems = [p for p in header.problems if p.attribute != name]
+    header.problems.append(HeaderProblem(name, reason, span, unreadable=True))
+    header.spans[name] = span
+    if name == "revision":
+        header.revision, header.has_revision, header.revision_from_filename = None, True, False
+    elif name == "down_revision":
+        header.down_revision, header.has_down_revision, header.down_revision_is_set = None, True, False
+    elif name == "branch_labels":
+        header.branch_labels = ()
+    elif name == "depends_on":
+        header.depends_on, header.depends_on_blank = (), False
+
+
+def _parses(source: str) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
+
+
+def _conflict_rows(lines: list[str]) -> set[int]:
+    """Rows from a `<<<<<<<` marker to its `>>>>>>>` (to the end when it has none)."""
+    rows: set[int] = set()
+    start: int | None = None
+    for row, line in enumerate(lines, start=1):
+        if not _CONFLICT_MARKER.match(line):
+            if start is not None:
+                rows.add(row)
+            continue
+        if line.startswith("<"):
+            start = row
+        rows.add(row)
+        if line.startswith(">"):
+            start = None
+    return rows
+
+
+def _statement_span(statement: TopLevelStatement) -> Span:
+    first, last = statement.lines[0].tokens[0], statement.lines[-1].tokens[-1]
+    return first.start[0], first.start[1] + 1, last.end[0], last.end[1] + 1
+
+
+def _bound_header_names(statement: TopLevelStatement) -> set[str]:
+    """Header names a module-level statement may bind, read from its tokens: assignment targets,
+    annotated and augmented assignments, walrus targets, and any header name in a `for`, `import`,
+    `with`, `except`, `global` or `del` line. Bodies of functions and classes are their own scope."""
+    names: set[str] = set()
+    local_below: int | None = None  # depth of a definition whose body is being skipped
+    for line in statement.lines:
+        if local_below is not None:
+            if line.depth > local_below:
+                continue
+            local_below = None
+        if line.first in _DEFINITIONS:
+            definition = next((t for t in line.tokens if t.string in ("def", "class")), None)
+            if definition is not None:
+                index = line.tokens.index(definition)
+                if index + 1 < len(line.tokens) and line.tokens[index + 1].string in HEADER_NAMES:
+                    names.add(line.tokens[index + 1].string)
+                local_below = line.depth
+            continue
+        names |= _names_bound_by(line)
+    return names
+
+
+def _names_bound_by(line: LogicalLine) -> set[str]:
+    tokens = line.tokens
+    candidates = [
+        (index, token) for index, token in enumerate(tokens)
+        if token.type == tokenize.NAME and token.string in HEADER_NAMES and not (index and tokens[index - 1].string == ".")
+    ]
+    if not candidates:
+        return set()
+    if line.first in _BINDING_STATEMENTS:
+        return {token.string for _, token in candidates}
+    # Targets are what comes before the last `=` outside brackets (`a = b = value`).
+    level = 0
+    last_equals = -1
+    for index, token in enumerate(tokens):
+        if token.string in ("(", "[", "{"):
+            level += 1
+        elif token.string in (")", "]", "}"):
+            level -= 1
+        elif token.string == "=" and level == 0:
+            last_equals = index
+    names = set()
+    for index, token in candidates:
+        following = tokens[index + 1].string if index + 1 < len(tokens) else ""
+        if index < last_equals or following in _AUGMENTED or following == ":=" or (following == ":" and last_equals > index):
+            names.add(token.string)
+    return names
+
+
+def _upgrade_definition(statement: TopLevelStatement) -> Span | None:
+    """The `def upgrade` span of a module-level definition that does not parse."""
+    line = next((line for line in statement.lines if line.first != "@"), None)
+    if line is None or line.depth != 0:
+        return None
+    tokens = line.tokens
+    for index, token in enumerate(tokens[:-1]):
+        if token.string == "def" and tokens[index + 1].string == "upgrade":
+            name = tokens[index + 1]
+            begin = tokens[index - 1] if index and tokens[index - 1].string == "async" else token
+            return begin.start[0], begin.start[1] + 1, name.end[0], name.end[1] + 1
+    return None

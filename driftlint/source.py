@@ -67,7 +67,7 @@ class SourceFile:
             source.tree, source.error = parse_python(data)
             # isascii() on a str is a flag check: an ASCII file (bytes == characters) costs nothing.
             if source.tree is not None and not source.text.isascii():
-                _count_characters(source.tree, source.lines)
+                count_characters(source.tree, source.lines)
             if source.error is not None and looks_like_template(source.lines, source.error.row):
                 source.error = replace(source.error, template=True)
         return source
@@ -97,7 +97,7 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _UNCONTAINED = (ast.JoinedStr, ast.FormattedValue)
 
 
-def _count_characters(tree: ast.AST, lines: list[str]) -> None:
+def count_characters(tree: ast.AST, lines: list[str]) -> None:
     """Turn the tree's column offsets from UTF-8 bytes into characters, in place. Only text after
     a line's first non-ASCII character moves, so a node that ends before any is skipped whole,
     with everything inside it."""
@@ -321,3 +321,92 @@ def node_location(node: ast.AST) -> tuple[int, int, int, int]:
     end_row = getattr(node, "end_lineno", None) or row
     end_column = (getattr(node, "end_col_offset", None) or (column - 1)) + 1
     return row, column, end_row, end_column
+
+
+@dataclass(frozen=True)
+class LogicalLine:
+    """One logical line as the tokenizer sees it: its block depth and its significant tokens
+    (no comments, no line breaks inside brackets)."""
+
+    depth: int
+    tokens: tuple[tokenize.TokenInfo, ...]
+
+    @property
+    def first(self) -> str:
+        return self.tokens[0].string
+
+    @property
+    def start_row(self) -> int:
+        return self.tokens[0].start[0]
+
+    @property
+    def end_row(self) -> int:
+        return self.tokens[-1].end[0]
+
+
+@dataclass(frozen=True)
+class TopLevelStatement:
+    """A module-level statement: its logical lines, a compound statement's block and its
+    `else`/`except`/`finally` clauses and a definition's decorators included."""
+
+    lines: tuple[LogicalLine, ...]
+
+    @property
+    def start_row(self) -> int:
+        return self.lines[0].start_row
+
+    @property
+    def end_row(self) -> int:
+        return self.lines[-1].end_row
+
+
+# Logical lines at depth 0 that continue the statement before them rather than start one.
+_CLAUSES = frozenset({"else", "elif", "except", "finally"})
+_SKIPPED_TOKENS = frozenset({tokenize.COMMENT, tokenize.NL, tokenize.ENCODING})
+
+
+def top_level_statements(text: str) -> tuple[list[TopLevelStatement], int | None]:
+    """The module-level statements of a file the parser rejects, found by the tokenizer alone,
+    which accepts far more (Python 2's `print "x"`, syntax of newer Pythons, merge-conflict
+    markers). Also the row where tokenizing stopped early (an unterminated string or bracket, an
+    inconsistent dedent), None when it reached the end: the statements from there on are unknown,
+    and the one in progress is left out."""
+    logical: list[LogicalLine] = []
+    depth = 0
+    pending: list[tokenize.TokenInfo] = []
+    stopped: int | None = None
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind = token.type
+            if kind == tokenize.INDENT:
+                depth += 1
+            elif kind == tokenize.DEDENT:
+                depth -= 1
+            elif kind == tokenize.NEWLINE:
+                if pending:
+                    logical.append(LogicalLine(depth, tuple(pending)))
+                pending = []
+            elif kind == tokenize.ENDMARKER:
+                break
+            elif kind not in _SKIPPED_TOKENS and not (kind == tokenize.ERRORTOKEN and token.string.isspace()):
+                pending.append(token)
+    except (tokenize.TokenError, SyntaxError) as exc:
+        # IndentationError is a SyntaxError; newer tokenizers raise SyntaxError for more.
+        position = exc.args[1] if isinstance(exc, tokenize.TokenError) and len(exc.args) > 1 else None
+        row = position[0] if isinstance(position, tuple) else getattr(exc, "lineno", None)
+        stopped = row if isinstance(row, int) and row > 0 else (pending[0].start[0] if pending else 1)
+        if pending:
+            stopped = min(stopped, pending[0].start[0])
+    else:
+        if pending:  # a last line without a newline token (older tokenizers)
+            logical.append(LogicalLine(depth, tuple(pending)))
+    statements: list[list[LogicalLine]] = []
+    for line in logical:
+        joins = statements and (
+            line.depth > 0 or line.first in _CLAUSES or statements[-1][-1].depth == 0 and statements[-1][-1].first == "@"
+        )
+        if joins:
+            statements[-1].append(line)
+        else:
+            statements.append([line])
+    return [TopLevelStatement(tuple(lines)) for lines in statements], stopped

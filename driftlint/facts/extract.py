@@ -22,13 +22,16 @@ Task = tuple[Path, str, bytes, str]
 
 def extract_facts(path: Path, kind: str, data: bytes, settings: Settings, active: Collection[Extractor]) -> FileFacts:
     """Everything driftlint needs from one file, by the `active` extractors. Never imports the file."""
-    from driftlint.revisions import looks_like_revision, read_header
+    from driftlint.revisions import looks_like_revision, read_header, recover_header
     from driftlint.source import ParseError, SourceFile
 
     source = SourceFile.from_bytes(path, data)
     facts = FileFacts(path=path, kind=kind, parse_error=source.error, suppressions=source.suppressions)
     tree = source.tree
     if tree is None:
+        if kind in (REVISION, UNSCANNED):
+            # One revision that does not parse must not cut its children from the graph.
+            facts.header = recover_header(source, path.name)
         return facts
     if kind in (REVISION, UNSCANNED):
         facts.header = read_header(tree, path.name, source.lines)

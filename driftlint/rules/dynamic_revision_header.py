@@ -32,6 +32,8 @@ class DynamicRevisionHeader(Rule):
             if facts.kind != REVISION or header is None:
                 continue
             for problem in header.problems:
+                if problem.unreadable:
+                    continue  # in a statement that does not parse: DL001 reports the file
                 yield self.diagnostic(
                     f"`{problem.attribute}` of {facts.path.name} is not a literal: {problem.message}; "
                     f"{CONSEQUENCE.get(problem.attribute, CONSEQUENCE['revision'])}",

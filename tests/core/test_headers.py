@@ -12,9 +12,10 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.util import to_tuple
 
-from driftlint.revisions import read_header
+from driftlint.revisions import RevisionHeader, read_header, recover_header
+from driftlint.source import SourceFile
 
-from .conftest import INI, alembic_tree, check, found
+from .conftest import INI, alembic_tree, check, found, only_environment, revision
 
 BASE = 'revision = "1000"\ndown_revision = None\n'
 
@@ -174,3 +175,96 @@ def test_header_names_bound_inside_functions_do_not_count(tree):
     source = 'revision = "a100"\ndown_revision = "1000"\n\n\ndef upgrade():\n    revision = "other"\n    down_revision = None\n'
     header = read_header(ast.parse(source), "a100_step.py")
     assert (header.revision, header.down_revision, header.problems) == ("a100", ("1000",), [])
+
+
+# -- files that do not parse: the header read by the tokenizer -----------------------------------------
+
+PY2_BODY = '\n\ndef upgrade():\n    print "adding a column"\n    op.add_column("t", sa.Column("x", sa.Integer))\n'
+
+
+def recovered(text: str, name: str = "a100_step.py") -> RevisionHeader | None:
+    source = SourceFile.from_bytes(Path("/project/migrations/versions") / name, text.encode("utf-8"))
+    assert source.error is not None, "the file must not parse for this test"
+    return recover_header(source, name)
+
+
+def test_header_of_a_python_2_revision_is_read_with_its_upgrade_line():
+    header = recovered('"""add x"""\nfrom alembic import op\n\nrevision = "a100"\ndown_revision = ("1000", "2000")\ndepends_on = "3000"' + PY2_BODY)
+    assert header is not None
+    assert (header.revision, header.down_revision, header.depends_on, header.problems) == ("a100", ("1000", "2000"), ("3000",), [])
+    assert header.doc == "add x"
+    assert header.upgrade_span == (8, 1, 8, 12)  # `def upgrade`, though the function does not parse
+
+
+def test_header_binding_that_does_not_parse_is_unreadable_not_guessed():
+    header = recovered('revision = "a100"\ndown_revision = "1000"\ndown_revision = ur"2000"\n')
+    assert header is not None
+    assert header.revision == "a100" and header.down_revision is None
+    [problem] = header.problems
+    assert (problem.attribute, problem.unreadable, problem.span) == ("down_revision", True, (3, 1, 3, 25))
+
+
+def test_an_earlier_unparsable_binding_is_overridden_by_a_later_literal():
+    header = recovered('revision = "a100"\ndown_revision = ur"2000"\ndown_revision = "1000"\n')
+    assert header is not None and header.down_revision == ("1000",) and not header.problems
+
+
+def test_a_binding_between_merge_conflict_markers_is_unreadable():
+    header = recovered('revision = "a100"\n<<<<<<< HEAD\ndown_revision = "1000"\n=======\ndown_revision = "2000"\n>>>>>>> feature\n')
+    assert header is not None and header.revision == "a100"
+    assert [(p.attribute, p.unreadable) for p in header.problems] == [("down_revision", True)]
+
+
+def test_a_header_name_bound_in_a_block_that_does_not_parse_is_unreadable():
+    header = recovered('revision = "a100"\ndown_revision = "1000"\nif PY2:\n    print "old"\n    down_revision = "2000"\n')
+    assert header is not None and [p.attribute for p in header.problems] == ["down_revision"]
+
+
+def test_names_only_used_in_a_statement_that_does_not_parse_stay_readable():
+    header = recovered('revision = "a100"\ndown_revision = "1000"\nprint "upgrading from", down_revision\n')
+    assert header is not None and header.down_revision == ("1000",) and not header.problems
+
+
+def test_everything_not_bound_before_the_tokenizer_stops_is_unreadable():
+    header = recovered('revision = "a100"\ndown_revision = "1000"\n\ndef upgrade():\n    op.execute("""\n')
+    assert header is not None and (header.revision, header.down_revision) == ("a100", ("1000",))
+    assert sorted(p.attribute for p in header.problems) == ["branch_labels", "depends_on"]
+    # Stopped before any statement: no header at all.
+    assert recovered('x = """\nrevision = "a100"\ndown_revision = "1000"\n') is None
+
+
+def test_no_header_is_recovered_from_bytes_python_would_not_read():
+    source = SourceFile.from_bytes(Path("/p/a100_step.py"), b'revision = "a100"\x00\ndown_revision = "1000"\n')
+    assert recover_header(source, "a100_step.py") is None
+
+
+def test_python_2_revision_keeps_its_place_in_the_graph(tree):
+    """A Python 2 `print` in one revision of a chain: DL001 for that file, and nothing else."""
+    broken = 'from alembic import op\nimport sqlalchemy as sa\nrevision = "b100"\ndown_revision = "a100"' + PY2_BODY
+    root = tree({**alembic_tree(("1000", None), ("a100", "1000"), ("c100", "b100")), "migrations/versions/b100_step.py": broken})
+    result = check(root)
+    assert [d.code for d in result.diagnostics] == ["DL001"]
+    graph = only_environment(result).graph
+    assert graph.complete and [n.revision for n in graph.heads] == ["c100"]
+    assert graph.ancestors("c100") == {"1000", "a100", "b100"}
+
+
+def test_unreadable_parent_silences_heads_and_missing_revisions_above_it(tree):
+    """Where the header itself cannot be read, nothing that depends on it is said: no second head
+    named a100, no missing b100."""
+    broken = 'revision = "b100"\ndown_revision = f"{PARENTS["x"]}" if X else "a100"\n'
+    root = tree({**alembic_tree(("1000", None), ("a100", "1000"), ("c100", "b100")), "migrations/versions/b100_step.py": broken})
+    result = check(root)
+    assert [d.code for d in result.diagnostics] == ["DL001"]
+    assert not only_environment(result).graph.complete
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="`except A, B:` parses on Python 3.14")
+def test_revision_in_a_newer_python_syntax_keeps_its_place_in_the_graph(tree):
+    newer = revision("b100", "a100").replace(
+        "def upgrade() -> None:\n    pass", "def upgrade() -> None:\n    try:\n        pass\n    except ValueError, TypeError:\n        pass"
+    )
+    root = tree({**alembic_tree(("1000", None), ("a100", "1000"), ("c100", "b100")), "migrations/versions/b100_step.py": newer})
+    result = check(root)
+    assert [d.code for d in result.diagnostics] == ["DL001"]
+    assert [n.revision for n in only_environment(result).graph.heads] == ["c100"]
