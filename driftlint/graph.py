@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable, Mapping
 
 from driftlint.facts.model import FileFacts
@@ -35,6 +36,23 @@ class LabelClash:
     label: str
     node: Node
     other: str  # the revision that already uses the label (or the id it equals)
+
+
+@dataclass(frozen=True)
+class UpgradeOrder:
+    """The order `alembic upgrade heads` runs every revision in, from an empty database."""
+
+    revisions: tuple[str, ...]
+    # False when Alembic takes part of it from iterating a set of revision ids (a revision with two
+    # or more depends_on its ancestors do not already declare): then it can differ between runs.
+    stable: bool
+
+    @cached_property
+    def position(self) -> dict[str, int]:
+        return {revision: index for index, revision in enumerate(self.revisions)}
+
+    def runs_before(self, first: str, second: str) -> bool:
+        return self.position[first] < self.position[second]
 
 
 class RevisionGraph:
@@ -188,17 +206,70 @@ class RevisionGraph:
             if not n.down_revisions and not n.depends_on and not (n.facts.header is not None and n.facts.header.depends_on_blank)
         ]
 
+    # -- ancestry ------------------------------------------------------------------------------
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Each revision's position in load order: its bit in the ancestor masks."""
+        return {node.revision: position for position, node in enumerate(self.load_order())}
+
+    @cached_property
+    def ancestor_masks(self) -> dict[str, int]:
+        """Each revision's ancestors (down_revision + depends_on) as a bit set over `index`."""
+        return _closure(self.parents, self.index)
+
+    @cached_property
+    def versioned_ancestor_masks(self) -> dict[str, int]:
+        return _closure(self.versioned_parents, self.index)
+
     def ancestors(self, revision: str) -> set[str]:
         """Everything that `upgrade` guarantees has run before `revision` (down_revision + depends_on)."""
-        return _reachable(self.parents, revision)
+        return self._members(self.ancestor_masks.get(revision, 0))
 
     def versioned_ancestors(self, revision: str) -> set[str]:
         """Ancestors through down_revision only: the graph branch labels follow."""
-        return _reachable(self.versioned_parents, revision)
+        return self._members(self.versioned_ancestor_masks.get(revision, 0))
+
+    def is_ancestor(self, ancestor: str, revision: str) -> bool:
+        """Whether `ancestor` always runs before `revision`."""
+        position = self.index.get(ancestor)
+        return position is not None and bool(self.ancestor_masks.get(revision, 0) >> position & 1)
 
     def is_ordered(self, first: str, second: str) -> bool:
         """Whether one of the two revisions is guaranteed to run before the other."""
-        return first in self.ancestors(second) or second in self.ancestors(first)
+        return self.is_ancestor(first, second) or self.is_ancestor(second, first)
+
+    def _members(self, mask: int) -> set[str]:
+        order = self.load_order()
+        bits = bin(mask)[:1:-1]  # lowest bit first, without "0b"
+        members = set()
+        position = bits.find("1")
+        while position >= 0:
+            members.add(order[position].revision)
+            position = bits.find("1", position + 1)
+        return members
+
+    @cached_property
+    def uncertain(self) -> frozenset[str]:
+        """Revisions whose ancestry driftlint does not fully know: a down_revision or depends_on
+        names no revision it can place (missing, or a file it cannot read), or depends_on is not a
+        literal; and every revision above such a one. What runs before them is unknown, and where
+        a reference is missing Alembic does not run at all: nothing may be concluded about them
+        from ancestry (DL2xx)."""
+        start = {reference.node.revision for reference in (*self.missing, *self.unresolved)}
+        start |= {
+            node.revision for node in self.by_id.values()
+            if node.facts.header is not None and any(p.attribute == "depends_on" for p in node.facts.header.problems)
+        }
+        found: set[str] = set()
+        stack = [r for r in start if r in self.by_id]
+        while stack:
+            current = stack.pop()
+            if current in found:
+                continue
+            found.add(current)
+            stack.extend(self.by_id[current].all_nextrev)
+        return frozenset(found)
 
     def cycles(self) -> list[tuple[list[str], bool]]:
         """Each cycle as (sorted ids, needs_depends_on), as CycleDetected/DependencyCycleDetected."""
@@ -251,7 +322,27 @@ class RevisionGraph:
         return None
 
     def load_order(self) -> list[Node]:
+        """The placed revisions in Alembic's load order (for a duplicated id, the file Alembic keeps)."""
+        return self._load_order
+
+    @cached_property
+    def _load_order(self) -> list[Node]:
         return sorted(self.by_id.values(), key=lambda n: n.order)
+
+    # -- the order `alembic upgrade heads` runs them in -------------------------------------------
+
+    @cached_property
+    def upgrade_order(self) -> UpgradeOrder | None:
+        """The order `alembic upgrade heads` applies every revision to an empty database, computed
+        as RevisionMap._topological_sort does; None where Alembic cannot load the history (a
+        missing or unplaced revision, a cycle, a branch label clash)."""
+        if not self.complete or self.missing or self.unresolved or self.self_loops or self.label_clashes:
+            return None
+        if self.uncertain:
+            return None  # a depends_on driftlint cannot read: the edges Alembic follows are not all known
+        if self.alembic_cycle() is not None:
+            return None
+        return _upgrade_order(self)
 
 
 def _placeable(facts: FileFacts) -> bool:
@@ -263,27 +354,41 @@ def _placeable(facts: FileFacts) -> bool:
     return "revision" not in dynamic and "down_revision" not in dynamic
 
 
-def _reachable(edges: Mapping[str, tuple[str, ...]], start: str) -> set[str]:
-    """Every node reachable from `start` along `edges`, `start` itself excluded (unless on a cycle)."""
-    seen: set[str] = set()
-    stack = list(edges.get(start, ()))
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack.extend(edges.get(current, ()))
-    seen.discard(start)
-    return seen
+def _closure(edges: Mapping[str, tuple[str, ...]], index: Mapping[str, int]) -> dict[str, int]:
+    """Every node's ancestors along `edges` (child -> parents) as a bit set over `index`, itself
+    excluded. Strongly connected components are taken parents first (Tarjan emits a component
+    after every component it reaches), so each component's set is built once from its parents'
+    sets: linear in the edges whether or not the graph has cycles, where walking from every
+    node on a cycle would take quadratic time."""
+    masks: dict[str, int] = {}
+    for component in _components(edges):
+        members = set(component)
+        shared = 0
+        for member in component:
+            for parent in edges[member]:
+                if parent in edges and parent not in members:
+                    shared |= masks[parent] | 1 << index[parent]
+        if len(component) > 1:
+            for member in component:
+                shared |= 1 << index[member]
+        for member in component:
+            masks[member] = shared & ~(1 << index[member])
+    return masks
 
 
 def _cyclic_components(edges: Mapping[str, tuple[str, ...]]) -> list[set[str]]:
-    """The strongly connected components with more than one node (Tarjan, iterative: a history of
-    thousands of revisions is deeper than Python's recursion limit)."""
+    """The strongly connected components with more than one node."""
+    return [set(component) for component in _components(edges) if len(component) > 1]
+
+
+def _components(edges: Mapping[str, tuple[str, ...]]) -> list[list[str]]:
+    """Every strongly connected component, each after all the components it reaches (Tarjan,
+    iterative: a history of thousands of revisions is deeper than Python's recursion limit)."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     on_stack: set[str] = set()
     stack: list[str] = []
-    found: list[set[str]] = []
+    found: list[list[str]] = []
     for root in edges:
         if root in index:
             continue
@@ -310,13 +415,100 @@ def _cyclic_components(edges: Mapping[str, tuple[str, ...]]) -> list[set[str]]:
                     parent = work[-1][0]
                     low[parent] = min(low[parent], low[node])
                 if low[node] == index[node]:
-                    component = set()
+                    component = []
                     while True:
                         member = stack.pop()
                         on_stack.discard(member)
-                        component.add(member)
+                        component.append(member)
                         if member == node:
                             break
-                    if len(component) > 1:
-                        found.append(component)
+                    found.append(component)
     return found
+
+
+def _upgrade_order(graph: RevisionGraph) -> UpgradeOrder:
+    """RevisionMap._topological_sort for `upgrade heads` from an empty database, step for step.
+
+    Alembic keeps a list of current heads, pre-sorted by load order, each with the set of its
+    ancestors (itself included). It takes the current candidate head, and when another head has
+    it among its ancestors, switches to the first such head; otherwise it emits the candidate
+    and puts its parents (down_revision, then the depends_on no ancestor already declares) in
+    its place. The emitted list runs from the heads down; `upgrade` applies it reversed.
+    `holding[r]` counts the heads whose set holds `r`, so a candidate no other head holds is
+    emitted without scanning them all (Alembic scans; the outcome is the same).
+    """
+    nodes = graph.load_order()
+    # The map's key order: an id's first file (a duplicated id keeps its first position).
+    inserted: dict[str, int] = {}
+    for node in graph.nodes:
+        inserted.setdefault(node.revision, len(inserted))
+    normalized = _normalized_parents(graph)
+    stable = True
+    todo = {node.revision for node in nodes}
+    real_heads = {n.revision for n in graph.real_heads}
+    current_heads = sorted((r for r in real_heads if r in todo), key=inserted.__getitem__)
+    holding: dict[str, int] = {}
+
+    def ancestors_of(revision: str) -> set[str]:
+        found = graph.ancestors(revision) | {revision}
+        for member in found:
+            holding[member] = holding.get(member, 0) + 1
+        return found
+
+    def forget(ancestors: set[str]) -> None:
+        for member in ancestors:
+            holding[member] -= 1
+
+    ancestors_by_index = [ancestors_of(head) for head in current_heads]
+    output: list[str] = []
+    candidate_index = 0
+    while current_heads:
+        candidate = current_heads[candidate_index]
+        others = holding.get(candidate, 0) - (candidate in ancestors_by_index[candidate_index])
+        if others:
+            candidate_index = next(
+                i for i, ancestors in enumerate(ancestors_by_index) if i != candidate_index and candidate in ancestors
+            )
+            continue
+        if candidate in todo:
+            output.append(candidate)
+            todo.remove(candidate)
+        down, dependencies, versioned = normalized[candidate]
+        heads_to_add = [r for r in dict.fromkeys((*down, *dependencies)) if r in todo and r not in current_heads]
+        if sum(1 for r in heads_to_add if r not in down) > 1:
+            stable = False  # Alembic takes these from a set: their order varies with the hash seed
+        if not heads_to_add:
+            del current_heads[candidate_index]
+            forget(ancestors_by_index.pop(candidate_index))
+            candidate_index = max(candidate_index - 1, 0)
+        elif not dependencies and versioned == 1:
+            # Plain movement down a line: Alembic keeps the set, less the emitted candidate.
+            current_heads[candidate_index] = heads_to_add[0]
+            if candidate in ancestors_by_index[candidate_index]:
+                ancestors_by_index[candidate_index].discard(candidate)
+                holding[candidate] -= 1
+        else:
+            current_heads[candidate_index] = heads_to_add[0]
+            current_heads.extend(heads_to_add[1:])
+            forget(ancestors_by_index[candidate_index])
+            ancestors_by_index[candidate_index] = ancestors_of(heads_to_add[0])
+            ancestors_by_index.extend(ancestors_of(head) for head in heads_to_add[1:])
+    return UpgradeOrder(tuple(reversed(output)), stable)
+
+
+def _normalized_parents(graph: RevisionGraph) -> dict[str, tuple[tuple[str, ...], tuple[str, ...], int]]:
+    """Each revision's `_normalized_down_revisions` as Alembic splits them: its down_revision as
+    declared, and its resolved depends_on minus those a down_revision ancestor already declares
+    (RevisionMap._normalize_depends_on; Alembic keeps these in a set, declared order here); and
+    the length of `_versioned_down_revisions` (not deduplicated)."""
+    result: dict[str, tuple[tuple[str, ...], tuple[str, ...], int]] = {}
+    for node in graph.by_id.values():
+        down = tuple(dict.fromkeys(node.down_revisions))
+        dependencies = node.resolved_dependencies
+        if dependencies:
+            declared: set[str] = set()
+            for ancestor in graph.versioned_ancestors(node.revision):
+                declared.update(graph.by_id[ancestor].resolved_dependencies)
+            dependencies = tuple(d for d in dependencies if d not in declared)
+        result[node.revision] = (down, dependencies, len(node.down_revisions))
+    return result

@@ -26,7 +26,7 @@ from driftlint.schema.model import (
 
 if TYPE_CHECKING:
     from driftlint.facts.model import FileFacts
-    from driftlint.graph import RevisionGraph
+    from driftlint.graph import UpgradeOrder
     from driftlint.project import EnvironmentAnalysis, Project
 
 EXTRACTOR_KEY = SCHEMA.key
@@ -73,6 +73,15 @@ RENAME_INTO = "rename_into"
 
 
 @dataclass(frozen=True)
+class Failure:
+    """A statement that fails on a fresh database in the order Alembic runs the revisions today,
+    and the last statement before it that created or removed the object (None: none did)."""
+
+    event: Event
+    after: Event | None
+
+
+@dataclass(frozen=True)
 class Prior:
     """An object's state when an effect runs: PRESENT, ABSENT, MIXED (depends on branch order)
     or NONE (nothing before it touched the object); `events` are the deciding ones."""
@@ -90,9 +99,10 @@ class EnvironmentHistory:
 
     def __init__(self, analysis: "EnvironmentAnalysis"):
         graph = analysis.graph
+        self.graph = graph
         self.nodes = graph.by_id
         self.order = [node.revision for node in graph.load_order()]
-        self.index = {revision: i for i, revision in enumerate(self.order)}
+        self.index = graph.index
         self.effects: dict[str, RevisionEffects] = {}
         self.events: dict[ObjectKey, list[Event]] = {}
         self.objects: dict[ObjectKey, ObjectRef] = {}
@@ -102,11 +112,14 @@ class EnvironmentHistory:
         self._word_masks: dict[str, int] = {}
         self._opaque_mask = 0
         for revision in self.order:
-            effects = self.nodes[revision].facts.extra.get(EXTRACTOR_KEY, EMPTY)
-            if not isinstance(effects, RevisionEffects):
-                effects = EMPTY
-            self.effects[revision] = effects
+            effects = self.nodes[revision].facts.extra.get(EXTRACTOR_KEY)
             bit = 1 << self.index[revision]
+            if not isinstance(effects, RevisionEffects):
+                # Not extracted: a file placed from its header alone (it does not parse, see
+                # recover_header). What it does to the schema is unknown.
+                effects = EMPTY
+                self._opaque_mask |= bit
+            self.effects[revision] = effects
             for position, effect in enumerate(effects.effects):
                 if effect.action == ROW_SECURITY_OFF:
                     continue
@@ -118,7 +131,7 @@ class EnvironmentHistory:
                     self._word_masks[word] = self._word_masks.get(word, 0) | bit
             if effects.creates_unknown_objects:
                 self._opaque_mask |= bit
-        self._masks = _ancestor_masks(graph, self.index)
+        self._masks = graph.ancestor_masks
         self._final: dict[ObjectRef, Creation] | None = None
 
     def _add(self, engine: str, obj: ObjectRef, event: Event) -> None:
@@ -140,6 +153,15 @@ class EnvironmentHistory:
 
     # -- order ----------------------------------------------------------------------------------
 
+    def checked(self) -> list[str]:
+        """The revisions, in load order, whose ancestry is fully known (RevisionGraph.uncertain):
+        the only ones a finding that rests on what ran before them may be about."""
+        uncertain = self.graph.uncertain
+        return [revision for revision in self.order if revision not in uncertain] if uncertain else self.order
+
+    def certain(self, revision: str) -> bool:
+        return revision not in self.graph.uncertain
+
     def ancestors_mask(self, revision: str) -> int:
         return self._masks.get(revision, 0)
 
@@ -155,6 +177,36 @@ class EnvironmentHistory:
         if first.revision == second.revision:
             return first.position < second.position
         return self.is_ancestor(first.revision, second.revision)
+
+    def upgrade_order(self) -> "UpgradeOrder | None":
+        """The order `alembic upgrade heads` runs the revisions in today (RevisionGraph.upgrade_order)."""
+        return self.graph.upgrade_order
+
+    def failures(self, key: ObjectKey, order: "UpgradeOrder") -> list[Failure]:
+        """The statements on one object that fail when every revision runs in `order` on an empty
+        database: a create of an object that is there, a use, drop or rename of one that is not
+        (IF [NOT] EXISTS never fails). Each failing statement is assumed to have done its work, so
+        later ones are judged too. The object existed before the first revision when the first
+        revision to create or remove it removes it."""
+        position = order.position
+        events = sorted(self.events_for(key), key=lambda e: (position[e.revision], e.position))
+        first = next((e for e in events if e.creates or e.removes), None)
+        present = first is not None and first.removes
+        last: Event | None = None
+        found: list[Failure] = []
+        for event in events:
+            guarded = event.effect.guarded
+            if event.creates:
+                if present and not guarded:
+                    found.append(Failure(event, last))
+                present, last = True, event
+            elif event.removes:
+                if not present and not guarded:
+                    found.append(Failure(event, last))
+                present, last = False, event
+            elif not present and not guarded:
+                found.append(Failure(event, last))
+        return found
 
     # -- facts ----------------------------------------------------------------------------------
 
@@ -337,41 +389,6 @@ class EnvironmentHistory:
         return None
 
 
-def _ancestor_masks(graph: "RevisionGraph", index: dict[str, int]) -> dict[str, int]:
-    """Each revision's ancestors (down_revision + depends_on) as a bit set over load order.
-
-    Parents come before children (Kahn's order), so a revision's set is its parents' sets and
-    bits; on a cycle, where there is no such order, each revision's ancestors are walked.
-    """
-    parents = graph.parents
-    children: dict[str, list[str]] = {}
-    waiting: dict[str, int] = {}
-    for revision, ups in parents.items():
-        waiting[revision] = len(ups)
-        for parent in ups:
-            children.setdefault(parent, []).append(revision)
-    ready = [revision for revision, count in waiting.items() if not count]
-    masks: dict[str, int] = {}
-    for revision in ready:  # grows while it is walked
-        mask = 0
-        for parent in parents[revision]:
-            mask |= masks[parent] | 1 << index[parent]
-        masks[revision] = mask
-        for child in children.get(revision, ()):
-            waiting[child] -= 1
-            if not waiting[child]:
-                ready.append(child)
-    if len(masks) == len(parents):
-        return masks
-    masks = {}
-    for revision in parents:
-        mask = 0
-        for ancestor in graph.ancestors(revision):
-            mask |= 1 << index[ancestor]
-        masks[revision] = mask
-    return masks
-
-
 @dataclass
 class SchemaHistory:
     environments: list[EnvironmentHistory]
@@ -427,6 +444,7 @@ __all__ = [
     "Creation",
     "EnvironmentHistory",
     "Event",
+    "Failure",
     "Prior",
     "SchemaHistory",
     "environment_history",

@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib.util
 import io
 import os
+import re
 import sys
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,9 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from alembic.script.revision import CycleDetected, DependencyCycleDetected, LoopDetected, RevisionError
 from alembic.util import CommandError
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from driftlint.graph import RevisionGraph
 from driftlint.project import EnvironmentAnalysis
@@ -403,3 +408,141 @@ def test_every_other_fixture_graph_matches_alembic_where_alembic_loads_it(fixtur
         alembic_rev = rmap.get_revision(rid)
         ancestors = {r.revision for r in rmap._get_ancestor_nodes([alembic_rev], include_dependencies=True)}
         assert graph.ancestors(rid) == ancestors - {rid}, rid
+
+
+# -- the order `alembic upgrade heads` runs revisions in ----------------------------------------------
+
+OFFLINE_ENV = (
+    "from alembic import context\n"
+    'context.configure(url="sqlite://", literal_binds=True)\n'
+    "with context.begin_transaction():\n"
+    "    context.run_migrations()\n"
+)
+
+
+@dataclass(frozen=True)
+class History:
+    """A generated revision history: per revision its parents, depends_on and labels, and the
+    file names whose sorted order is Alembic's load order."""
+
+    ids: tuple[str, ...]
+    down: dict[str, tuple[str, ...]]
+    depends_on: dict[str, tuple[str, ...]]
+    labels: dict[str, tuple[str, ...]]
+    files: dict[str, str]
+
+    def write(self, root: Path) -> None:
+        (root / "migrations" / "versions").mkdir(parents=True)
+        (root / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n", encoding="utf-8")
+        (root / "migrations" / "env.py").write_text(OFFLINE_ENV, encoding="utf-8")
+        for rid in self.ids:
+            down = self.down[rid]
+            depends = self.depends_on[rid]
+            (root / "migrations" / "versions" / self.files[rid]).write_text(
+                f"from alembic import op\n\nrevision = {rid!r}\n"
+                f"down_revision = {(down if len(down) > 1 else down[0] if down else None)!r}\n"
+                f"branch_labels = {self.labels[rid] or None!r}\n"
+                f"depends_on = {(list(depends) if len(depends) > 1 else depends[0] if depends else None)!r}\n\n\n"
+                f"def upgrade():\n    op.execute(\"SELECT 'ran {rid}'\")\n",
+                encoding="utf-8",
+            )
+
+
+@st.composite
+def histories(draw: Any) -> History:
+    """Acyclic histories of up to 10 revisions: bases, chains, forks, merges (down_revision tuples),
+    depends_on on revisions and on branch labels, and file names that load in any order."""
+    count = draw(st.integers(min_value=1, max_value=10))
+    ids = tuple(f"r{i}" for i in range(count))
+    down: dict[str, tuple[str, ...]] = {}
+    depends: dict[str, tuple[str, ...]] = {}
+    labels: dict[str, tuple[str, ...]] = {}
+    lineage: dict[str, set[str]] = {}  # down_revision ancestors
+    for i, rid in enumerate(ids):
+        earlier = list(ids[:i])
+        parents = draw(st.lists(st.sampled_from(earlier), max_size=3, unique=True)) if earlier else []
+        if parents and draw(st.integers(0, 3)):
+            parents = parents[:1]  # mostly chains and forks, sometimes merges
+        # A merge of a revision with its own ancestor makes `alembic upgrade` itself fail
+        # (HeadMaintainer: KeyError), so there would be no order to compare.
+        parents = [p for p in parents if not any(p in lineage[other] for other in parents)]
+        down[rid] = tuple(parents)
+        lineage[rid] = set(parents).union(*(lineage[p] for p in parents))
+        labels[rid] = (f"label_{rid}",) if draw(st.integers(0, 5)) == 0 else ()
+        candidates = [r for r in earlier if r not in parents]
+        chosen = draw(st.lists(st.sampled_from(candidates), max_size=2, unique=True)) if candidates and draw(st.integers(0, 2)) == 0 else []
+        depends[rid] = tuple(labels[r][0] if labels[r] and draw(st.booleans()) else r for r in chosen)
+    names = draw(st.permutations(range(count)))
+    files = {rid: f"{names[i]:02d}_{rid}.py" for i, rid in enumerate(ids)}
+    return History(ids, down, depends, labels, files)
+
+
+def alembic_upgrade_heads_sql(root: Path) -> tuple[list[str], list[str] | None]:
+    """The revisions in the order `alembic upgrade heads --sql` emits their statements. Where
+    Alembic's own bookkeeping fails half way (HeadMaintainer raises KeyError on a step whose
+    depends_on names a revision a later one already superseded), what it emitted until then and
+    the whole list of steps it was running (ScriptDirectory._upgrade_revs); None otherwise."""
+    previous = Path.cwd()
+    os.chdir(root)
+    buffer = io.StringIO()
+    config = Config(str(root / "alembic.ini"), output_buffer=buffer, stdout=io.StringIO())
+    steps = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                command.upgrade(config, "heads", sql=True)
+            except KeyError:
+                script = ScriptDirectory.from_config(config)
+                steps = [step.revision.revision for step in script._upgrade_revs("heads", ())]
+    finally:
+        os.chdir(previous)
+    return re.findall(r"SELECT 'ran (r\d+)'", buffer.getvalue()), steps
+
+
+@pytest.mark.usefixtures("isolated_import_state")
+@hypothesis_settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(histories())
+def test_upgrade_order_is_the_one_alembic_upgrade_heads_sql_runs(history: History):
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        history.write(root)
+        ran, steps = alembic_upgrade_heads_sql(root)
+        graph = only_environment_graph(check(root, select=["DL101"]))
+    order = graph.upgrade_order
+    assert order is not None
+    if steps is not None:
+        assert steps[: len(ran)] == ran
+        ran = steps
+    assert sorted(ran) == sorted(history.ids)
+    if order.stable:
+        assert list(order.revisions) == ran
+    else:
+        # Alembic took part of the order from a set: this process's hash seed decided it. The order
+        # still runs every revision after its ancestors.
+        assert any(len(history.depends_on[r]) > 1 for r in history.ids)
+        for position, rid in enumerate(ran):
+            assert graph.ancestors(rid) <= set(ran[:position])
+
+
+@pytest.mark.usefixtures("isolated_import_state")
+def test_upgrade_heads_runs_the_head_loaded_last_first(tree):
+    """semantics.md A4: base 1000 with children a100 and b100 runs 1000, b100, a100; renaming
+    a100's file to sort after b100's turns it round; a depends_on fixes it."""
+    root = tree(
+        {
+            "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
+            "migrations/env.py": OFFLINE_ENV,
+            "migrations/versions/1000_base.py": revision("1000"),
+            "migrations/versions/a100_create_accounts.py": revision("a100", "1000"),
+            "migrations/versions/b100_orders.py": revision("b100", "1000"),
+        }
+    )
+    assert only_environment_graph(check(root)).upgrade_order.revisions == ("1000", "b100", "a100")
+    os.rename(root / "migrations/versions/a100_create_accounts.py", root / "migrations/versions/c100_create_accounts.py")
+    assert only_environment_graph(check(root)).upgrade_order.revisions == ("1000", "a100", "b100")
+    (root / "migrations/versions/b100_orders.py").write_text(revision("b100", "1000", depends_on="a100"), encoding="utf-8")
+    os.rename(root / "migrations/versions/c100_create_accounts.py", root / "migrations/versions/a100_create_accounts.py")
+    order = only_environment_graph(check(root)).upgrade_order
+    assert order.revisions == ("1000", "a100", "b100") and order.stable
+
