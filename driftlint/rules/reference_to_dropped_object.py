@@ -21,7 +21,7 @@ class ReferenceToDroppedObject(Rule):
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for history in schema_history(project).environments:
-            for revision in history.order:
+            for revision in history.checked():  # what ran before the others is not known
                 reported: set[tuple[str, tuple[str, ...]]] = set()
                 for position, effect in enumerate(history.effects[revision].effects):
                     # Dropping or renaming a missing object fails too, unless IF EXISTS says otherwise.

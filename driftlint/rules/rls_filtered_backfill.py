@@ -35,7 +35,7 @@ class RlsFilteredBackfill(Rule):
             secured = {key for key, events in history.events.items() for e in events if e.action in (RLS_ENABLE, RLS_FORCE)}
             if not secured:
                 continue
-            for revision in history.order:
+            for revision in history.checked():  # what ran before the others is not known
                 yield from self._revision(project, history, revision, secured)
 
     def _revision(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterator
 
-from driftlint.diagnostics import Diagnostic
+from driftlint.diagnostics import Diagnostic, Related, Severity
 from driftlint.facts import HEADER, SCHEMA
 from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.schema.history import NONE, EnvironmentHistory, Event, schema_history
 from driftlint.schema.model import DROP, USES
-from driftlint.schema.report import depends_on_fix, label, related, verb, where
+from driftlint.schema.report import depends_on_fix, label, related, upgrade_order_lines, verb
 
 
 class UnorderedConflictingChanges(Rule):
@@ -22,6 +22,7 @@ class UnorderedConflictingChanges(Rule):
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for history in schema_history(project).environments:
+            clashes: dict[tuple[str, str], list[_Clash]] = {}
             # An object with one event cannot have two revisions in conflict over it.
             for key in sorted(key for key, events in history.events.items() if len(events) > 1):
                 if not history.creators(key):
@@ -31,39 +32,109 @@ class UnorderedConflictingChanges(Rule):
                     by_revision.setdefault(event.revision, []).append(event)
                 if len(by_revision) < 2:
                     continue
-                revisions = sorted(by_revision, key=history.index.__getitem__)
+                # Above a missing or unreadable revision, whether two revisions are ordered is not known.
+                revisions = sorted((r for r in by_revision if history.certain(r)), key=history.index.__getitem__)
                 for i, first in enumerate(revisions):
                     for second in revisions[i + 1:]:
                         if not history.unordered(first, second):
                             continue
                         conflict = _conflict(history, key, by_revision[first], by_revision[second])
                         if conflict is not None:
-                            yield self._report(project, history, key, *conflict)
+                            clashes.setdefault((first, second), []).append(_Clash(key, *conflict))
+            # One finding per pair of revisions, however many objects they both change.
+            for pair in sorted(clashes, key=lambda p: (history.index[p[0]], history.index[p[1]])):
+                yield self._report(project, history, pair, clashes[pair])
 
-    def _report(self, project: Project, history: EnvironmentHistory, key: tuple[str, tuple[str, ...]], anchor: Event, other: Event) -> Diagnostic:
-        obj = history.object(key)
-        both_create = anchor.creates and other.creates
+    def _report(self, project: Project, history: EnvironmentHistory, pair: tuple[str, str], clashes: list[_Clash]) -> Diagnostic:
+        order = history.upgrade_order()
+        known = order is not None and order.stable
+        # Where a fresh database fails today, if it does: the first such statement of the two.
+        failing: list[tuple[Event, _Clash]] = []
+        if order is not None and known:
+            for clash in clashes:
+                failing += [(f.event, clash) for f in history.failures(clash.key, order) if f.event.revision in pair]
+        anchor, first_clash = failing[0] if failing else (clashes[0].anchor, clashes[0])
+        other_revision = pair[1] if anchor.revision == pair[0] else pair[0]
+        objects = [label(history.object(c.key), project) for c in clashes]
+        single = len(clashes) == 1
+        both_create = single and first_clash.anchor.creates and first_clash.other.creates
         if both_create:
-            message = (
-                f"Revisions `{anchor.revision}` and `{other.revision}` have no order between them and both create "
-                f"{label(obj, project)}: whichever `alembic upgrade heads` runs second fails with \"already exists\""
+            lead = (
+                f"Revisions `{pair[0]}` and `{pair[1]}` have no order between them and both create {objects[0]}: "
+                f"whichever `alembic upgrade heads` runs second fails with \"already exists\""
+            )
+        elif single:
+            anchor_event = anchor
+            other = first_clash.other if first_clash.anchor.revision == anchor.revision else first_clash.anchor
+            lead = (
+                f"Revision `{anchor_event.revision}` {verb(anchor_event.effect, anchor_event.action)} {objects[0]}, which revision "
+                f"`{other.revision}` ({project.relpath(history.path(other.revision))}) {verb(other.effect, other.action)}, "
+                f"and neither is an ancestor of the other"
             )
         else:
-            message = (
-                f"Revision `{anchor.revision}` {verb(anchor.effect, anchor.action)} {label(obj, project)}, which revision "
-                f"`{other.revision}` ({project.relpath(history.path(other.revision))}) {verb(other.effect, other.action)}, "
-                f"and neither is an ancestor of the other: the outcome depends on which branch `alembic upgrade heads` runs first"
+            shown = ", ".join(objects[:3]) + (f" and {len(objects) - 3} more" if len(objects) > 3 else "")
+            lead = (
+                f"Revisions `{pair[0]}` and `{pair[1]}` have no order between them and change the same "
+                f"{len(objects)} objects ({shown})"
             )
-        fix = depends_on_fix(history, anchor.revision, other.revision)
-        return self.diagnostic(
-            message,
+        severity = Severity.ERROR
+        if not known:
+            outcome = "" if both_create else ": the outcome depends on which branch `alembic upgrade heads` runs first"
+            fix_revision, needed, either = anchor.revision, other_revision, True
+        else:
+            assert order is not None
+            early, late = sorted(pair, key=order.position.__getitem__)
+            if failing:
+                on = "" if single else f" (on `{history.object(first_clash.key).name}`)"
+                outcome = "" if both_create else f": `alembic upgrade heads` runs `{early}` first, so a fresh database fails here{on}"
+                # Today's order fails: the other one may work (both creating an object fails either way).
+                fix_revision, needed, either = early, late, both_create
+            else:
+                severity = Severity.WARNING
+                outcome = (
+                    f": it works today only because `alembic upgrade heads` happens to run `{early}` first; nothing "
+                    "declares that order, and a new sibling or merge can flip it"
+                )
+                fix_revision, needed, either = late, early, False
+        fix = depends_on_fix(history, fix_revision, needed)
+        context = [
+            ("Objects", [_describe(project, history, clash) for clash in clashes]),
+            ("Unordered revisions", [f"{r} ({project.relpath(history.path(r))})" for r in pair]),
+        ]
+        if order is not None:
+            context.append(("Order of `alembic upgrade heads`", upgrade_order_lines(project, history, order, pair)))
+        context.append(("Fix", [fix]))
+        diagnostic = self.diagnostic(
+            lead + outcome,
             project.relpath(history.path(anchor.revision)),
             anchor.effect.span,
-            fix_title=f"Order the two revisions: add `{fix}` to `{anchor.revision}` (or the reverse)",
-            related=[related(project, history, other, f"revision `{other.revision}` {verb(other.effect, other.action)} `{obj.name}` here")],
-            context=[("Unordered revisions", [where(project, history, anchor), where(project, history, other)]), ("Fix", [fix])],
-            subject=(*sorted((anchor.revision, other.revision)), obj.qualified),
+            fix_title=f"Order the two revisions: add `{fix}` to `{fix_revision}`" + (" (or the reverse)" if either else ""),
+            related=[_related(project, history, clash, anchor.revision) for clash in clashes],
+            context=context,
+            subject=pair,
         )
+        return diagnostic if severity is Severity.ERROR else diagnostic.with_severity(severity)
+
+
+@dataclass(frozen=True)
+class _Clash:
+    """Two unordered revisions' clashing changes to one object: where to report, and the other side."""
+
+    key: tuple[str, tuple[str, ...]]
+    anchor: Event
+    other: Event
+
+
+def _describe(project: Project, history: EnvironmentHistory, clash: _Clash) -> str:
+    obj = history.object(clash.key)
+    sides = sorted((clash.anchor, clash.other), key=lambda e: history.index[e.revision])
+    return f"{label(obj, project)}: " + "; ".join(f"{e.revision} {verb(e.effect, e.action)} it ({project.relpath(history.path(e.revision))}:{e.effect.span[0]})" for e in sides)
+
+
+def _related(project: Project, history: EnvironmentHistory, clash: _Clash, anchored: str) -> Related:
+    """The side of a clash in the revision the finding is not anchored on."""
+    event = clash.other if clash.anchor.revision == anchored else clash.anchor
+    return related(project, history, event, f"revision `{event.revision}` {verb(event.effect, event.action)} `{history.object(clash.key).name}` here")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Iterable
+
 from driftlint.diagnostics import Location, Related
 from driftlint.project import Project
 from driftlint.schema.history import RENAME_INTO, EnvironmentHistory, Event
@@ -19,6 +21,9 @@ from driftlint.schema.model import (
     Effect,
     ObjectRef,
 )
+
+if TYPE_CHECKING:
+    from driftlint.graph import UpgradeOrder
 
 _VERBS = {
     CREATE: "creates",
@@ -72,3 +77,9 @@ def depends_on_fix(history: EnvironmentHistory, revision: str, needed: str) -> s
         items = ", ".join(f'"{item}"' for item in (*existing, needed))
         return f"depends_on = ({items})"
     return f'depends_on = "{needed}"'
+
+
+def upgrade_order_lines(project: Project, history: EnvironmentHistory, order: UpgradeOrder, revisions: Iterable[str]) -> list[str]:
+    """Where each of `revisions` runs in `alembic upgrade heads` today: `#12 a1 (path)`, earliest first."""
+    chosen = sorted(set(revisions), key=order.position.__getitem__)
+    return [f"#{order.position[r] + 1} {r} ({project.relpath(history.path(r))})" for r in chosen]

@@ -179,3 +179,102 @@ def test_pending_revisions_on_a_cycle_are_listed_after_the_rest(tree):
     root = tree(alembic_tree(("1000", None), ("2000", "1000"), ("3000", "4000"), ("4000", "3000")))
     graph = check(root).project.environments[0].graph
     assert _upgrade_order(graph, set(graph.by_id)) == ["1000", "2000", "3000", "4000"]
+
+
+# -- what DL2xx conclude from ancestry and from the order `upgrade heads` runs ---------------------
+
+
+def schema_tree(revisions: dict[str, str]) -> dict[str, str | bytes]:
+    return dict(schema_alembic_tree(revisions))
+
+
+def schema_found(root, *codes: str) -> list[tuple[str, str, str, str]]:
+    """(code, severity, path, message) of the schema findings."""
+    result = check(root, select=codes)
+    return [(d.code, d.severity.value, d.path, d.message) for d in result.diagnostics]
+
+
+def test_nothing_is_concluded_above_a_dangling_down_revision(tree):
+    """c1 uses `tenants`, created by the unordered a1; but c1's parent b0 is missing (DL103), so
+    whether a1 runs before c1 is not known: Alembic does not run at all, and DL103 says why."""
+    root = tree(schema_tree({
+        "a1": schema_revision("a1", None, TENANTS),
+        "c1": schema_revision("c1", "b0", USES_TENANTS),
+        "d1": schema_revision("d1", "c1", 'op.drop_table("tenants")'),
+    }))
+    result = check(root, select=["DL103", "DL201", "DL202", "DL203"])
+    assert [d.code for d in result.diagnostics] == ["DL103"]
+    assert result.project.environments[0].graph.uncertain == {"c1", "d1"}
+
+
+def test_revisions_beside_a_dangling_down_revision_are_still_checked(tree):
+    root = tree(schema_tree({
+        "a1": schema_revision("a1", None, TENANTS),
+        "b1": schema_revision("b1", None, USES_TENANTS),
+        "c1": schema_revision("c1", "b0", "pass"),
+    }))
+    assert sorted(d.code for d in check(root, select=["DL103", "DL201"]).diagnostics) == ["DL103", "DL201"]
+
+
+def test_nothing_is_concluded_above_a_revision_whose_header_cannot_be_read(tree):
+    root = tree(schema_tree({
+        "a1": schema_revision("a1", None, TENANTS),
+        "b1": 'revision = "b1"\ndown_revision = f"{PARENTS["x"]}"\n',
+        "c1": schema_revision("c1", "b1", USES_TENANTS),
+    }))
+    assert [d.code for d in check(root, select=["DL001", "DL201"]).diagnostics] == ["DL001"]
+
+
+def test_a_revision_that_does_not_parse_may_have_created_what_its_children_use(tree):
+    """b1 (Python 2) keeps its place, but what it does is unknown: it may create `tenants` itself."""
+    root = tree(schema_tree({
+        "a1": schema_revision("a1", None, TENANTS),
+        "b1": 'revision = "b1"\ndown_revision = None\n\ndef upgrade():\n    print "creating tenants"\n',
+        "c1": schema_revision("c1", "b1", USES_TENANTS),
+    }))
+    assert [d.code for d in check(root, select=["DL001", "DL201"]).diagnostics] == ["DL001"]
+
+
+def test_cross_branch_reference_that_fails_today_is_an_error_naming_the_order(tree):
+    # Two bases: `upgrade heads` runs the head loaded last first, so b1 runs before a1.
+    root = tree(schema_tree({
+        "a1": schema_revision("a1", None, TENANTS),
+        "b1": schema_revision("b1", None, USES_TENANTS),
+    }))
+    [(code, severity, path, message)] = schema_found(root, "DL201")
+    assert (code, severity, path) == ("DL201", "error", "migrations/versions/b1.py")
+    assert message.endswith("`alembic upgrade heads` runs `b1` before `a1`, so a fresh database fails here (`tenants` does not exist yet)")
+
+
+def test_cross_branch_reference_that_works_by_accident_is_a_warning(tree):
+    root = tree(schema_tree({
+        "a1": schema_revision("a1", None, USES_TENANTS),
+        "b1": schema_revision("b1", None, TENANTS),
+    }))
+    result = check(root, select=["DL201"])
+    [finding] = result.diagnostics
+    assert (finding.severity.value, finding.path) == ("warning", "migrations/versions/a1.py")
+    assert finding.message.endswith(
+        "it works today only because `alembic upgrade heads` happens to run `b1` first; nothing declares that order, "
+        "and a new sibling or merge can flip it"
+    )
+    assert dict(finding.context)["Order of `alembic upgrade heads`"] == ("#1 b1 (migrations/versions/b1.py)", "#2 a1 (migrations/versions/a1.py)")
+    assert result.project.environments[0].graph.upgrade_order.revisions == ("b1", "a1")
+
+
+def test_one_finding_per_pair_of_unordered_revisions_listing_every_object(tree):
+    tables = [f"t{i}" for i in range(10)]
+    root = tree(schema_tree({
+        "a0": schema_revision("a0", None, "\n".join(f'op.create_table("{t}")' for t in tables)),
+        "a1": schema_revision("a1", "a0", "\n".join(f'op.drop_table("{t}")' for t in tables)),
+        "b1": schema_revision("b1", "a0", "\n".join(f'op.add_column("{t}", sa.Column("x", sa.Integer))' for t in tables)),
+    }))
+    result = check(root, select=["DL203"])
+    [finding] = result.diagnostics
+    assert finding.subject == ("a1", "b1")
+    assert len(dict(finding.context)["Objects"]) == 10 and len(finding.related) == 10
+    # b1 loads last, so it runs first: its ALTERs run before a1's DROPs, which works today.
+    assert finding.severity.value == "warning"
+    assert "change the same 10 objects (table `t0`, table `t1`, table `t2` and 7 more)" in finding.message
+    assert finding.fix_title == 'Order the two revisions: add `depends_on = "b1"` to `a1`'
+

@@ -201,11 +201,17 @@ def test_dl203_reports_a_drop_unordered_with_an_alter_and_a_double_create(tmp_pa
         "b1": revision("b1", "a1", 'op.drop_table("events")\nop.create_table("jobs")'),
         "c1": revision("c1", "a1", 'op.add_column("events", sa.Column("x", sa.Integer))\nop.create_table("jobs")'),
     }, "DL203")
-    assert [(d.path, d.subject) for d in findings] == [
-        ("migrations/versions/b1.py", ("b1", "c1", "public.events")),
-        ("migrations/versions/c1.py", ("b1", "c1", "public.jobs")),
-    ]
-    assert findings[0].related[0].path == "migrations/versions/c1.py"
+    # One finding for the pair, listing both objects. `upgrade heads` runs c1 (the later head in
+    # load order) first, so b1's CREATE TABLE jobs is where a fresh database fails.
+    [finding] = findings
+    assert (finding.path, finding.location.row, finding.subject) == ("migrations/versions/b1.py", 11, ("b1", "c1"))
+    assert "change the same 2 objects (table `events`, table `jobs`)" in finding.message
+    assert finding.message.endswith("runs `c1` first, so a fresh database fails here (on `jobs`)")
+    assert [r.path for r in finding.related] == ["migrations/versions/c1.py", "migrations/versions/c1.py"]
+    assert dict(finding.context)["Objects"] == (
+        "table `events`: b1 drops it (migrations/versions/b1.py:10); c1 alters it (migrations/versions/c1.py:10)",
+        "table `jobs`: b1 creates it (migrations/versions/b1.py:11); c1 creates it (migrations/versions/c1.py:11)",
+    )
 
 
 def test_dl203_is_quiet_for_ordered_revisions_idempotent_changes_and_dl201_cases(tmp_path: Path):
