@@ -10,6 +10,8 @@ from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.rules._alembic import describe, node_related, node_span
 
+LISTED = 10
+
 
 class MultipleBases(Rule):
     code = "DL102"
@@ -24,6 +26,11 @@ class MultipleBases(Rule):
             if len(bases) < 2:
                 continue
             first, *others = bases
+            # Every finding lists the bases, a bounded number of them: with thousands of bases,
+            # listing all in each would make the report quadratic in their number.
+            listed = [describe(project, n) for n in bases[:LISTED]]
+            if len(bases) > LISTED:
+                listed.append(f"… and {len(bases) - LISTED} more")
             for node in others:
                 yield self.diagnostic(
                     f"Revision {node.revision} is a second base (down_revision = None) beside {first.revision}: "
@@ -32,6 +39,6 @@ class MultipleBases(Rule):
                     node_span(node, "down_revision"),
                     fix_title="Set `down_revision` to the revision this branch builds on, or add `depends_on`",
                     related=[node_related(project, first, f"first base {first.revision}")],
-                    context=[("Bases", [describe(project, n) for n in bases])],
+                    context=[("Bases", listed)],
                     subject=(node.revision,),
                 )
