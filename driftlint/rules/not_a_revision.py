@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
@@ -29,6 +30,19 @@ class NotARevision(Rule):
                     (1, 1, 1, 1),
                     fix_title="Move helper modules out of the version locations (or name them __init__*.py)",
                     subject=(facts.path.name, "revision"),
+                )
+            elif header.revision_from_filename and not header.has_down_revision:
+                # Named like a legacy revision (`0001.py`, `cafe.py`): Alembic takes the id from the
+                # file name, then reads `down_revision` without a default.
+                module = re.sub(r"\W", "_", facts.path.name)
+                yield self.diagnostic(
+                    f"{facts.path.name} has neither `revision` nor `down_revision`: Alembic loads every .py file here, "
+                    f"takes `{header.revision}` from its name as a legacy revision id, and every command fails with "
+                    f"AttributeError: module '{module}' has no attribute 'down_revision'",
+                    project.relpath(facts.path),
+                    (1, 1, 1, 1),
+                    fix_title="Move helper modules out of the version locations (or name them __init__*.py)",
+                    subject=(facts.path.name, "down_revision"),
                 )
             elif header.has_revision and not header.has_down_revision:
                 yield self.diagnostic(

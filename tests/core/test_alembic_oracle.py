@@ -546,3 +546,21 @@ def test_upgrade_heads_runs_the_head_loaded_last_first(tree):
     order = only_environment_graph(check(root)).upgrade_order
     assert order.revisions == ("1000", "a100", "b100") and order.stable
 
+
+@pytest.mark.usefixtures("isolated_import_state")
+@pytest.mark.parametrize("name", ["0001.py", "cafe.py"])
+def test_helper_named_like_a_legacy_revision_breaks_alembic_like_driftlint_reports(name, tree):
+    root = tree(
+        {
+            "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\npath_separator = os\n",
+            "migrations/env.py": "",
+            "migrations/versions/1000_base.py": revision("1000"),
+            f"migrations/versions/{name}": '"""Seed data loaded by the revisions."""\nACCOUNTS = ["system", "admin"]\n',
+        }
+    )
+    error, _ = alembic_failure(root, Oracle("legacy-named-helper"))
+    assert type(error) is AttributeError
+    result = check(root)
+    [diagnostic] = [d for d in result.diagnostics if d.code == "DL107"]
+    assert diagnostic.path == f"migrations/versions/{name}"
+    assert diagnostic.message.endswith(str(error))
