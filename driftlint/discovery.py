@@ -64,6 +64,9 @@ class Environment:
     # Where the environment is declared (the line of script_location, or the config file).
     anchor: tuple[Path, int] | None = None
     flask_migrate: bool = False
+    # Declared in driftlint's settings ([[environments]]): its locations are set in code, and
+    # config_path is the settings file, not an Alembic config.
+    declared: bool = False
 
     def revision_files(
         self, overlay: Mapping[Path, bytes | None] | None = None, real_paths: dict[Path, str] | None = None
@@ -774,6 +777,7 @@ def _declared_environment(declared: DeclaredEnvironment, settings: Settings) -> 
         recursive=declared.recursive_version_locations,
         sourceless=declared.sourceless,
         anchor=(source, 1),
+        declared=True,
     )
     for path in [script, *versions]:
         if not path.is_dir():

@@ -17,7 +17,8 @@ from driftlint.config import ConfigError
 @click.option("--format", "output_format", type=click.Choice(["text", "mermaid", "dot"]), default="text", show_default=True,
               help="text: a compact tree for terminals; mermaid: paste into a GitHub comment; dot: render with Graphviz.")
 @click.option("--base", "base_ref", metavar="REF", help="Draw the merge of the working tree with git REF (like `check --base`).")
-@click.option("--expand", is_flag=True, help="text: show every revision instead of folding long linear runs.")
+@click.option("--expand", is_flag=True,
+              help="Show every revision instead of folding long linear runs (mermaid: even past Mermaid's size limits).")
 @click.option("-o", "--output-file", type=click.Path(path_type=Path), help="Write the picture to a file.")
 @no_cache_option
 def graph(
@@ -55,11 +56,11 @@ def render(drawn: list[Any], output_format: str, collapse: bool = True) -> str:
     if output_format == "mermaid":
         from driftlint.pictures.mermaid import render as mermaid
 
-        return mermaid(drawn)
+        return mermaid(drawn, collapse=collapse)
     if output_format == "dot":
         from driftlint.pictures.dot import render as dot
 
-        return dot(drawn)
+        return dot(drawn, collapse=collapse)
     from driftlint.pictures.text import render as text
 
     return text(drawn, collapse=collapse)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from driftlint.pictures import Picture, PictureNode
+from driftlint.pictures import Picture, PictureNode, fold_runs
 
 
-def render(pictures: Sequence[Picture]) -> str:
+def render(pictures: Sequence[Picture], collapse: bool = True) -> str:
+    """The digraph; with `collapse`, linear runs folded into one node each, as the text format does."""
+    if collapse:
+        pictures = [fold_runs(picture) for picture in pictures]
     lines = [
         "digraph driftlint {",
         "  rankdir=TB;",
@@ -40,6 +43,9 @@ def render(pictures: Sequence[Picture]) -> str:
 
 
 def _attributes(node: PictureNode) -> str:
+    if node.folded:
+        label = f"⋮ {len(node.folded)} revisions\n{node.folded[0]} … {node.folded[-1]}"
+        return f'label={_quote(label)}, style="rounded,dashed"'
     label_lines = [node.revision]
     if node.title:
         label_lines.append(node.title)

@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from driftlint.pictures import Picture, PictureNode
-
-# Runs of at least this many plain revisions (one parent, one child, nothing to mark) fold into one line.
-COLLAPSE_AT = 3
+from driftlint.pictures import COLLAPSE_AT, Picture, PictureNode, plain
 
 
 @dataclass
@@ -94,7 +91,7 @@ def _chain(state: _State, start: PictureNode, first_prefix: str, prefix: str) ->
     run: list[PictureNode] = []
     while True:
         state.printed.add(node.revision)
-        if state.collapse and _plain(node):
+        if state.collapse and plain(node):
             run.append(node)
         else:
             if run:
@@ -126,18 +123,6 @@ def _flush(state: _State, run: list[PictureNode], prefix: str) -> None:
 
 def _continuation(prefix: str) -> str:
     return prefix.replace("├─", "│ ").replace("└─", "  ")
-
-
-def _plain(node: PictureNode) -> bool:
-    return (
-        len(node.parents) == 1
-        and len(node.children) == 1
-        and not node.missing_parents
-        and not node.depends_on
-        and not node.labels
-        and not node.findings
-        and not node.head
-    )
 
 
 def _describe(node: PictureNode, state: _State) -> str:

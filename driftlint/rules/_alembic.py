@@ -35,9 +35,10 @@ def env_anchor(project: Project, env: Environment) -> tuple[str, Span]:
 
 
 def alembic_command(project: Project, env: Environment, *arguments: str) -> str:
-    """The alembic command line for this environment, run from the config's directory."""
+    """The alembic command line for this environment, run from the config's directory. A
+    declared environment's locations are set in code: no `-c` names its config."""
     parts = ["alembic"]
-    if env.config_path is not None and not env.flask_migrate:
+    if env.config_path is not None and not env.flask_migrate and not env.declared:
         config = Path(env.config_path)
         default = config.name in ("alembic.ini", "pyproject.toml") and config.parent.resolve() == project.cwd
         if not default:

@@ -35,7 +35,8 @@ class MultipleHeads(Rule):
                 for n in heads
             ]
             merge = alembic_command(project, analysis.environment, "merge", "-m", '"merge heads"', *ids)
-            fix_title = f"Merge the heads: `{merge}`"
+            where = f" of environment `{analysis.environment.name}`" if analysis.environment.declared else ""
+            fix_title = f"Merge the heads{where}: `{merge}`"
             if len(set(ids)) < len(ids):
                 # `alembic merge a100 a100` cannot help: the duplicated id has to go first.
                 fix_title = "Give the duplicated revision a new id (see DL104), then merge what heads remain"

@@ -10,7 +10,7 @@ import pytest
 
 from driftlint.pictures import Picture, PictureNode, dot, mermaid, text
 
-from ..conftest import FIXTURES
+from ..conftest import FIXTURES, write_tree
 from .helpers import invoke
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -98,3 +98,84 @@ def test_graph_of_a_directory_without_alembic_says_so(tmp_path):
 
     assert result.exit_code == 0
     assert result.stdout == "No Alembic environment found.\n"
+
+
+# -- large histories: Mermaid draws nothing past maxTextSize (50,000) or maxEdges (500) ---------------
+
+
+def history(parents: dict[str, tuple[str, ...]], findings: frozenset[str] = frozenset()) -> Picture:
+    children: dict[str, list[str]] = {}
+    for revision, ups in parents.items():
+        for parent in ups:
+            children.setdefault(parent, []).append(revision)
+    return Picture("alembic.ini", tuple(
+        node(r, ups, tuple(children.get(r, ())), title=f"revision {r} of a long history", findings=("DL101",) if r in findings else ())
+        for r, ups in parents.items()
+    ))
+
+
+def chain(n: int) -> dict[str, tuple[str, ...]]:
+    return {f"r{i}": (f"r{i - 1}",) if i else () for i in range(n)}
+
+
+def branchy(n: int) -> dict[str, tuple[str, ...]]:
+    """A fork off every third revision, merged by the next: nothing for folding to take."""
+    parents: dict[str, tuple[str, ...]] = {"r0": ()}
+    for i in range(1, n):
+        parents[f"r{i}"] = (f"r{i - 1}", f"r{i - 2}") if i % 3 == 0 and i > 1 else (f"r{i - 1}",) if i % 3 != 2 else (f"r{i - 2}",)
+    return parents
+
+
+def mermaid_edges(drawn: str) -> int:
+    return sum(1 for line in drawn.splitlines() if " --> " in line or " -.-> " in line or " .-> " in line)
+
+
+SHAPES = {
+    "chain": (chain(2000), frozenset()),
+    "branchy": (branchy(2000), frozenset({"r1999"})),
+    "bases-merged": ({**{f"b{i}": () for i in range(1999)}, "m": tuple(f"b{i}" for i in range(1999))}, frozenset(f"b{i}" for i in range(1999))),
+}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_mermaid_of_2000_revisions_stays_within_what_mermaid_draws(shape):
+    parents, findings = SHAPES[shape]
+    drawn = mermaid.render([history(parents, findings)])
+
+    assert len(drawn) <= mermaid.MAX_TEXT and mermaid_edges(drawn) <= mermaid.MAX_EDGES
+    declared = {line.split("[", 1)[0].strip() for line in drawn.splitlines() if '["' in line}
+    used = {part.strip() for line in drawn.splitlines() if " --> " in line for part in line.split(" --> ")}
+    assert used <= declared  # every edge joins drawn nodes
+
+
+def test_mermaid_that_does_not_fit_keeps_the_heads_and_findings_and_counts_the_rest():
+    parents = branchy(2000)
+    drawn = mermaid.render([history(parents, frozenset({"r5"}))])
+
+    assert 'r1999<br/>revision r1999 of a long history<br/>(head)' in drawn
+    assert '"r5<br/>' in drawn  # a finding deep in the history is still drawn
+    [earlier] = [line for line in drawn.splitlines() if "earlier revisions" in line]
+    kept = sum(1 for line in drawn.splitlines() if '["r' in line)
+    assert f"⋮ {2000 - kept} earlier revisions" in earlier
+
+
+def test_dot_and_mermaid_fold_linear_runs_and_expand_draws_them():
+    picture = history(chain(2000))
+
+    assert len(mermaid.render([picture])) < 2000 and len(dot.render([picture])) < 2000
+    assert "⋮ 1998 revisions<br/>r1 … r1998" in mermaid.render([picture])
+    assert '"e0:r1" [label="⋮ 1998 revisions\\nr1 … r1998", style="rounded,dashed"];' in dot.render([picture])
+    assert mermaid.render([picture], collapse=False).count("<br/>revision r") == 2000
+    assert dot.render([picture], collapse=False).count("of a long history") == 2000
+
+
+def test_declared_environments_are_drawn_under_their_names(tmp_path):
+    write_tree(tmp_path, {
+        "driftlint.toml": '[[environments]]\nname = "analytics"\nscript-location = "a/migrations"\n\n'
+                          '[[environments]]\nname = "billing"\nscript-location = "b/migrations"\n',
+        "a/migrations/versions/1.py": 'revision = "1"\ndown_revision = None\n',
+        "b/migrations/versions/1.py": 'revision = "1"\ndown_revision = None\n',
+    })
+    drawn = invoke(tmp_path, "graph", "--no-cache").stdout
+
+    assert drawn.splitlines()[0] == "analytics: 1 revision, 1 head" and "billing: 1 revision, 1 head" in drawn

@@ -278,3 +278,13 @@ def test_one_finding_per_pair_of_unordered_revisions_listing_every_object(tree):
     assert "change the same 10 objects (table `t0`, table `t1`, table `t2` and 7 more)" in finding.message
     assert finding.fix_title == 'Order the two revisions: add `depends_on = "b1"` to `a1`'
 
+
+def test_heads_of_a_declared_environment_name_it_not_the_settings_file(tree):
+    root = tree({
+        "driftlint.toml": '[[environments]]\nname = "analytics"\nscript-location = "a/migrations"\n',
+        "a/migrations/versions/1.py": revision("1"),
+        "a/migrations/versions/2.py": revision("2", "1"),
+        "a/migrations/versions/3.py": revision("3", "1"),
+    })
+    [finding] = check(root, select=["DL101"]).diagnostics
+    assert finding.fix_title == 'Merge the heads of environment `analytics`: `alembic merge -m "merge heads" 2 3`'
