@@ -288,3 +288,27 @@ def test_heads_of_a_declared_environment_name_it_not_the_settings_file(tree):
     })
     [finding] = check(root, select=["DL101"]).diagnostics
     assert finding.fix_title == 'Merge the heads of environment `analytics`: `alembic merge -m "merge heads" 2 3`'
+
+
+def test_findings_on_many_bases_merged_by_one_revision_stay_linear_in_size(tree):
+    """Each base's multiple-bases finding once listed every base: N findings of N lines each."""
+    bases = [(f"b{i:03d}", None) for i in range(300)]
+    root = tree({
+        **alembic_tree(*bases),
+        "migrations/versions/m_merge.py": revision("m", tuple(rid for rid, _ in bases)),
+    })
+    findings = check(root, select=["DL102"]).diagnostics
+    assert len(findings) == 299
+    assert all(len(dict(f.context)["Bases"]) == 11 for f in findings)
+    assert dict(findings[0].context)["Bases"][-1] == "… and 290 more"
+
+
+def test_ancestry_through_a_long_cycle_is_shared_by_its_members(tree):
+    """A cycle of 500 revisions under a chain: every member has the whole cycle and the chain as
+    ancestors (one set built per strongly connected component, not one walk per member)."""
+    chain = [(f"c{i:03d}", f"c{i - 1:03d}" if i else None) for i in range(20)]
+    cycle = [(f"y{i:03d}", f"y{i - 1:03d}" if i else ("c019", "y499")) for i in range(500)]
+    graph = check(tree(alembic_tree(*chain, *cycle)), select=["DL105"]).project.environments[0].graph
+    members = {rid for rid, _ in cycle}
+    assert graph.ancestors("y250") == (members - {"y250"}) | {rid for rid, _ in chain}
+    assert graph.upgrade_order is None  # Alembic refuses the history (DL105)
