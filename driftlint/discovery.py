@@ -781,7 +781,12 @@ def _declared_environment(declared: DeclaredEnvironment, settings: Settings) -> 
     )
     for path in [script, *versions]:
         if not path.is_dir():
-            env.issues.append(ConfigIssue("missing-location", f"declared location `{_display(path)}` does not exist", source, 1, subject=(_display(path),)))
+            env.issues.append(
+                ConfigIssue(
+                    "missing-location", f"environment `{declared.name}` declares `{_display(path)}`, which does not exist",
+                    source, 1, subject=(_display(path),),
+                )
+            )
     return env
 
 

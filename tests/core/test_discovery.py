@@ -393,8 +393,8 @@ def test_declared_location_that_does_not_exist_is_reported(tree):
         }
     )
     assert found(check(root)) == [
-        "driftlint.toml:1:1 DL106 Declared location `app/db/versions` does not exist",
-        "driftlint.toml:1:1 DL106 Declared location `app/db` does not exist",
+        "driftlint.toml:1:1 DL106 Environment `app` declares `app/db/versions`, which does not exist",
+        "driftlint.toml:1:1 DL106 Environment `app` declares `app/db`, which does not exist",
     ]
 
 

@@ -312,3 +312,16 @@ def test_ancestry_through_a_long_cycle_is_shared_by_its_members(tree):
     members = {rid for rid, _ in cycle}
     assert graph.ancestors("y250") == (members - {"y250"}) | {rid for rid, _ in chain}
     assert graph.upgrade_order is None  # Alembic refuses the history (DL105)
+
+
+def test_a_missing_location_of_a_declared_environment_names_the_environment(tree):
+    root = tree({
+        "driftlint.toml": '[[environments]]\nname = "analytics"\nscript-location = "a/migrations"\n\n'
+                          '[[environments]]\nname = "billing"\nscript-location = "b/migrations"\n',
+        "a/migrations/versions/1.py": revision("1"),
+    })
+    messages = sorted(d.message for d in check(root, select=["DL106"]).diagnostics)
+    assert messages == [
+        "Environment `billing` declares `b/migrations/versions`, which does not exist",
+        "Environment `billing` declares `b/migrations`, which does not exist",
+    ]
