@@ -54,7 +54,7 @@ def answer(argv: Sequence[str]) -> int | None:
         chosen = fmt or (result.settings.output_format if result.settings else None) or default_format()
         report = build_report(
             diagnostics, result.files_read, chosen, statistics=False, color=False, quiet=parsed.quiet, to_file=False,
-            checked_nothing=result.checked_nothing,
+            checked_nothing=result.checked_nothing, notices=result.notices,
         )
     except Exception:  # noqa: BLE001 - the command line runs again and reports it (one line, exit 2)
         return None

@@ -46,6 +46,7 @@ def build_report(
     quiet: bool,
     to_file: bool,
     checked_nothing: bool = False,
+    notices: Sequence[str] = (),
 ) -> Report:
     from driftlint.output import RenderContext, render, rule_metadata
 
@@ -66,16 +67,18 @@ def build_report(
     summary = None
     if not quiet and fmt in ("full", "concise") and not statistics:
         summary = summary_line(diagnostics, files_read)
-    notices: tuple[str, ...] = ()
-    if checked_nothing and not quiet:
-        # As Ruff's "No Python files found under the given path(s)": "All checks passed" alone
-        # would tell a misconfigured CI job (a wrong path, a -c naming no environment) that
-        # everything is fine.
-        notices = (
-            "driftlint: warning: no Alembic environment (under the given paths, or in -c/--config) and no Celery"
-            " module found: nothing was checked (see `How it finds your Alembic environments` in the README)",
-        )
-    return Report(text, summary, summary_to_stderr=not to_file and fmt == "concise", notices=notices)
+    said: tuple[str, ...] = ()
+    if not quiet:
+        said = tuple(notices)
+        if checked_nothing:
+            # As Ruff's "No Python files found under the given path(s)": "All checks passed" alone
+            # would tell a misconfigured CI job (a wrong path, a -c naming no environment) that
+            # everything is fine.
+            said += (
+                "driftlint: warning: no Alembic environment (under the given paths, or in -c/--config) and no Celery"
+                " module found: nothing was checked (see `How it finds your Alembic environments` in the README)",
+            )
+    return Report(text, summary, summary_to_stderr=not to_file and fmt == "concise", notices=said)
 
 
 def rule_counts(diagnostics: Iterable[Any]) -> list[tuple[str, str, int]]:

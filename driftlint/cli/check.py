@@ -108,7 +108,7 @@ def check(
     report = build_report(
         diagnostics, result.files_read, fmt,
         statistics=statistics, color=use_color(color) and output_file is None, quiet=quiet, to_file=output_file is not None,
-        checked_nothing=result.checked_nothing,
+        checked_nothing=result.checked_nothing, notices=result.notices,
     )
     write_output(report.text, output_file)
     for line in report.notices:

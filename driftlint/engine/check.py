@@ -29,6 +29,7 @@ from driftlint.facts.extractors import CELERY, EXTRACTORS, active_extractors
 from driftlint.facts.model import FileFacts
 from driftlint.facts.store import FactStore, UnreadableCachedFacts, extraction_key
 from driftlint.inputs import InputRecorder
+from driftlint.pythons import newer_python_notices
 from driftlint.rule import Rule
 from driftlint.storage import ensure_directory
 from driftlint.workers import Child, process_count
@@ -151,6 +152,7 @@ def _check(options: CheckOptions, recorder: InputRecorder | None, attempt: Attem
         watching: ContextManager[dict[tuple[str, str], Any]] = recorder.apart() if recorder is not None else nullcontext({})
         with watching as looked_at:
             by_rule = run_rules(rules, project, recorder, parallel, standing)
+            notices = tuple(newer_python_notices(project))
     except UnreadableCachedFacts:
         # A cached blob that passed the pack's checksum yet does not load (LazyFileFacts): start
         # over reading the cache up front, where such an entry is a miss, extracted again.
@@ -167,10 +169,11 @@ def _check(options: CheckOptions, recorder: InputRecorder | None, attempt: Attem
     )
     tasks = CELERY in needed
     result = CheckResult(
-        only_file_arguments(diagnostics, options), project, len(facts), len(structure.environments), settings, tasks
+        only_file_arguments(diagnostics, options), project, len(facts), len(structure.environments), settings, tasks,
+        notices,
     )
     if memory is not None:
-        stored_value: Stored = (diagnostics, len(facts), len(structure.environments), tasks, rules_looked_at)
+        stored_value: Stored = (diagnostics, len(facts), len(structure.environments), tasks, notices, rules_looked_at)
         manifest = memory.remember(key, stored_value, structure, contents, active, by_rule, discovered)
         if manifest.trustworthy():
             result.manifest, result.cache_dir = manifest, directory
@@ -179,9 +182,10 @@ def _check(options: CheckOptions, recorder: InputRecorder | None, attempt: Attem
 
 def _stored_result(stored: Stored, options: CheckOptions, settings: Settings, **cached: Any) -> CheckResult:
     """The CheckResult of a result stored in the whole-run cache."""
-    diagnostics, files_read, environment_count, tasks, _rules_looked_at = stored
+    diagnostics, files_read, environment_count, tasks, notices, _rules_looked_at = stored
     return CheckResult(
-        only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings, tasks, **cached
+        only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings, tasks, notices,
+        **cached,
     )
 
 

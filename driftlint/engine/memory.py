@@ -46,8 +46,8 @@ if TYPE_CHECKING:
 EARLY_CUTOFF_FILES = 16
 
 # What a run stores as its result: (findings, files read, environments, whether modules could hold
-# Celery work, what its rules learned on disk besides the files whose digests key the result).
-Stored = tuple[list["Diagnostic"], int, int, bool, "SeenContent | None"]
+# Celery work, notices, what its rules learned on disk besides the files whose digests key the result).
+Stored = tuple[list["Diagnostic"], int, int, bool, tuple[str, ...], "SeenContent | None"]
 
 
 @dataclass(frozen=True)
@@ -302,7 +302,7 @@ class Memory:
         self.recorder.adopt(InputManifest(manifest.started_ns, rest))
         if not changed:
             return Answer(stored=value)
-        previous_looked_at = value[4] if isinstance(value[4], SeenContent) else None
+        previous_looked_at = value[5] if isinstance(value[5], SeenContent) else None
         return Answer(standing=findings, changed=frozenset(changed), previous_looked_at=previous_looked_at)
 
     def layout_of(
@@ -369,7 +369,7 @@ def _by_content(store: RunStore, key: str) -> Any:
     stored = store.load(key)
     if stored is None:
         return None
-    looked_at = stored[4]
+    looked_at = stored[5]
     if not isinstance(looked_at, SeenContent) or not looked_at.unchanged():
         return None
     return stored

@@ -51,6 +51,9 @@ class CheckResult:
     # Whether some module could hold Celery work (mentions celery, or a revision a materialized
     # view): with no environment either, the check had nothing to check.
     tasks: bool = False
+    # Lines for stderr about what the check could not do that are not findings about the project
+    # (modules only a newer Python than driftlint's parses).
+    notices: tuple[str, ...] = ()
     # When the result is stored in (or came from) the whole-run cache under a trustworthy
     # manifest: that manifest and the cache folder (driftlint.snapshot keeps a first tier there).
     manifest: InputManifest | None = None

@@ -2,33 +2,78 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import pytest
 
 from driftlint.diagnostics import Severity
+from driftlint.engine import CheckOptions, CheckResult, run_check
 from driftlint.source import SourceFile
 
 from .conftest import findings, summary
 
 NEWER = pytest.mark.skipif(sys.version_info >= (3, 14), reason="Python 3.14 parses `except A, B:`")
+NEWER_REVISION = (
+    '"""create refunds"""\n'
+    "from alembic import op\n"
+    "\n"
+    'revision = "2b3c4d5e6f70"\n'
+    'down_revision = "1a2b3c4d5e6f"\n'
+    "\n"
+    "\n"
+    "def upgrade() -> None:\n"
+    "    try:\n"
+    '        op.execute("CREATE TABLE refunds (id int)")\n'
+    "    except KeyError, ValueError:\n"
+    "        pass\n"
+)
+
+
+def checked(root: Path) -> CheckResult:
+    previous = Path.cwd()
+    os.chdir(root)
+    try:
+        return run_check(CheckOptions(paths=[Path(".")], cwd=root, use_cache=False))
+    finally:
+        os.chdir(previous)
+
+
+def with_newer_revision(root: Path) -> Path:
+    (root / "migrations" / "versions" / "2b3c4d5e6f70_create_refunds.py").write_text(NEWER_REVISION, encoding="utf-8")
+    return root
 
 
 @NEWER
-def test_code_for_a_newer_python_is_one_warning_at_requires_python(fixture_copy) -> None:
-    root = fixture_copy("newer-python-syntax")
+def test_a_module_only_a_newer_python_parses_is_a_notice_not_a_finding(fixture_copy) -> None:
+    """A limit of driftlint's interpreter is not a fault of the project: it must not fail CI."""
+    result = checked(fixture_copy("newer-python-syntax"))
+    assert result.diagnostics == []
+    [notice] = result.notices
+    assert "1 module does not parse with Python 3." in notice
+    assert "the project targets Python >=3.14" in notice and "(first: shop/tasks.py)" in notice
+    assert notice.endswith("run driftlint with Python 3.14 or newer")
+
+
+@NEWER
+def test_a_revision_only_a_newer_python_parses_is_one_warning_at_requires_python(fixture_copy) -> None:
+    """The revision graph depends on revision files: those stay a finding (their headers are read by
+    the tokenizer, so the graph stays whole)."""
+    root = with_newer_revision(fixture_copy("newer-python-syntax"))
     [diagnostic] = findings(root, "DL001")
     assert (diagnostic.path, diagnostic.location.row) == ("pyproject.toml", 4)
     assert diagnostic.severity is Severity.WARNING
-    assert "1 file does not parse with Python 3." in diagnostic.message
-    assert "shop/tasks.py:7" in diagnostic.message
+    assert diagnostic.message.startswith("1 revision file does not parse with Python 3.")
+    assert "migrations/versions/2b3c4d5e6f70_create_refunds.py:11" in diagnostic.message
+    assert "shop/tasks.py" not in diagnostic.message
     assert diagnostic.fix_title == "Run driftlint with Python 3.14 or newer"
+    assert findings(root, "DL101") == [], "the graph stays whole"
 
 
 @NEWER
 def test_python_version_file_is_a_target_too(fixture_copy) -> None:
-    root = fixture_copy("newer-python-syntax")
+    root = with_newer_revision(fixture_copy("newer-python-syntax"))
     (root / "pyproject.toml").write_text('[project]\nname = "shop"\nversion = "1.0"\n', encoding="utf-8")
     (root / ".python-version").write_text("3.14.2\n", encoding="utf-8")
     [diagnostic] = findings(root, "DL001")
@@ -116,7 +161,7 @@ def test_every_way_code_sets_version_locations_is_recognised(fixture_copy, code:
     ],
 )
 def test_ruff_target_version_is_a_target_too(fixture_copy, path: str, text: str, row: int) -> None:
-    root = fixture_copy("newer-python-syntax")
+    root = with_newer_revision(fixture_copy("newer-python-syntax"))
     (root / "pyproject.toml").unlink()
     (root / path).write_text(text, encoding="utf-8")
     [diagnostic] = findings(root, "DL001")
@@ -126,27 +171,28 @@ def test_ruff_target_version_is_a_target_too(fixture_copy, path: str, text: str,
 
 @NEWER
 def test_a_malformed_tool_table_is_no_target(fixture_copy) -> None:
-    root = fixture_copy("newer-python-syntax")
+    root = with_newer_revision(fixture_copy("newer-python-syntax"))
     (root / "pyproject.toml").write_text('tool = "ruff"\n', encoding="utf-8")
-    assert summary(findings(root, "DL001")) == [("DL001", "shop/tasks.py")]
+    [diagnostic] = findings(root, "DL001")
+    assert diagnostic.path == "migrations/versions/2b3c4d5e6f70_create_refunds.py", "found by its syntax, not a target"
 
 
 @NEWER
 def test_newer_syntax_without_a_declared_target_is_one_warning_at_the_first_file(fixture_copy) -> None:
     """Read the Docs targets Python 3.14 in tox.ini alone and writes `except A, B:`: the files
     are not broken, driftlint's interpreter is too old for them."""
-    root = fixture_copy("newer-python-syntax")
+    root = with_newer_revision(fixture_copy("newer-python-syntax"))
     (root / "pyproject.toml").write_text('[project]\nname = "shop"\nversion = "1.0"\n', encoding="utf-8")
     (root / "shop" / "more.py").write_text("try:\n    pass\nexcept KeyError, ValueError:\n    pass\n", encoding="utf-8")
     [diagnostic] = findings(root, "DL001")
-    assert (diagnostic.path, diagnostic.location.row, diagnostic.severity) == ("shop/more.py", 3, Severity.WARNING)
-    assert diagnostic.message.startswith("2 files use Python 3.14 syntax, which Python 3.")
-    assert diagnostic.message.endswith("driftlint does not check them (here: `except A, B:` without parentheses (PEP 758))")
+    revision = "migrations/versions/2b3c4d5e6f70_create_refunds.py"
+    assert (diagnostic.path, diagnostic.location.row, diagnostic.severity) == (revision, 11, Severity.WARNING)
+    assert diagnostic.message.startswith("1 revision file uses Python 3.14 syntax, which Python 3.")
+    assert diagnostic.message.endswith("(here: `except A, B:` without parentheses (PEP 758))")
     assert diagnostic.fix_title == "Run driftlint with Python 3.14 or newer"
-    assert dict(diagnostic.context)["Files not checked"] == (
-        "shop/more.py:3: `except A, B:` without parentheses (PEP 758)",
-        "shop/tasks.py:7: `except A, B:` without parentheses (PEP 758)",
-    )
+    assert dict(diagnostic.context)["Files not checked"] == (f"{revision}:11: `except A, B:` without parentheses (PEP 758)",)
+    [notice] = checked(root).notices
+    assert notice.startswith("driftlint: warning: 2 modules use Python 3.14 syntax") and "(first: shop/more.py)" in notice
 
 
 @NEWER
