@@ -91,11 +91,11 @@ def newer_python_notices(project: Project) -> list[str]:
     for target, files in sorted(found.newer.items(), key=lambda item: str(item[0].path)):
         count, first, pronoun = modules(files)
         if count:
-            version = ".".join(map(str, target.version))
+            declared = ".".join(map(str, target.version))
             lines.append(
                 f"driftlint: warning: {count} {'module does' if count == 1 else 'modules do'} not parse with Python"
                 f" {running}, which driftlint runs on, while the project targets Python {target.text}: driftlint did"
-                f" not check {pronoun} (first: {first}); run driftlint with Python {version} or newer"
+                f" not check {pronoun} (first: {first}); run driftlint with Python {declared} or newer"
             )
     for version, files in sorted(found.newer_syntax.items()):
         count, first, pronoun = modules(files)
@@ -157,17 +157,17 @@ def _declared_in(folder: Path) -> Target | None:
         target = table.get("target-version") if isinstance(table, dict) else None
         match = _RUFF_TARGET.match(target) if isinstance(target, str) else None
         if match:
-            line = next((n for n, t in enumerate(text.splitlines(), 1) if t.strip().startswith("target-version")), 1)
+            row = next((n for n, t in enumerate(text.splitlines(), 1) if t.strip().startswith("target-version")), 1)
             version = (int(match.group(1)), int(match.group(2)))
-            return Target(version, f"{version[0]}.{version[1]} (Ruff target-version {target})", ruff, line)
+            return Target(version, f"{version[0]}.{version[1]} (Ruff target-version {target})", ruff, row)
     version_file = folder / ".python-version"
     if version_file.is_file():
         try:
             lines = version_file.read_text(encoding="utf-8", errors="replace").splitlines()
         except OSError:
             lines = []
-        for number, line in enumerate(lines, 1):
-            match = _PYTHON_VERSION.match(line)
-            if match:
-                return Target((int(match.group(1)), int(match.group(2))), line.strip(), version_file, number)
+        for number, entry in enumerate(lines, 1):
+            found = _PYTHON_VERSION.match(entry)
+            if found:
+                return Target((int(found.group(1)), int(found.group(2))), entry.strip(), version_file, number)
     return None
