@@ -12,7 +12,6 @@ import pwd
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
@@ -22,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
+from urllib.parse import quote, urlencode
 
 from driftlint.verify.errors import VerifyError
 
@@ -40,6 +40,8 @@ INSTALL_GLOBS = (
 SERVICE_USERS = ("postgres", "nobody")
 DEDICATED_USER = "driftlint-pg"
 PREFIX = "driftlint-pg-"
+# Only names the socket file (.s.PGSQL.5432) in the cluster's private folder: nothing binds it.
+SOCKET_PORT = 5432
 OWNER_FILE = "driftlint.pid"
 NO_SERVER = (
     "no PostgreSQL server programs found (initdb and postgres): install PostgreSQL "
@@ -66,17 +68,26 @@ class ServerPrograms:
 
 @dataclass(frozen=True)
 class EmbeddedServer:
-    """How to reach a running embedded cluster: loopback TCP and a private socket directory."""
+    """How to reach a running embedded cluster: its Unix socket, in a directory only its owner may enter.
 
-    host: str
-    port: int
+    The cluster listens on no TCP address and trusts the connections that reach its socket: only
+    the OS user running it (and root) can, since the socket directory has mode 0700.
+    """
+
     socket_dir: Path
+    port: int
     superuser: str
     version_num: int
 
+    @property
+    def host(self) -> str:
+        """libpq's host: a directory means a Unix socket in it."""
+        return str(self.socket_dir)
+
     def url(self, database: str, user: str | None = None, driver: str = "postgresql+psycopg") -> str:
-        """A SQLAlchemy URL (no password: the cluster trusts local connections)."""
-        return f"{driver}://{user or self.superuser}@{self.host}:{self.port}/{database}"
+        """A SQLAlchemy URL (no password: only the socket's owner can connect)."""
+        where = urlencode({"host": self.host, "port": self.port})
+        return f"{driver}://{quote(user or self.superuser, safe='')}@/{quote(database, safe='')}?{where}"
 
     def conninfo(self, database: str = "postgres", user: str | None = None) -> dict[str, Any]:
         return {"host": self.host, "port": self.port, "user": user or self.superuser, "dbname": database}
@@ -112,12 +123,6 @@ def find_server_programs(environ: dict[str, str] | None = None) -> ServerProgram
         if _has_programs(bindir):
             return ServerPrograms(bindir, "pgserver")
     return None
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _traversable_by_others(path: Path) -> bool:
@@ -242,11 +247,12 @@ class EmbeddedCluster:
     def _start(self) -> EmbeddedServer:
         assert self.base is not None
         data, sockets = self.base / "data", self.base / "sock"
-        sockets.mkdir()
+        # The cluster trusts whoever reaches its socket, so only its owner may enter this folder
+        # (root, running driftlint, passes any permission check).
+        sockets.mkdir(mode=0o700)
         if self._run_as is not None:
             for path in (self.base, sockets):
                 os.chown(path, self._run_as.uid, self._run_as.gid)
-            # The socket directory must be reachable by the connecting (root) client too.
             os.chmod(self.base, 0o711)
             if not _traversable_by_others(self.programs.bindir):
                 # e.g. pgserver installed under /root: the service account cannot reach it there,
@@ -289,58 +295,54 @@ class EmbeddedCluster:
         if initdb.returncode != 0:
             detail = (initdb.stderr or initdb.stdout).decode(errors="replace").strip().splitlines()
             raise VerifyError(f"initdb failed ({self.programs.initdb}): {detail[-1] if detail else initdb.returncode}")
-        last_error = ""
-        for _attempt in range(3):
-            port = _free_port()
-            log = open(self.log_path, "ab")  # noqa: SIM115 - the server writes to it until stop()
-            try:
-                self.process = subprocess.Popen(
-                    [
-                        str(self.programs.postgres),
-                        "-D",
-                        str(data),
-                        "-p",
-                        str(port),
-                        "-k",
-                        str(sockets),
-                        "-h",
-                        "127.0.0.1",
-                        "-c",
-                        "fsync=off",
-                        "-c",
-                        "synchronous_commit=off",
-                        "-c",
-                        "full_page_writes=off",
-                        "-c",
-                        "max_connections=40",
-                        "-c",
-                        "shared_buffers=32MB",
-                        "-c",
-                        "log_min_messages=warning",
-                    ],
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    cwd=self.base,
-                    # Its own session: a Ctrl-C meant for driftlint must not kill the server
-                    # before driftlint has dropped its scratch database.
-                    start_new_session=True,
-                    preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
-                    **self._spawn_kwargs(),
-                )
-            finally:
-                log.close()
-            version_num = self._wait_ready(port)
-            if version_num is not None:
-                self.server = EmbeddedServer("127.0.0.1", port, sockets, SUPERUSER, version_num)
-                return self.server
+        log = open(self.base / "server.log", "ab")  # noqa: SIM115 - the server writes to it until stop()
+        try:
+            self.process = subprocess.Popen(
+                [
+                    str(self.programs.postgres),
+                    "-D",
+                    str(data),
+                    "-p",
+                    str(SOCKET_PORT),
+                    "-k",
+                    str(sockets),
+                    # No TCP address at all: the only way in is the private socket directory.
+                    "-c",
+                    "listen_addresses=",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "max_connections=40",
+                    "-c",
+                    "shared_buffers=32MB",
+                    "-c",
+                    "log_min_messages=warning",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=self.base,
+                # Its own session: a Ctrl-C meant for driftlint must not kill the server
+                # before driftlint has dropped its scratch database.
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                **self._spawn_kwargs(),
+            )
+        finally:
+            log.close()
+        version_num = self._wait_ready(sockets)
+        if version_num is None:
             last_error = self._log_tail()
             self._terminate()
-            if "could not bind" not in last_error and "already in use" not in last_error:
-                break
-        raise VerifyError(f"the embedded PostgreSQL did not start: {last_error or 'no log output'}")
+            raise VerifyError(f"the embedded PostgreSQL did not start: {last_error or 'no log output'}")
+        self.server = EmbeddedServer(sockets, SOCKET_PORT, SUPERUSER, version_num)
+        return self.server
 
-    def _wait_ready(self, port: int) -> int | None:
+    def _wait_ready(self, sockets: Path) -> int | None:
         import psycopg
 
         deadline = time.monotonic() + self.start_timeout
@@ -350,7 +352,7 @@ class EmbeddedCluster:
                 return None
             try:
                 with psycopg.connect(
-                    host="127.0.0.1", port=port, user=SUPERUSER, dbname="postgres", connect_timeout=2
+                    host=str(sockets), port=SOCKET_PORT, user=SUPERUSER, dbname="postgres", connect_timeout=2
                 ) as conn:
                     row = conn.execute("SELECT current_setting('server_version_num')::int").fetchone()
                     return int(row[0]) if row else 0

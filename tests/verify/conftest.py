@@ -12,7 +12,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import psycopg
 import pytest
@@ -103,7 +103,8 @@ class Databases:
         credentials = user or self.server.superuser
         if password:
             credentials += f":{quote(password, safe='')}"
-        return f"{driver}://{credentials}@{self.server.host}:{self.server.port}/{name}"
+        socket = urlencode({"host": self.server.host, "port": self.server.port})
+        return f"{driver}://{credentials}@/{name}?{socket}"
 
     def execute(self, name: str, *statements: str) -> None:
         with superuser(self.server, name) as conn:

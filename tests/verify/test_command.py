@@ -87,13 +87,13 @@ def test_unknown_verify_setting_exits_2(project):
 
 @pytest.fixture
 def password_role(pg_server):
-    """A role that must authenticate with a password over TCP (the rest of the cluster trusts)."""
+    """A role that must authenticate with a password (the rest of the cluster trusts its socket's owner)."""
     role = "pw_user"
     ensure_role(pg_server, role)
     with superuser(pg_server) as conn:
         conn.execute(f"ALTER ROLE {role} PASSWORD '{SECRET}' CREATEDB")  # type: ignore[arg-type]
         hba = Path(conn.execute("SHOW hba_file").fetchone()[0])  # type: ignore[index]
-        line = f"host all {role} 127.0.0.1/32 scram-sha-256\n"
+        line = f"local all {role} scram-sha-256\n"
         if line not in hba.read_text():
             hba.write_text(line + hba.read_text())
         conn.execute("SELECT pg_reload_conf()")
@@ -249,11 +249,11 @@ def _sleeping_in(data: Path) -> bool:
     if not pid_file.exists():
         return False
     lines = pid_file.read_text().splitlines()
-    if len(lines) < 4:
+    if len(lines) < 5:
         return False
     try:
         with psycopg.connect(
-            host="127.0.0.1", port=int(lines[3]), user="postgres", dbname="postgres", connect_timeout=2
+            host=lines[4], port=int(lines[3]), user="postgres", dbname="postgres", connect_timeout=2
         ) as conn:
             return bool(
                 conn.execute(

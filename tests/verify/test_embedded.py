@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -136,3 +138,63 @@ def test_pgserver_wheel_serves_when_no_system_postgresql_is_found():
     with embedded_postgres(find=lambda: programs) as server:
         with psycopg.connect(**server.conninfo()) as connection:
             assert connection.execute("select 1").fetchone() == (1,)
+
+
+def _listening_tcp_inodes() -> set[str]:
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A":  # TCP_LISTEN
+                    inodes.add(fields[9])
+    return inodes
+
+
+def _socket_inodes(pid: int) -> set[str]:
+    found = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                found.add(target[len("socket:[") : -1])
+    return found
+
+
+def test_embedded_server_listens_on_no_tcp_address():
+    """A local user who finds the server in `ps` cannot connect over TCP: there is no TCP listener."""
+    with embedded_postgres() as server:
+        with psycopg.connect(**server.conninfo()) as conn:
+            assert conn.execute("SHOW listen_addresses").fetchone() == ("",)
+        postmaster = int((server.socket_dir.parent / "data" / "postmaster.pid").read_text().splitlines()[0])
+        assert not _socket_inodes(postmaster) & _listening_tcp_inodes()
+
+
+def test_another_os_user_cannot_connect_to_the_embedded_server():
+    """The cluster trusts its connections, so only its owner (and root) may reach its socket."""
+    with embedded_postgres() as server:
+        mode = server.socket_dir.stat()
+        assert stat.S_IMODE(mode.st_mode) == 0o700
+        assert mode.st_uid == (os.geteuid() if os.geteuid() != 0 else pwd.getpwnam(_service_user(server)).pw_uid)
+        if os.geteuid() != 0:
+            return  # only root can act as another user; the mode above is what keeps them out
+        stranger = 54321  # no account: neither the server's nor driftlint's
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child exits without returning to pytest
+            code = 3
+            try:
+                os.setgroups([])
+                os.setgid(stranger)
+                os.setuid(stranger)
+                with psycopg.connect(**server.conninfo(), connect_timeout=3):
+                    code = 0
+            except psycopg.OperationalError:
+                code = 1
+            finally:
+                os._exit(code)
+        _, status = os.waitpid(child, 0)
+        assert os.WEXITSTATUS(status) == 1, "another OS user connected to the embedded server"
+
+
+def _service_user(server) -> str:
+    return pwd.getpwuid((server.socket_dir.parent / "data").stat().st_uid).pw_name
