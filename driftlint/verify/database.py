@@ -6,7 +6,7 @@ import contextlib
 import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
-from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlencode
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, unquote_plus, urlencode
 
 from driftlint.verify.errors import VerifyError
 
@@ -14,29 +14,57 @@ if TYPE_CHECKING:
     import psycopg
 
 INSTALL_HINT = "pip install driftlint[verify]"
+APPLICATION_NAME = "driftlint-verify"
 ASYNC_DRIVERS = frozenset({"asyncpg", "psycopg_async", "aiopg"})
-# libpq parameters that may ride along in a URL query (everything else is driver-specific).
+# libpq connection parameters a URL's query may carry (SQLAlchemy's PostgreSQL dialects pass the
+# query on to the driver, so these mean to verify what they mean to env.py); a query value wins
+# over the same part of the URL, as it does in libpq and SQLAlchemy.
 LIBPQ_QUERY = frozenset(
     {
         "host",
+        "hostaddr",
         "port",
+        "dbname",
+        "user",
+        "password",
+        "passfile",
+        "require_auth",
+        "channel_binding",
+        "client_encoding",
+        "options",
+        "application_name",
+        "fallback_application_name",
+        "keepalives",
+        "keepalives_idle",
+        "keepalives_interval",
+        "keepalives_count",
+        "tcp_user_timeout",
         "sslmode",
-        "sslrootcert",
+        "sslnegotiation",
+        "sslcompression",
         "sslcert",
         "sslkey",
-        "sslcrl",
         "sslpassword",
-        "application_name",
-        "options",
-        "target_session_attrs",
-        "gssencmode",
-        "passfile",
-        "service",
-        "channel_binding",
-        "krbsrvname",
+        "sslcertmode",
+        "sslrootcert",
+        "sslcrl",
+        "sslcrldir",
+        "sslsni",
         "requirepeer",
+        "ssl_min_protocol_version",
+        "ssl_max_protocol_version",
+        "krbsrvname",
+        "gsslib",
+        "gssdelegation",
+        "gssencmode",
+        "service",
+        "target_session_attrs",
+        "load_balance_hosts",
     }
 )
+# Query parameters whose values are secrets (`options` may carry `-c name=secret`): masked in
+# every output, rendered as `***`.
+SECRET_QUERY = frozenset({"password", "sslpassword", "options"})
 SSL_MODES = frozenset({"disable", "allow", "prefer", "require", "verify-ca", "verify-full"})
 # Greedy up to the last `@` of the token: an unencoded password may itself contain `@`.
 # sqlalchemy/engine/url.py _parse_url: the same grammar, so URLs mean what they mean to env.py.
@@ -62,29 +90,62 @@ _URL = re.compile(
 _URL_CREDENTIALS = re.compile(
     r"(?P<head>[a-z][a-z0-9+._-]*://[^:/@\s'\"]*:)(?P<secret>[^\s'\"]+)(?P<tail>@)", re.IGNORECASE
 )
+# `password=...` as a URL query or a libpq keyword/value string writes it (quoted or not).
+_KEYWORD_SECRETS = re.compile(
+    r"""(?P<head>\b(?:ssl)?password\s*=\s*|[?&]options=)(?P<secret>'(?:[^'\\]|\\.)*'|[^&\s'"]*)""",
+    re.IGNORECASE,
+)
+
+
+def _spellings(secret: str) -> set[str]:
+    """Every way a secret is written where it could be echoed: as given, percent-encoded (as
+    urllib, SQLAlchemy 2 and SQLAlchemy 1.4 each escape it), with ConfigParser's `%%`, and in a
+    Python repr."""
+    forms = {
+        secret,
+        quote(secret, safe=""),
+        quote_plus(secret),
+        quote(secret, safe=" +"),
+        re.sub(r"[:@/]", lambda m: f"%{ord(m.group(0)):X}", secret),
+    }
+    forms |= {form.replace("%", "%%") for form in forms}
+    forms.add(repr(secret)[1:-1])
+    return {form for form in forms if form}
 
 
 class Masker:
-    """Replaces every known password (and any `scheme://user:secret@` credential) with `***`."""
+    """Replaces every known secret of a database URL (and any credential a URL or a libpq keyword
+    string carries) with `***`."""
 
     def __init__(self) -> None:
         self._secrets: set[str] = set()
 
     def add(self, secret: str | None) -> None:
         if secret:
-            self._secrets.update({secret, quote(secret, safe=""), quote_plus(secret)})
+            self._secrets.update(_spellings(secret))
 
     def add_url(self, raw: str) -> None:
-        """Register the password of a URL before it is parsed (so parse errors cannot leak it)."""
+        """Register the secrets of a URL before it is parsed (so parse errors cannot leak them):
+        the password of its user part and the values of its secret query parameters."""
         _, scheme, rest = raw.partition("://")
-        credentials = rest[: rest.rfind("@")] if scheme and "@" in rest else ""
+        if not scheme:
+            return
+        location, _, query = rest.partition("?")
+        credentials = location[: location.rfind("@")] if "@" in location else ""
         if ":" in credentials:
             secret = credentials.split(":", 1)[1]
             self.add(secret)
             self.add(unquote(secret))
+        for pair in query.split("&"):
+            key, _, value = pair.partition("=")
+            if unquote(key).lower() in SECRET_QUERY and value:
+                self.add(value)
+                self.add(unquote(value))
+                self.add(unquote_plus(value))
 
     def __call__(self, text: str) -> str:
         text = _URL_CREDENTIALS.sub(lambda m: f"{m['head']}***{m['tail']}", text)
+        text = _KEYWORD_SECRETS.sub(lambda m: f"{m['head']}***" if m["secret"] else m[0], text)
         for secret in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(secret, "***")
         return text
@@ -114,6 +175,10 @@ class DatabaseURL:
             raise VerifyError(f"not a database URL: {MASK(raw)!r}")
         password = unquote(match["password"]) if match["password"] is not None else None
         MASK.add(password)
+        query = tuple(parse_qsl(match["query"] or "", keep_blank_values=True))
+        for key, value in query:
+            if key.lower() in SECRET_QUERY:
+                MASK.add(value)
         drivername = match["name"]
         if drivername.split("+")[0] not in ("postgresql", "postgres"):
             raise VerifyError(f"{MASK(raw)}: driftlint verify supports PostgreSQL URLs only")
@@ -129,7 +194,7 @@ class DatabaseURL:
             host=match["ipv6host"] or match["ipv4host"] or None,
             port=int(port) if port else None,
             database=unquote(match["database"]) if match["database"] else None,
-            query=tuple(parse_qsl(match["query"] or "", keep_blank_values=True)),
+            query=query,
         )
 
     @property
@@ -161,7 +226,8 @@ class DatabaseURL:
         if self.database is not None:
             text += "/" + quote(self.database, safe="")
         if self.query:
-            text += "?" + urlencode(self.query)
+            shown = [(k, "***" if hide_password and k.lower() in SECRET_QUERY else v) for k, v in self.query]
+            text += "?" + urlencode(shown, safe="*")
         return text
 
     def __str__(self) -> str:
@@ -221,14 +287,11 @@ def connect(
     params = url.psycopg_params()
     if "options" in params:
         options = f"{params.pop('options')} {options}"
+    # The URL's own application_name wins: a DBA may watch for it in pg_stat_activity.
+    params.setdefault("application_name", APPLICATION_NAME)
+    params["connect_timeout"] = max(2, int(round(timeout)))
     try:
-        conn = psycopg.connect(
-            **params,
-            connect_timeout=max(2, int(round(timeout))),
-            options=options,
-            application_name="driftlint-verify",
-            autocommit=autocommit,
-        )
+        conn = psycopg.connect(**params, options=options, autocommit=autocommit)
     except psycopg.Error as exc:
         raise VerifyError(describe_connect_error(url, exc)) from None
     if read_only and not autocommit:

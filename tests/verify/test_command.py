@@ -21,6 +21,7 @@ from click.testing import CliRunner
 
 from driftlint.cli import cli
 
+from ..conftest import write_tree
 from .conftest import REPO, clean_environ, ensure_role, migrate, superuser
 
 SECRET = "S3cr3t-p@ss:w0rd%"
@@ -85,13 +86,11 @@ def test_unknown_verify_setting_exits_2(project):
     assert result.exit_code == 2 and "unknown setting `app-rol`" in result.stderr
 
 
-@pytest.fixture
-def password_role(pg_server):
+def _password_role(pg_server, role: str, password: str) -> str:
     """A role that must authenticate with a password (the rest of the cluster trusts its socket's owner)."""
-    role = "pw_user"
     ensure_role(pg_server, role)
     with superuser(pg_server) as conn:
-        conn.execute(f"ALTER ROLE {role} PASSWORD '{SECRET}' CREATEDB")  # type: ignore[arg-type]
+        conn.execute(f"ALTER ROLE {role} PASSWORD '{password}' CREATEDB")  # type: ignore[arg-type]
         hba = Path(conn.execute("SHOW hba_file").fetchone()[0])  # type: ignore[index]
         line = f"local all {role} scram-sha-256\n"
         if line not in hba.read_text():
@@ -99,6 +98,11 @@ def password_role(pg_server):
         conn.execute("SELECT pg_reload_conf()")
     time.sleep(0.2)
     return role
+
+
+@pytest.fixture
+def password_role(pg_server):
+    return _password_role(pg_server, "pw_user", SECRET)
 
 
 def test_bad_credentials_exit_2_without_the_password(project, databases, password_role):
@@ -273,3 +277,82 @@ def test_own_cluster_runs_the_migrations_as_the_migration_role_owning_the_databa
     assert process.returncode == 1, err
     assert "FORCE ROW LEVEL SECURITY applies it even to the owner (migrator)" in out
     assert _leftovers(own_tmp) == ([], [])
+
+
+def test_a_password_in_the_query_string_is_used_to_connect(project, databases, password_role):
+    """`?password=` works for env.py (SQLAlchemy passes the query to the driver), so it works here."""
+    root = project("tenant-app")
+    name = databases.create(owner=password_role)
+    url = databases.url(name, password_role) + "&password=" + quote(SECRET, safe="")
+    migrate(root, url)
+    result = invoke(str(root), "--database-url", url, "--output-format", "concise")
+    assert result.exit_code == 0, result.stderr
+    assert SECRET not in result.output + result.stderr
+
+
+def test_secrets_in_the_query_string_are_never_echoed(project):
+    url = (
+        f"postgresql://app@127.0.0.1:{closed_port()}/app?password=Qs3cret-1&sslpassword=Qs3cret-2"
+        "&options=-c%20app.key%3DQs3cret-3&application_name=mine"
+    )
+    result = invoke(str(project("tenant-app")), "--database-url", url, "--timeout", "2")
+    assert result.exit_code == 2 and result.stderr.startswith("driftlint: error: cannot connect to")
+    assert "Qs3cret" not in result.output + result.stderr
+    assert "password=***" in result.stderr and "application_name=mine" in result.stderr
+
+
+ECHOING_ENV = """\
+from alembic import context
+from sqlalchemy import engine_from_config, pool
+
+engine = engine_from_config(context.config.get_section(context.config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool)
+# SQLAlchemy escapes a password its own way (`quote(password, safe=" +")`) when it renders a URL.
+print("connecting to", engine.url.render_as_string(hide_password=False), flush=True)
+with engine.connect() as connection:
+    context.configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+"""
+
+
+@pytest.mark.parametrize("where", ["user part", "query"])
+def test_a_password_as_sqlalchemy_renders_it_is_masked_in_alembic_output(tmp_path, databases, pg_server, where):
+    password = "sp ace+plus@at:co/sl%pc"
+    role = _password_role(pg_server, "pw_render", password.replace("'", "''"))
+    root = write_tree(
+        tmp_path / "repo",
+        {
+            "alembic.ini": "[alembic]\nscript_location = %(here)s/migrations\n",
+            "migrations/env.py": ECHOING_ENV,
+            "migrations/versions/a1.py": (
+                'revision = "a1"\ndown_revision = None\n\nfrom alembic import op\n\n\n'
+                'def upgrade():\n    op.execute("SELECT no_such_function()")\n'
+            ),
+        },
+    )
+    name = databases.create(owner=role)
+    if where == "user part":
+        url = databases.url(name, role, password)
+    else:
+        url = databases.url(name, role) + "&password=" + quote(password, safe="")
+    result = invoke(str(root), "--database-url", url, "--fresh", "--output-format", "full")
+    assert result.exit_code == 1, result.stderr
+    everything = result.output + result.stderr
+    assert "DL902" in everything and "connecting to postgresql+psycopg://" in everything
+    for fragment in ("sp ace", "sp%20ace", "plus", "co/sl", "co%2Fsl"):
+        assert fragment not in everything
+
+
+def test_the_urls_application_name_wins(project, databases):
+    from driftlint.verify.database import DatabaseURL, connect
+
+    root = project("tenant-app")
+    name = databases.create()
+    url = databases.url(name) + "&application_name=ci-verify"
+    migrate(root, databases.url(name))
+    result = invoke(str(root), "--database-url", url, "--output-format", "concise")
+    assert result.exit_code == 0, result.stderr
+    with connect(DatabaseURL.parse(url), 5) as conn:
+        assert conn.execute("SHOW application_name").fetchone() == ("ci-verify",)
+    with connect(DatabaseURL.parse(databases.url(name)), 5) as conn:
+        assert conn.execute("SHOW application_name").fetchone() == ("driftlint-verify",)
