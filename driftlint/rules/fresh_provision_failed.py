@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     from driftlint.verify.context import VerifyContext
 
 STATEMENT_LINES = 8
+# query_canceled (statement_timeout) and lock_not_available (lock_timeout): verify's own bounds.
+TIMEOUT_SQLSTATES = frozenset({"57014", "55P03"})
 MISSING_RELATION = re.compile(r'^relation "(?:(?P<schema>[^"]+)\.)?(?P<name>[^"]+)" does not exist')
 
 
@@ -47,6 +49,11 @@ class FreshProvisionFailed(Gate):
             error_lines.append(f"SQLSTATE {failure.sqlstate}")
         if failure.exception:
             error_lines.append(failure.exception)
+        if failure.sqlstate in TIMEOUT_SQLSTATES:
+            error_lines.append(
+                f"verify bounds every statement and lock wait of the migrations by --timeout ({ctx.options.timeout:g} s); "
+                "raise it if this statement needs longer on an empty database"
+            )
         context = [("Database error", error_lines)]
         if failure.statement:
             statement = [line.rstrip() for line in failure.statement.splitlines() if line.strip()]

@@ -22,6 +22,26 @@ RESULT_VARIABLE = "DRIFTLINT_RESULT"
 # environment variables that hold the URL. An empty stdin means the run was called off.
 URL_ON_STDIN_VARIABLE = "DRIFTLINT_URL_ON_STDIN"
 DRIVER_VARIABLE = "DRIFTLINT_DRIVER"
+# The pid of the driftlint that started the runner: the runner asks to be killed when it dies.
+PARENT_VARIABLE = "DRIFTLINT_PARENT_PID"
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """SIGKILL when driftlint dies, however it dies: a runner left migrating keeps the scratch
+    database in use, so nothing could ever drop it. Linux only (prctl)."""
+    parent = os.environ.pop(PARENT_VARIABLE, "")
+    if not parent or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except Exception:  # noqa: BLE001 - without prctl the runner only lacks this safety net
+        return
+    if os.getppid() != int(parent):
+        os._exit(2)  # driftlint died before the request took effect
 
 
 def _record_steps(state: dict[str, Any]) -> None:
@@ -96,6 +116,7 @@ def main(argv: list[str]) -> int:
     # The alembic console script does not have the current directory on sys.path; neither do we.
     if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
         sys.path.pop(0)
+    _die_with_parent()
     if os.environ.get(URL_ON_STDIN_VARIABLE):
         _warm_up(os.environ.get(DRIVER_VARIABLE, ""))
         if not _receive_url():

@@ -40,7 +40,9 @@ from driftlint.config import ConfigError
 )
 @click.option("--celery-app", help="module:attr of the Celery app; DL908 imports it, which runs your code.")
 @click.option(
-    "--timeout", type=click.FloatRange(min=0.5), help="Connect and statement timeout in seconds [default: 10]."
+    "--timeout",
+    type=click.FloatRange(min=0.5),
+    help="Connect timeout, and the statement and lock-wait timeout of every query, the migrations' too [default: 10 s].",
 )
 @click.option(
     "--output-format",

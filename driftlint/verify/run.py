@@ -258,7 +258,7 @@ def _start_fresh(
     )
     driver = project_driver(options, request.environ, environment, target)
     # Started first: Python and Alembic load while the server starts and the database is created.
-    run = stack.enter_context(alembic_run(alembic, request.environ, driver))
+    run = stack.enter_context(alembic_run(alembic, request.environ, driver, options.timeout))
     owner: str | None = None
     if target is not None:
         admin = target.with_driver(DEFAULT_DRIVER)

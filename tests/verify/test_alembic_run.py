@@ -32,7 +32,7 @@ def test_the_url_is_handed_over_on_stdin_and_env_py_sees_it(tmp_path: Path):
     root = write_tree(tmp_path / "repo", PROJECT)
     probe = tmp_path / "probe.txt"
     url = DatabaseURL.parse("postgresql+psycopg://app:s3cret@127.0.0.1:5999/scratch")
-    with alembic_run(target(root), {"PROBE_FILE": str(probe), "PATH": "/usr/bin:/bin"}, "postgresql+psycopg") as run:
+    with alembic_run(target(root), {"PROBE_FILE": str(probe), "PATH": "/usr/bin:/bin"}, "postgresql+psycopg", 10.0) as run:
         time.sleep(0.2)  # the runner loads meanwhile, and waits
         assert run.process.poll() is None and not probe.exists()
         assert not any("s3cret" in str(arg) for arg in run.process.args), "never on the command line"
@@ -46,7 +46,26 @@ def test_the_url_is_handed_over_on_stdin_and_env_py_sees_it(tmp_path: Path):
 def test_a_run_called_off_before_its_url_leaves_nothing_running(tmp_path: Path):
     root = write_tree(tmp_path / "repo", PROJECT)
     probe = tmp_path / "probe.txt"
-    with alembic_run(target(root), {"PROBE_FILE": str(probe), "PATH": "/usr/bin:/bin"}, "postgresql+psycopg") as run:
+    with alembic_run(target(root), {"PROBE_FILE": str(probe), "PATH": "/usr/bin:/bin"}, "postgresql+psycopg", 10.0) as run:
         process = run.process
     assert process.poll() is not None
     assert not probe.exists(), "env.py never ran"
+
+
+def test_a_killed_runs_folder_is_swept_and_a_live_ones_is_not(tmp_path: Path, monkeypatch):
+    import tempfile
+
+    from driftlint.verify.fresh import ALIVE_FILE, RUN_PREFIX, sweep_run_folders
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    killed = tmp_path / (RUN_PREFIX + "killed")
+    killed.mkdir()
+    (killed / ALIVE_FILE).write_text("")  # its lock went with its process
+    legacy = tmp_path / (RUN_PREFIX + "before-the-lock")  # no lock file: nothing says it is dead
+    legacy.mkdir()
+    root = write_tree(tmp_path / "repo", PROJECT)
+    with alembic_run(target(root), {"PATH": "/usr/bin:/bin"}, "postgresql+psycopg", 10.0) as run:
+        assert not killed.exists()
+        live = run.result_file.parent
+        assert sweep_run_folders(tmp_path) == [] and live.exists()
+    assert not live.exists() and legacy.exists()

@@ -356,3 +356,77 @@ def test_the_urls_application_name_wins(project, databases):
         assert conn.execute("SHOW application_name").fetchone() == ("ci-verify",)
     with connect(DatabaseURL.parse(databases.url(name)), 5) as conn:
         assert conn.execute("SHOW application_name").fetchone() == ("driftlint-verify",)
+
+
+def _runner_of(pid: int) -> int | None:
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            status = (proc / "status").read_text()
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if b"_alembic_runner.py" in cmdline and f"\nPPid:\t{pid}\n" in status:
+            return int(proc.name)
+    return None
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return True
+
+
+def test_sigkill_takes_the_runner_down_and_the_next_run_sweeps_what_was_left(project, databases, own_tmp):
+    """SIGKILL skips every cleanup: the runner dies with verify (parent-death signal), and the next
+    run drops the orphaned scratch database (no lock, no session) and removes the run folder."""
+    name = databases.create()
+    process = _verify_process([str(_slow_project(project)), "--database-url", databases.url(name), "--fresh"], own_tmp)
+    try:
+        _wait_for(lambda: _sleeping(databases))
+        (orphan,) = databases.scratch_databases()
+        runner = _runner_of(process.pid)
+        assert runner is not None
+        process.kill()  # verify alone, as the OOM killer or `kill -9` would
+        process.communicate(timeout=30)
+        _wait_for(lambda: _gone(runner), timeout=10)
+        # Its session ends soon after (client_connection_check_interval), not when pg_sleep would.
+        _wait_for(lambda: not _sleeping(databases), timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert databases.scratch_databases() == [orphan]
+    assert [p.name.startswith("driftlint-run-") for p in own_tmp.iterdir()] == [True]
+
+    again = _verify_process([str(project("cross-branch-fk")), "--database-url", databases.url(name), "--fresh"], own_tmp)
+    _, err = again.communicate(timeout=120)
+    assert again.returncode == 1, err
+    assert databases.scratch_databases() == []
+    assert list(own_tmp.iterdir()) == []
+
+
+def test_a_running_verify_keeps_its_scratch_database_from_another_runs_sweep(project, databases):
+    from driftlint.verify.database import DatabaseURL, connect
+    from driftlint.verify.fresh import scratch_database, sweep_scratch_databases
+
+    admin = DatabaseURL.parse(databases.url("postgres"))
+    with scratch_database(admin, 5) as scratch:
+        # Nobody is connected to it yet (the runner has not started migrating): still not stale.
+        with connect(admin, 5, autocommit=True, read_only=False) as other:
+            assert sweep_scratch_databases(other) == []
+        assert databases.scratch_databases() == [scratch.database]
+    assert databases.scratch_databases() == []
+
+
+def test_fresh_timeout_bounds_a_sleeping_migration_on_the_own_cluster(project, own_tmp):
+    started = time.monotonic()
+    process = _verify_process(
+        [str(_slow_project(project)), "--fresh", "--timeout", "2", "--output-format", "concise"], own_tmp
+    )
+    out, err = process.communicate(timeout=120)
+    assert time.monotonic() - started < 40
+    assert process.returncode == 1, err
+    assert "DL902" in out and "canceling statement due to statement timeout" in out
+    assert _leftovers(own_tmp) == ([], [])

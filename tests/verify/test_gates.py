@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from .conftest import ensure_role, migrate
 
 
@@ -272,3 +276,39 @@ def test_owning_app_role_with_unique_index_can_refresh_concurrently(project, ver
     )
     revision.write_text(text)
     assert verify(root, fresh=True).of("DL904") == []
+
+
+BLOCKING = {
+    "sleep": 'op.execute("SELECT pg_sleep(60)")',
+    # A second session takes the lock the migration then waits for: a lock wait that never ends.
+    "lock wait": (
+        "import sqlalchemy as sa\n"
+        "    url = op.get_bind().engine.url\n"
+        "    holder = sa.create_engine(url).connect()\n"
+        '    holder.execute(sa.text("SELECT pg_advisory_lock(42)"))\n'
+        '    op.execute("SELECT pg_advisory_lock(42)")'
+    ),
+}
+
+
+def _blocking_project(project, body: str):
+    root = project("tenant-app")
+    (root / "migrations/versions/0004_blocks.py").write_text(
+        '"""Blocks\\n\\nRevision ID: 0004\\nRevises: 0003\\n"""\n\nfrom alembic import op\n\n'
+        'revision = "0004"\ndown_revision = "0003"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        f"def upgrade() -> None:\n    {body}\n"
+    )
+    return root
+
+
+@pytest.mark.parametrize("kind", sorted(BLOCKING))
+def test_a_migration_that_blocks_fails_within_the_timeout(project, verify, kind):
+    started = time.monotonic()
+    run = verify(_blocking_project(project, BLOCKING[kind]), fresh=True, timeout=2.0)
+    assert time.monotonic() - started < 40
+    (finding,) = run.of("DL902")
+    assert "0004" in finding.message
+    # Both bounds are --timeout: whichever fires first cancels a lock wait.
+    assert "due to statement timeout" in finding.message or "due to lock timeout" in finding.message
+    error = dict(finding.context)["Database error"]
+    assert "verify bounds every statement and lock wait of the migrations by --timeout (2 s)" in error[-1]
