@@ -12,7 +12,6 @@ from driftlint.rules._alembic import node_span
 if TYPE_CHECKING:
     from driftlint.verify.context import VerifyContext
 
-STATEMENT_LINES = 8
 # query_canceled (statement_timeout) and lock_not_available (lock_timeout): verify's own bounds.
 TIMEOUT_SQLSTATES = frozenset({"57014", "55P03"})
 MISSING_RELATION = re.compile(r'^relation "(?:(?P<schema>[^"]+)\.)?(?P<name>[^"]+)" does not exist')
@@ -44,21 +43,11 @@ class FreshProvisionFailed(Gate):
             env_py = ctx.env_py()
             path, span = (project.relpath(env_py), (1, 1, 1, 1)) if env_py else ctx.anchor()
             where = "before any revision ran (in env.py or the Alembic configuration)"
-        error_lines = [failure.error]
-        if failure.sqlstate:
-            error_lines.append(f"SQLSTATE {failure.sqlstate}")
-        if failure.exception:
-            error_lines.append(failure.exception)
+        context = failure.context()
         if failure.sqlstate in TIMEOUT_SQLSTATES:
-            error_lines.append(
+            context[0][1].append(
                 f"verify bounds every statement and lock wait of the migrations by --timeout ({ctx.options.timeout:g} s); "
                 "raise it if this statement needs longer on an empty database"
-            )
-        context = [("Database error", error_lines)]
-        if failure.statement:
-            statement = [line.rstrip() for line in failure.statement.splitlines() if line.strip()]
-            context.append(
-                ("Statement", statement[:STATEMENT_LINES] + (["..."] if len(statement) > STATEMENT_LINES else []))
             )
         if ctx.fresh.applied:
             context.append(

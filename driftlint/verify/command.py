@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 import driftlint
-from driftlint.cli.options import FORMAT_CHOICE, fail, write_output
+from driftlint.arguments import split_codes
+from driftlint.cli.options import FORMAT_CHOICE, fail, selection_options, write_output
 from driftlint.report import default_format, use_color
 from driftlint.config import ConfigError
 
@@ -22,6 +23,13 @@ from driftlint.config import ConfigError
     default=None,
     help="Build a scratch database with `alembic upgrade heads` (on the target server, else in an embedded PostgreSQL), verify it, remove it.",
 )
+@click.option(
+    "--roundtrip/--no-roundtrip",
+    default=None,
+    help="With --fresh: downgrade each revision right after its upgrade and upgrade it again (DL911, DL912).",
+)
+@selection_options
+@click.option("--extend-select", multiple=True, help="Rules to add to the selection.")
 @click.option(
     "--url-env",
     multiple=True,
@@ -64,6 +72,10 @@ def verify(
     path: Path | None,
     database_url: str | None,
     fresh: bool | None,
+    roundtrip: bool | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
     url_env: tuple[str, ...],
     app_role: str | None,
     migration_role: str | None,
@@ -89,6 +101,7 @@ def verify(
     given = {
         "database_url": database_url,
         "fresh": fresh,
+        "roundtrip": roundtrip,
         "url_env": url_env,
         "app_role": app_role,
         "migration_role": migration_role,
@@ -108,6 +121,9 @@ def verify(
         alembic_config=alembic_config,
         alembic_section=alembic_section,
         given=given,
+        select=split_codes(select),
+        ignore=split_codes(ignore),
+        extend_select=split_codes(extend_select),
     )
     try:
         result = run_verify(request, lambda line: click.echo(MASK(line), err=True))

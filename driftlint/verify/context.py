@@ -11,7 +11,7 @@ from driftlint.graph import Node
 from driftlint.project import EnvironmentAnalysis, Project
 from driftlint.rules._alembic import env_anchor, node_span
 from driftlint.verify.database import Inspection
-from driftlint.verify.fresh import FreshOutcome
+from driftlint.verify.outcome import FreshOutcome
 
 Span = tuple[int, int, int, int]
 DEFAULT_URL_ENV = ("DATABASE_URL",)
@@ -24,6 +24,8 @@ class VerifyOptions:
 
     database_url: str | None = None
     fresh: bool = False
+    # With fresh: each revision is also downgraded and upgraded again (DL911, DL912).
+    roundtrip: bool = False
     url_env: tuple[str, ...] = DEFAULT_URL_ENV
     app_role: str | None = None
     migration_role: str | None = None
@@ -83,6 +85,23 @@ class VerifyContext:
         if node is None:
             return None
         return self.project.relpath(node.facts.path), node_span(node)
+
+    def revision_function(self, revision: str, path: Path | None, name: str, line: int | None) -> tuple[str, Span]:
+        """Where a finding about a revision's `def upgrade`/`def downgrade` points: that line of its
+        file (the runner knows it from the function), else the revision's header."""
+        node = self.node(revision)
+        where = path or (node.facts.path if node is not None else None)
+        if where is None:
+            return self.anchor()
+        span: Span = node_span(node) if node is not None else (1, 1, 1, 1)
+        if line is not None:
+            try:
+                text = where.read_text(encoding="utf-8", errors="replace").splitlines()[line - 1]
+            except (OSError, IndexError):
+                text = ""
+            found = text.find(f"def {name}")
+            span = (line, found + 1, line, found + 5 + len(name)) if found >= 0 else (line, 1, line, 1)
+        return self.project.relpath(where), span
 
     def describe(self, revision: str) -> str:
         node = self.node(revision)

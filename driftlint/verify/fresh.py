@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any, Iterator, Mapping
 from driftlint.verify import _alembic_runner
 from driftlint.verify.database import MASK, DatabaseURL, connect, quote_ident
 from driftlint.verify.errors import VerifyError
+from driftlint.verify.outcome import FreshOutcome, read_outcome
 
 if TYPE_CHECKING:
     import psycopg
 
 RUNNER = Path(_alembic_runner.__file__)
-OUTPUT_TAIL = 15
 
 
 @dataclass(frozen=True)
@@ -42,31 +42,6 @@ class AlembicTarget:
         anchor = self.config_file or self.toml_file
         assert anchor is not None
         return anchor.parent
-
-
-@dataclass(frozen=True)
-class MigrationFailure:
-    revision: str | None
-    path: Path | None
-    line: int | None
-    error: str
-    exception: str
-    sqlstate: str | None
-    statement: str | None
-
-
-@dataclass(frozen=True)
-class FreshOutcome:
-    url: DatabaseURL  # the scratch database, as driftlint connects to it
-    migrations_url: DatabaseURL  # the same database with the project's driver, as env.py saw it
-    applied: tuple[str, ...]
-    failure: MigrationFailure | None
-    output: tuple[str, ...]  # the last lines of Alembic's output, passwords masked
-    seconds: float
-
-    @property
-    def ok(self) -> bool:
-        return self.failure is None
 
 
 SCRATCH_PREFIX = "driftlint_fresh_"
@@ -200,6 +175,14 @@ def drop_database(conn: "psycopg.Connection[Any]", name: str) -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {quote_ident(name)}")  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class RunnerChecks:
+    """What the runner does besides `upgrade heads`: only what a selected gate will read."""
+
+    roundtrip: bool = False  # DL911, DL912
+    compare_models: bool = False  # DL910
+
+
 class AlembicRun:
     """`alembic upgrade heads` in a subprocess of this Python, started before its database exists.
 
@@ -210,11 +193,21 @@ class AlembicRun:
     """
 
     def __init__(
-        self, target: AlembicTarget, environ: Mapping[str, str], driver: str, result_file: Path, timeout: float
+        self,
+        target: AlembicTarget,
+        environ: Mapping[str, str],
+        driver: str,
+        result_file: Path,
+        timeout: float,
+        checks: RunnerChecks,
     ) -> None:
         self.target = target
         self.result_file = result_file
         env = dict(environ)
+        if checks.roundtrip:
+            env[_alembic_runner.ROUNDTRIP_VARIABLE] = "1"
+        if checks.compare_models:
+            env[_alembic_runner.COMPARE_MODELS_VARIABLE] = "1"
         env[_alembic_runner.RESULT_VARIABLE] = str(result_file)
         env[_alembic_runner.URL_ON_STDIN_VARIABLE] = "1"
         env[_alembic_runner.DRIVER_VARIABLE] = driver
@@ -260,9 +253,10 @@ class AlembicRun:
         except OSError:
             pass  # the runner is gone already: finish() reports how it ended
 
-    def finish(self) -> tuple[tuple[str, ...], MigrationFailure | None, tuple[str, ...], float]:
+    def finish(self, url: DatabaseURL, migrations_url: DatabaseURL) -> FreshOutcome:
         out = self._collect()
-        return _outcome(self.result_file, self.process.returncode, out, time.monotonic() - self.started)
+        seconds = time.monotonic() - self.started
+        return read_outcome(url, migrations_url, self.result_file, self.process.returncode, out, seconds)
 
     def _collect(self) -> bytes:
         if self._output is None:
@@ -285,7 +279,7 @@ ALIVE_FILE = "alive.lock"
 
 @contextlib.contextmanager
 def alembic_run(
-    target: AlembicTarget, environ: Mapping[str, str], driver: str, timeout: float
+    target: AlembicTarget, environ: Mapping[str, str], driver: str, timeout: float, checks: RunnerChecks = RunnerChecks()
 ) -> Iterator[AlembicRun]:
     """An AlembicRun, stopped when the block exits whatever happens."""
     parent = Path(tempfile.gettempdir())
@@ -293,7 +287,7 @@ def alembic_run(
     folder = Path(tempfile.mkdtemp(prefix=RUN_PREFIX, dir=parent))
     alive = _hold_alive_lock(folder)
     try:
-        run = AlembicRun(target, environ, driver, folder / "result.json", timeout)
+        run = AlembicRun(target, environ, driver, folder / "result.json", timeout, checks)
         try:
             yield run
         finally:
@@ -329,33 +323,3 @@ def sweep_run_folders(parent: Path) -> list[Path]:
         shutil.rmtree(folder, ignore_errors=True)
         removed.append(folder)
     return removed
-
-
-def _outcome(
-    result_file: Path, returncode: int, out: bytes, seconds: float
-) -> tuple[tuple[str, ...], MigrationFailure | None, tuple[str, ...], float]:
-    output = MASK(out.decode(errors="replace"))
-    lines = tuple(line for line in output.splitlines() if line.strip())[-OUTPUT_TAIL:]
-    try:
-        result = json.loads(result_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        last = lines[-1] if lines else f"exit status {returncode}"
-        return (), MigrationFailure(None, None, None, last, "", None, None), lines, seconds
-    applied = tuple(result.get("applied") or ())
-    if result.get("ok") and returncode == 0:
-        return applied, None, lines, seconds
-    failure = result.get("failure") or {"error": lines[-1] if lines else f"exit status {returncode}"}
-    return (
-        applied,
-        MigrationFailure(
-            revision=failure.get("revision"),
-            path=Path(failure["path"]).resolve() if failure.get("path") else None,
-            line=failure.get("line"),
-            error=MASK(str(failure.get("error") or "")),
-            exception=str(failure.get("exception") or ""),
-            sqlstate=failure.get("sqlstate"),
-            statement=MASK(failure["statement"]) if failure.get("statement") else None,
-        ),
-        lines,
-        seconds,
-    )

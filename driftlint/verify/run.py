@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
+import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Mapping
@@ -17,17 +19,19 @@ from driftlint.project import EnvironmentAnalysis, Project
 from driftlint.rule import Gate
 from driftlint.verify import alembic_env
 from driftlint.verify.context import VerifyContext, VerifyOptions
-from driftlint.verify.database import MASK, DatabaseURL, Inspection, connect, open_inspection, quote_ident
+from driftlint.verify.database import (
+    INSTALL_HINT,
+    MASK,
+    DatabaseURL,
+    Inspection,
+    connect,
+    open_inspection,
+    quote_ident,
+)
 from driftlint.verify.embedded import EmbeddedServer, embedded_postgres, signals_exit
 from driftlint.verify.errors import VerifyError
-from driftlint.verify.fresh import (
-    AlembicTarget,
-    FreshOutcome,
-    MigrationFailure,
-    initial_database,
-    scratch_database,
-    alembic_run,
-)
+from driftlint.verify.fresh import AlembicTarget, RunnerChecks, alembic_run, initial_database, scratch_database
+from driftlint.verify.outcome import FreshOutcome
 
 # The static checks the gates build on: a revision graph that parses, links and has known heads.
 STATIC_SELECT = ("DL001", "DL101", "DL103", "DL104", "DL105", "DL108")
@@ -44,6 +48,10 @@ class VerifyRequest:
     alembic_section: str | None = None
     # Options given on the command line (None: not given, so config or default applies).
     given: dict[str, Any] = field(default_factory=dict)
+    # Rule selection given on the command line, combined with the settings' as `check` does.
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     # Starts the server --fresh uses when no target is given (tests pass their session server).
     server: Callable[[], ContextManager[EmbeddedServer]] = embedded_postgres
@@ -84,7 +92,7 @@ def _coerce(name: str, value: Any, label: str) -> Any:
         if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v for v in value):
             raise ConfigError(f"{label} must be a list of strings")
         return tuple(value)
-    if name == "fresh":
+    if name in ("fresh", "roundtrip"):
         if not isinstance(value, bool):
             raise ConfigError(f"{label} must be true or false")
         return value
@@ -97,10 +105,42 @@ def _coerce(name: str, value: Any, label: str) -> Any:
     return value
 
 
+def selection(settings: Settings, request: VerifyRequest) -> Settings:
+    """The settings' select/ignore/extend-select with the command line's, as `check` combines them."""
+    return replace(
+        settings,
+        select=request.select or settings.select,
+        ignore=settings.ignore + request.ignore,
+        extend_select=settings.extend_select + request.extend_select,
+    )
+
+
 def chosen_gates(settings: Settings) -> list[Gate]:
-    """The live gates the project's ignore list leaves in, by code."""
-    chosen = selected_rules(replace(settings, select=("ALL",), extend_select=()))
-    return [rule() for rule in chosen if issubclass(rule, Gate)]
+    """The live gates the selection leaves in, by code."""
+    return [rule() for rule in selected_rules(settings) if issubclass(rule, Gate)]
+
+
+# What each extra module is for, in the one line that says it is missing.
+VERIFY_EXTRA = {"psycopg": "the database driver", "sqlalchemy": "", "alembic": ""}
+
+
+def require_verify_extra(fresh: bool) -> None:
+    """One line naming what is missing, before anything starts: `verify` needs psycopg, and
+    `--fresh` also runs Alembic (with SQLAlchemy) in a subprocess of this Python."""
+    wanted = ("psycopg", "sqlalchemy", "alembic") if fresh else ("psycopg",)
+    missing = [name for name in wanted if not _importable(name)]
+    if missing:
+        what = "driftlint verify --fresh" if fresh else "driftlint verify"
+        raise VerifyError(f"{what} needs {', '.join(missing)}, which the [verify] extra installs: {INSTALL_HINT}")
+
+
+def _importable(name: str) -> bool:
+    if name in sys.modules:
+        return sys.modules[name] is not None
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def choose_environment(environments: list[Environment], request: VerifyRequest) -> Environment:
@@ -178,21 +218,35 @@ def ensure_roles_exist(inspection: Inspection, options: VerifyOptions) -> None:
 
 
 def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> VerifyResult:
+    if not request.path.exists():
+        raise ConfigError(f"{request.path}: no such file or directory")
+    settings = load_project_settings(
+        CheckOptions(paths=[request.path], cwd=request.cwd, settings_file=request.settings_file)
+    )
+    settings = selection(settings, request)
+    options = resolve_options(settings.verify, request.given, settings.source)
+    if options.roundtrip and not options.fresh:
+        if request.given.get("fresh") is False:
+            raise VerifyError("--roundtrip builds a fresh database: it cannot be combined with --no-fresh")
+        options = replace(options, fresh=True)
+    gates = chosen_gates(settings)
+    # What this run reports: the selected graph checks and gates.
+    chosen = {code for code in STATIC_SELECT if code in {rule.code for rule in selected_rules(settings)}}
+    chosen |= {gate.code for gate in gates}
     static = CheckOptions(
         paths=[request.path],
         cwd=request.cwd,
         settings_file=request.settings_file,
         alembic_config=[request.alembic_config] if request.alembic_config else [],
         alembic_section=request.alembic_section,
+        # The graph checks the gates build on run whatever the selection; their findings are kept
+        # only when selected (see _finish).
         select=STATIC_SELECT,
+        ignore=request.ignore,
         # DL908 compares the app --celery-app names with the schedule entries found in the code,
         # wherever that app is defined: the Celery facts are wanted whatever the gate says.
         all_facts=True,
     )
-    if not request.path.exists():
-        raise ConfigError(f"{request.path}: no such file or directory")
-    settings = load_project_settings(static)
-    options = resolve_options(settings.verify, request.given, settings.source)
     dirs = [request.path.resolve()] if request.path.is_dir() else [settings.root]
     environments = discover(
         dirs, settings, [p.resolve() for p in static.alembic_config] or None, static.alembic_section
@@ -203,7 +257,11 @@ def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> Verif
         raise VerifyError(
             "no database to verify: pass --database-url (or set DRIFTLINT_DATABASE_URL or DATABASE_URL), or --fresh"
         )
-    gates = chosen_gates(settings)
+    require_verify_extra(options.fresh)
+    checks = RunnerChecks(
+        roundtrip=options.roundtrip and bool({"DL911", "DL912"} & chosen),
+        compare_models=options.fresh and "DL910" in chosen,
+    )
     # SIGTERM/SIGHUP unwind like Ctrl-C, so the scratch database and server are always removed.
     with signals_exit(), contextlib.ExitStack() as stack:
         inspection = None
@@ -212,7 +270,7 @@ def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> Verif
                 open_inspection(target.with_driver(DEFAULT_DRIVER), "the database", options.timeout)
             )
             ensure_roles_exist(inspection, options)
-        fresh = _start_fresh(stack, environment, options, target, request, announce) if options.fresh else None
+        finish = _start_fresh(stack, environment, options, target, request, checks, announce) if options.fresh else None
         # The static analysis runs while the migrations build the scratch database.
         check = run_check(static)
         assert check.project is not None and check.settings is not None
@@ -225,16 +283,32 @@ def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> Verif
             announce=announce,
             environ=request.environ,
         )
-        if fresh is not None:
-            scratch, migrations_url, finish = fresh
-            applied, failure, output, seconds = finish()
-            ctx.fresh = FreshOutcome(scratch, migrations_url, applied, failure, output, seconds)
-            if failure is None:
-                ctx.fresh_db = stack.enter_context(open_inspection(scratch, "the fresh database", options.timeout))
-        diagnostics = list(check.diagnostics)
+        if finish is not None:
+            ctx.fresh = finish()
+            if ctx.fresh.roundtrip is not None and ctx.fresh.roundtrip.error is not None:
+                raise VerifyError(f"--roundtrip could not read the schema from the catalogs: {ctx.fresh.roundtrip.error}")
+            if ctx.fresh.ok:
+                ctx.fresh_db = stack.enter_context(open_inspection(ctx.fresh.url, "the fresh database", options.timeout))
+            _announce_fresh_notes(ctx.fresh, announce)
+        diagnostics = [d for d in check.diagnostics if d.code in chosen]
         for gate in gates:
             diagnostics.extend(gate.verify(ctx))
-    return VerifyResult(_finish(diagnostics, project, check.settings, gates), check.settings, options, check.files_read)
+    return VerifyResult(_finish(diagnostics, project, check.settings, chosen), check.settings, options, check.files_read)
+
+
+def _announce_fresh_notes(fresh: FreshOutcome, announce: Callable[[str], None]) -> None:
+    """What the fresh build could not judge, said once on stderr (not findings)."""
+    if fresh.models is not None and fresh.models.status == "no_metadata":
+        announce("driftlint: note: env.py passes no target_metadata to context.configure(); DL910 compared no models")
+    if fresh.roundtrip is not None:
+        for revision in fresh.roundtrip.irreversible:
+            announce(f"driftlint: note: --roundtrip skipped {revision}: its downgrade() raises NotImplementedError")
+        if fresh.roundtrip.stopped is not None:
+            announce(
+                f"driftlint: note: --roundtrip stopped at {fresh.roundtrip.stopped}: its failed round trip left the "
+                "transaction (an autocommit block), so it could not be undone; the later revisions and the gates "
+                "that read the fresh database were not checked"
+            )
 
 
 def _start_fresh(
@@ -243,10 +317,9 @@ def _start_fresh(
     options: VerifyOptions,
     target: DatabaseURL | None,
     request: VerifyRequest,
+    checks: RunnerChecks,
     announce: Callable[[str], None],
-) -> tuple[
-    DatabaseURL, DatabaseURL, Callable[[], tuple[tuple[str, ...], MigrationFailure | None, tuple[str, ...], float]]
-]:
+) -> Callable[[], FreshOutcome]:
     """Create the scratch database and start migrating it; the returned function waits for the result."""
     assert environment.config_path is not None
     is_toml = environment.config_path.name == "pyproject.toml"
@@ -258,7 +331,7 @@ def _start_fresh(
     )
     driver = project_driver(options, request.environ, environment, target)
     # Started first: Python and Alembic load while the server starts and the database is created.
-    run = stack.enter_context(alembic_run(alembic, request.environ, driver, options.timeout))
+    run = stack.enter_context(alembic_run(alembic, request.environ, driver, options.timeout, checks))
     owner: str | None = None
     if target is not None:
         admin = target.with_driver(DEFAULT_DRIVER)
@@ -280,12 +353,13 @@ def _start_fresh(
         migrations_url = replace(migrations_url, username=owner, password=None)
     # On the way out the runner stops before the scratch database is dropped.
     stack.callback(run.stop)
-    announce(f"driftlint: building a fresh database {where} with `alembic upgrade heads`")
+    doing = "`alembic upgrade heads`" + (", each revision down and up again" if checks.roundtrip else "")
+    announce(f"driftlint: building a fresh database {where} with {doing}")
     run.go(migrations_url)
-    return scratch, migrations_url, run.finish
+    return lambda: run.finish(scratch, migrations_url)
 
 
-def _finish(diagnostics: list[Diagnostic], project: Project, settings: Settings, gates: list[Gate]) -> list[Diagnostic]:
+def _finish(diagnostics: list[Diagnostic], project: Project, settings: Settings, chosen: set[str]) -> list[Diagnostic]:
     masked = [
         replace(
             d,
@@ -295,8 +369,7 @@ def _finish(diagnostics: list[Diagnostic], project: Project, settings: Settings,
         )
         for d in diagnostics
     ]
-    enabled = {*STATIC_SELECT, *(g.code for g in gates)}
-    kept = apply_suppressions(masked, project, enabled)
+    kept = apply_suppressions(masked, project, chosen)
     kept = apply_severity(apply_per_file_ignores(kept, settings, project), settings)
     unique = {(d.sort_key(), d.end, d.related): d for d in kept}
     return sorted(unique.values(), key=Diagnostic.sort_key)
