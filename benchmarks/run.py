@@ -89,6 +89,8 @@ TARGETS = (
     Target("4,000 vs 2,000 revisions, cold", "cold_4000_vs_2000", 2.2),
     Target("peak RSS, cold", "cold_peak_rss_mb", 150.0, " MB"),
     Target("verify --fresh (less server start) / alembic upgrade heads", "verify_vs_upgrade", 1.3),
+    Target("verify --fresh with the model gate (DL910) / without", "models_vs_fresh", 1.5),
+    Target("verify --roundtrip / verify --fresh (each less server start)", "roundtrip_vs_fresh", 3.5),
 )
 
 
@@ -366,6 +368,8 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
+from models import metadata
+
 config = context.config
 
 
@@ -373,7 +377,7 @@ def run_migrations_online():
     url = os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
     engine = create_engine(url)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=None)
+        context.configure(connection=connection, target_metadata=metadata)
         with context.begin_transaction():
             context.run_migrations()
 
@@ -383,7 +387,8 @@ run_migrations_online()
 
 
 def write_linear_history(repo: Path, revisions: int) -> None:
-    """A repository whose migrations all apply: the generator's revisions in one straight line.
+    """A repository whose migrations all apply: the generator's revisions in one straight line,
+    with the models they build (`models.py`, env.py's target_metadata, for DL910).
 
     The generated histories cannot be used here: their feature branches reference each other's
     tables, which is exactly the drift `check` reports and `upgrade` fails on.
@@ -394,7 +399,7 @@ def write_linear_history(repo: Path, revisions: int) -> None:
     shutil.rmtree(repo, ignore_errors=True)
     versions = repo / "migrations" / "versions"
     versions.mkdir(parents=True)
-    (repo / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\n")
+    (repo / "alembic.ini").write_text("[alembic]\nscript_location = %(here)s/migrations\nprepend_sys_path = .\n")
     (repo / "migrations" / "env.py").write_text(VERIFY_ENV_PY)
     (repo / "migrations" / "script.py.mako").write_text("")
     tables: list[str] = []
@@ -403,6 +408,19 @@ def write_linear_history(repo: Path, revisions: int) -> None:
         revision = f"{number + 1:012x}"
         make_synth.write_revision(versions, revision, previous, tables)
         previous = revision
+    (repo / "models.py").write_text(models_source(tables))
+
+
+def models_source(tables: list[str]) -> str:
+    """The tables make_synth's revisions create, as models: autogenerate finds nothing to add."""
+    lines = ['"""The benchmark\'s models: the tables its migrations build."""', "import sqlalchemy as sa", "", "metadata = sa.MetaData()"]
+    for parent, table in zip([None, *tables], tables):
+        foreign_key = f'\n    sa.Column("parent_id", sa.Integer(), sa.ForeignKey("{parent}.id")),' if parent else ""
+        lines.append(
+            f'\nsa.Table(\n    "{table}",\n    metadata,\n    sa.Column("id", sa.Integer(), primary_key=True),{foreign_key}\n'
+            f'    sa.Column("name", sa.String(200), nullable=False),\n    sa.Index("ix_{table}_name", "name"),\n)'
+        )
+    return "\n".join(lines) + "\n"
 
 
 def verify_available(env: dict[str, str]) -> str | None:
@@ -516,7 +534,13 @@ def bench_verify(work: Path, repeat: int) -> dict[str, object]:
     repo = work / "verify-repo"
     write_linear_history(repo, VERIFY_REVISIONS)
     upgrade = Series("alembic upgrade heads", [sys.executable, "-m", "alembic", "-c", "alembic.ini", "upgrade", "heads"])
-    fresh = Series("driftlint verify --fresh", [sys.executable, "-m", "driftlint", "verify", "--fresh"])
+    verify_command = [sys.executable, "-m", "driftlint", "verify", "--fresh"]
+    # The figure verify has had from the start leaves out the gates added since (the model gate).
+    fresh = Series("driftlint verify --fresh --ignore DL910", [*verify_command, "--ignore", "DL910"])
+    models = Series("driftlint verify --fresh (DL910 on)", verify_command)
+    roundtrip = Series(
+        "driftlint verify --fresh --roundtrip --ignore DL910", [*verify_command, "--roundtrip", "--ignore", "DL910"]
+    )
     fresh_env = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "DRIFTLINT_DATABASE_URL")}
     # The server start the target excludes, as verify --fresh does it: driftlint's own embedded
     # server (initdb, then postgres until it accepts connections), timed inside a child.
@@ -543,9 +567,14 @@ def bench_verify(work: Path, repeat: int) -> dict[str, object]:
         # there and runs only the gates on it: the overhead the issue's target is about ("plus
         # server start", measured on its own just above and subtracted below).
         fresh.runs.append(run_child(fresh.command, repo, fresh_env, ok=(0, 1))[0])
+        os.sync()
+        models.runs.append(run_child(models.command, repo, fresh_env, ok=(0, 1))[0])
+        os.sync()
+        roundtrip.runs.append(run_child(roundtrip.command, repo, fresh_env, ok=(0, 1))[0])
         print(
             f"  verify round {round_number + 1}/{repeat}: server start {starts[-1]:.3f}s"
-            f"  upgrade heads {upgrade.runs[-1].seconds:.3f}s  verify --fresh {fresh.runs[-1].seconds:.3f}s",
+            f"  upgrade heads {upgrade.runs[-1].seconds:.3f}s  verify --fresh {fresh.runs[-1].seconds:.3f}s"
+            f"  with DL910 {models.runs[-1].seconds:.3f}s  --roundtrip {roundtrip.runs[-1].seconds:.3f}s",
             flush=True,
         )
     server_start = statistics.median(starts)
@@ -556,6 +585,13 @@ def bench_verify(work: Path, repeat: int) -> dict[str, object]:
         "verify_fresh": fresh.summary(),
         "verify_fresh_raw_vs_upgrade": round(fresh.median / upgrade.median, 3),
         "verify_vs_upgrade": round(max(fresh.median - server_start, 0.0) / upgrade.median, 3),
+        "verify_fresh_models": models.summary(),
+        "models_vs_fresh": round(models.median / fresh.median, 3),
+        "verify_fresh_roundtrip": roundtrip.summary(),
+        "roundtrip_vs_fresh": round(
+            max(roundtrip.median - server_start, 0.0) / max(fresh.median - server_start, 1e-9), 3
+        ),
+        "roundtrip_vs_fresh_raw": round(roundtrip.median / fresh.median, 3),
     }
 
 
@@ -728,8 +764,9 @@ def main(argv: list[str] | None = None) -> int:
         sizes = {n: bench_size(generator, work, n, repeat, args.vs) for n in sizes_wanted}
         verify = {"skipped": "--quick"} if args.quick else bench_verify(work, repeat)
         found = ratios(sizes)
-        if "verify_vs_upgrade" in verify:
-            found["verify_vs_upgrade"] = float(verify["verify_vs_upgrade"])  # type: ignore[arg-type]
+        for key in ("verify_vs_upgrade", "models_vs_fresh", "roundtrip_vs_fresh"):
+            if key in verify:
+                found[key] = float(verify[key])  # type: ignore[arg-type]
         profiles = profile(work, args.out.parent, TARGET_SIZE) if args.profile and TARGET_SIZE in sizes else {}
     except BenchmarkError as exc:
         print(f"benchmark failed: {exc}", file=sys.stderr)

@@ -45,11 +45,11 @@ COUNTED = {
 }
 # The relation each catalog row written since the mark describes (`{new}`: its xmin is new).
 TOUCHED_RELATIONS = """
-SELECT c.oid FROM pg_class c WHERE c.oid >= 16384 AND c.relkind IN {kinds} AND {new:c}
+SELECT t.oid FROM (
+SELECT c.oid FROM pg_class c WHERE c.oid >= 16384 AND {new:c}
 UNION SELECT x.indrelid FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
   WHERE x.indrelid >= 16384 AND ({new:x} OR {new:i})
-UNION SELECT a.attrelid FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid
-  WHERE a.attrelid >= 16384 AND a.attnum > 0 AND r.relkind IN {kinds} AND {new:a}
+UNION SELECT a.attrelid FROM pg_attribute a WHERE a.attrelid >= 16384 AND a.attnum > 0 AND {new:a}
 UNION SELECT d.adrelid FROM pg_attrdef d WHERE d.oid >= 16384 AND {new:d}
 UNION SELECT k.conrelid FROM pg_constraint k WHERE k.oid >= 16384 AND k.conrelid <> 0 AND {new:k}
 UNION SELECT g.tgrelid FROM pg_trigger g WHERE g.oid >= 16384 AND {new:g}
@@ -58,6 +58,10 @@ UNION SELECT w.ev_class FROM pg_rewrite w WHERE w.oid >= 16384 AND {new:w}
 UNION SELECT e.objid FROM pg_depend e JOIN pg_class q ON q.oid = e.objid
   WHERE e.objid >= 16384 AND e.classid = 'pg_class'::regclass AND q.relkind = 'S'
   AND e.deptype IN ('a', 'i') AND {new:e}
+) t JOIN pg_class c ON c.oid = t.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN {kinds} AND """ + USER_SCHEMA.format(ns="n") + " AND " + NOT_IN_EXTENSION.format(
+    catalog="pg_class", oid="c.oid"
+) + """
 """
 TOUCHED_OTHERS = """
 SELECT 1 FROM pg_type t WHERE t.oid >= 16384 AND t.typtype IN ('e', 'd', 'r', 'm') AND {new:t}

@@ -189,6 +189,7 @@ def verify(pg_server: EmbeddedServer) -> Callable[..., Run]:
     """run_verify in-process; --fresh without a target uses the session server as the embedded one."""
 
     def run(project_dir: Path, environ: dict[str, str] | None = None, **given: Any) -> Run:
+        selection = {key: given.pop(key) for key in ("select", "ignore") if key in given}
         notes: list[str] = []
         previous = Path.cwd()
         os.chdir(project_dir)
@@ -198,6 +199,8 @@ def verify(pg_server: EmbeddedServer) -> Callable[..., Run]:
                     path=Path("."),
                     cwd=project_dir,
                     given=given,
+                    select=tuple(selection.get("select", ())),
+                    ignore=tuple(selection.get("ignore", ())),
                     environ=environ if environ is not None else clean_environ(),
                     server=lambda: contextlib.nullcontext(pg_server),
                 ),

@@ -37,7 +37,7 @@ def test_the_url_is_handed_over_on_stdin_and_env_py_sees_it(tmp_path: Path):
         assert run.process.poll() is None and not probe.exists()
         assert not any("s3cret" in str(arg) for arg in run.process.args), "never on the command line"
         run.go(url)
-        _applied, failure, _output, _seconds = run.finish()
+        failure = run.finish(url, url).failure
     raw = url.render(hide_password=False)
     assert probe.read_text().splitlines() == [raw, raw]
     assert failure is not None and failure.exception == "builtins.SystemExit"

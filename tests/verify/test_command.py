@@ -430,3 +430,50 @@ def test_fresh_timeout_bounds_a_sleeping_migration_on_the_own_cluster(project, o
     assert process.returncode == 1, err
     assert "DL902" in out and "canceling statement due to statement timeout" in out
     assert _leftovers(own_tmp) == ([], [])
+
+
+def test_select_and_ignore_choose_the_gates_as_they_choose_checks_rules(project, databases):
+    """A database behind its heads fails DL901 and DL903 (its registered view is not there yet)."""
+    root = project("tenant-app")
+    name = databases.create()
+    migrate(root, databases.url(name), "0001")
+    url = databases.url(name)
+
+    def codes(*args: str) -> list[str]:
+        result = invoke(str(root), "--database-url", url, "--output-format", "json", *args)
+        assert result.exit_code in (0, 1), result.stderr
+        return sorted({d["code"] for d in json.loads(result.stdout)})
+
+    assert codes() == ["DL901", "DL903"]
+    assert codes("--ignore", "database-not-at-head") == ["DL903"]
+    assert codes("--select", "DL905,DL906") == []
+    assert codes("--select", "DL901", "--extend-select", "DL903") == ["DL901", "DL903"]
+    (root / "pyproject.toml").write_text('[tool.driftlint]\nignore = ["DL901"]\n')
+    assert codes() == ["DL903"]
+    (root / "pyproject.toml").write_text('[tool.driftlint]\nselect = ["DL1"]\n')
+    assert codes() == []
+    assert codes("--select", "DL9") == ["DL901", "DL903"]
+
+
+def test_an_unknown_gate_in_the_selection_exits_2(project):
+    result = invoke(str(project("tenant-app")), "--fresh", "--ignore", "DL999")
+    assert result.exit_code == 2 and "unknown rule `DL999`" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("missing", "args"),
+    [
+        ("alembic", ["--fresh"]),
+        ("sqlalchemy", ["--fresh"]),
+        ("psycopg", ["--fresh"]),
+        ("alembic", ["--fresh", "--database-url", "postgresql://u@127.0.0.1:1/db"]),
+        ("psycopg", ["--database-url", "postgresql://u@127.0.0.1:1/db"]),
+        ("alembic", ["--roundtrip"]),
+    ],
+)
+def test_a_missing_verify_extra_is_one_line_on_every_path(project, monkeypatch, missing, args):
+    monkeypatch.setitem(sys.modules, missing, None)
+    result = invoke(str(project("tenant-app")), *args)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and f"needs {missing}" in result.stderr
+    assert result.stderr.endswith("which the [verify] extra installs: pip install driftlint[verify]\n")
