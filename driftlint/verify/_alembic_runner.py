@@ -128,7 +128,7 @@ class Roundtrip:
 
         connection = op.get_bind()
         mark = self._probe(self.prober.mark, connection)
-        before = self.prober.snapshot()
+        before = self.prober.state()
         # The upgrade's own savepoint gives its catalog rows a transaction id of their own (see
         # _schema_probe), and is released once the step is judged.
         self.left_transaction = False

@@ -178,6 +178,16 @@ Counts = dict[str, tuple[int, int]]  # catalog -> (count, highest oid)
 Rows = list[tuple[str, str, str]]  # (kind, qualified name, definition)
 
 
+class State:
+    """The schema at one moment: each relation's rendered rows, and the other objects'. A relation
+    that did not change between two states keeps the same list, so comparing them costs only
+    what changed."""
+
+    def __init__(self, relations: dict[str, Rows], others: Rows) -> None:
+        self.relations = relations
+        self.others = others
+
+
 class Mark:
     """Where the catalogs stood: the next transaction id then, and each catalog's objects."""
 
@@ -206,20 +216,25 @@ class Prober:
         self._mark: Mark | None = None
 
     def mark(self, connection: Any) -> Mark:
-        """Where the schema stands now (as of the last look; the first renders all of it)."""
+        """Where the schema stands now (as of the last look; the first renders all of it), also
+        left in a setting of the session for the looks to read. Taken outside the savepoints the
+        round trip rolls back, which would take the setting with them."""
         if self._mark is None:
             self._render_all(connection)
-        assert self._mark is not None
-        return self._mark
+        mark = self._mark
+        assert mark is not None
+        numbers = " ".join(str(n) for n in (mark.next_xid, *(mark.counts.get(c, (0, 0))[1] for c in COUNTED)))
+        connection.exec_driver_sql(f"SELECT set_config('{MARK_SETTING}', '{numbers}', false)")
+        return mark
 
-    def look(self, connection: Any, mark: Mark) -> Snapshot:
+    def look(self, connection: Any, mark: Mark) -> State:
         """The schema now, when it was as last rendered at `mark`; becomes the last rendering."""
         changes = _Changes(connection.exec_driver_sql(_changes_since(mark)).fetchall())
         if not mark.trusted or any(
             changes.counts[c][0] != mark.counts.get(c, (0, 0))[0] + changes.added[c] for c in changes.counts
         ):
             self._render_all(connection)
-            return self.snapshot()
+            return self.state()
         for oid in changes.touched:
             if changes.rendered.get(oid):
                 self._relations[oid] = changes.rendered[oid]
@@ -228,14 +243,10 @@ class Prober:
         if changes.others is not None:
             self._others = changes.others
         self._mark = Mark(changes.next_xid, changes.counts)
-        return self.snapshot()
+        return self.state()
 
-    def snapshot(self) -> Snapshot:
-        found: Snapshot = {}
-        for rows in self._relations.values():
-            found.update(_entries(rows))
-        found.update(_entries(self._others))
-        return found
+    def state(self) -> State:
+        return State(dict(self._relations), self._others)
 
     def _render_all(self, connection: Any) -> None:
         changes = _Changes(connection.exec_driver_sql(_changes_since(None)).fetchall())
@@ -271,29 +282,45 @@ class _Changes:
                 self.next_xid = int(first) % (1 << 32)
 
 
+MARK_SETTING = "driftlint.mark"
+
+
 def _changes_since(mark: Mark | None) -> str:
     """One query: each catalog's count, highest oid and count past the mark's highest; the
     relations with rows written since the mark and their definitions; the other objects'
     definitions when any of them has such rows; the next mark's transaction id. Without a mark
-    (or one too close to the wrap): every relation and every other object."""
+    (or one too close to the wrap): every relation and every other object.
+
+    The mark's numbers are read from a setting (see Prober.mark), so the text never changes and
+    the drivers' statement caches (psycopg prepares a query it sees again) skip planning it.
+    """
+    trusted = mark is not None and mark.trusted
+    tops = ", ".join(
+        f"split_part(current_setting('{MARK_SETTING}'), ' ', {position + 2})::bigint AS top_{position}"
+        for position in range(len(COUNTED))
+    )
     counts = [
         f"SELECT 'count', '{catalog}', count(*)::text, coalesce(max(oid), 0)::text, "
-        f"(count(*) FILTER (WHERE oid > {mark.counts.get(catalog, (0, 0))[1] if mark else 0}))::text "
+        f"(count(*) FILTER (WHERE oid > {f'(SELECT top_{position} FROM mark)' if trusted else '0'}))::text "
         f"FROM {catalog} WHERE {where}"
-        for catalog, where in COUNTED.items()
+        for position, (catalog, where) in enumerate(COUNTED.items())
     ]
-    if mark is not None and mark.trusted:
-        new = _new_rows(mark.next_xid)
+    if trusted:
+        new = {"kinds": RELATION_KINDS, "new": _Condition(lambda alias: f"{alias}.xmin::text::bigint >= (SELECT xid FROM mark)")}
         relations = TOUCHED_RELATIONS.format_map(new)
         others_changed = f"EXISTS ({TOUCHED_OTHERS.format_map(new)})"
+        marked = (
+            f"mark AS MATERIALIZED (SELECT split_part(current_setting('{MARK_SETTING}'), ' ', 1)::bigint AS xid, {tops}), "
+        )
     else:
         relations = PRESENT_RELATIONS
         others_changed = "true"
+        marked = ""
     definitions = RELATION_DEFINITIONS.format_map(
         {"kinds": RELATION_KINDS, "within": _Condition(lambda column: f"{column} IN (SELECT oid FROM touched)")}
     )
     return f"""
-WITH touched(oid) AS ({relations}), others_changed(yes) AS (SELECT {others_changed})
+WITH {marked}touched(oid) AS ({relations}), others_changed(yes) AS (SELECT {others_changed})
 {" UNION ALL ".join(counts)}
 UNION ALL SELECT 'relation', oid::text, '', '', '' FROM touched
 UNION ALL SELECT 'definition', d.* FROM ({definitions}) d
@@ -313,17 +340,22 @@ class _Condition:
         return str(self.write(alias))
 
 
-def _new_rows(next_xid: int) -> dict[str, Any]:
-    """`{new:alias}`: that alias's row was written at or past the mark."""
-    return {"kinds": RELATION_KINDS, "new": _Condition(lambda alias: f"{alias}.xmin::text::bigint >= {next_xid}")}
-
-
 def _entries(rows: Iterable[tuple[str, str, str]]) -> Snapshot:
     return {(kind, name): " ".join((definition or "").split()) for kind, name, definition in rows}
 
 
-def differences(before: Snapshot, after: Snapshot) -> list[dict[str, str]]:
-    """What `after` has that `before` had not, lacks, or has otherwise, sorted by kind and name."""
+def differences(earlier: State, later: State) -> list[dict[str, str]]:
+    """What `later` has that `earlier` had not, lacks, or has otherwise, sorted by kind and name."""
+    before: Snapshot = {}
+    after: Snapshot = {}
+    for oid in earlier.relations.keys() | later.relations.keys():
+        rows_before, rows_after = earlier.relations.get(oid), later.relations.get(oid)
+        if rows_before is not rows_after:
+            before.update(_entries(rows_before or []))
+            after.update(_entries(rows_after or []))
+    if earlier.others is not later.others:
+        before.update(_entries(earlier.others))
+        after.update(_entries(later.others))
     found = []
     for key in sorted(before.keys() | after.keys()):
         kind, name = key
