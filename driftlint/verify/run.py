@@ -120,10 +120,6 @@ def chosen_gates(settings: Settings) -> list[Gate]:
     return [rule() for rule in selected_rules(settings) if issubclass(rule, Gate)]
 
 
-# What each extra module is for, in the one line that says it is missing.
-VERIFY_EXTRA = {"psycopg": "the database driver", "sqlalchemy": "", "alembic": ""}
-
-
 def require_verify_extra(fresh: bool) -> None:
     """One line naming what is missing, before anything starts: `verify` needs psycopg, and
     `--fresh` also runs Alembic (with SQLAlchemy) in a subprocess of this Python."""
@@ -231,7 +227,7 @@ def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> Verif
         options = replace(options, fresh=True)
     gates = chosen_gates(settings)
     # What this run reports: the selected graph checks and gates.
-    chosen = {code for code in STATIC_SELECT if code in {rule.code for rule in selected_rules(settings)}}
+    chosen = {rule.code for rule in selected_rules(settings) if rule.code in STATIC_SELECT}
     chosen |= {gate.code for gate in gates}
     static = CheckOptions(
         paths=[request.path],
@@ -240,9 +236,8 @@ def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> Verif
         alembic_config=[request.alembic_config] if request.alembic_config else [],
         alembic_section=request.alembic_section,
         # The graph checks the gates build on run whatever the selection; their findings are kept
-        # only when selected (see _finish).
+        # only when selected.
         select=STATIC_SELECT,
-        ignore=request.ignore,
         # DL908 compares the app --celery-app names with the schedule entries found in the code,
         # wherever that app is defined: the Celery facts are wanted whatever the gate says.
         all_facts=True,
