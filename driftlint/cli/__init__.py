@@ -16,7 +16,7 @@ COMMANDS = {
     "check": "driftlint.cli.check:check",
     "fix": "driftlint.cli.fix:fix",
     "graph": "driftlint.cli.graph:graph",
-    "verify": "driftlint.verify.command:verify",
+    "verify": "driftlint.cli.verify:verify",
     "rules": "driftlint.cli.rules:rules",
     "explain": "driftlint.cli.rules:explain",
 }

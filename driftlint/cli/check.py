@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 @click.command()
 @project_options
 @selection_options
-@click.option("--extend-select", multiple=True, help="Rules to add to the selection.")
 @output_options
 @click.option("--statistics", is_flag=True, help="Print a count per rule instead of the findings.")
 @no_cache_option

@@ -40,8 +40,9 @@ project_options = _stack(
 selection_options = _stack(
     click.option("--select", multiple=True, help="Rules to check (codes, names or prefixes, comma separated)."),
     click.option("--ignore", multiple=True, help="Rules to skip."),
+    click.option("--extend-select", multiple=True, help="Rules to add to the selection."),
 )
-"""--select and --ignore: which rules."""
+"""--select, --ignore and --extend-select: which rules."""
 
 output_options = _stack(
     click.option("--output-format", type=FORMAT_CHOICE, envvar="DRIFTLINT_OUTPUT_FORMAT",

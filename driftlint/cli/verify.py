@@ -1,4 +1,4 @@
-"""`driftlint verify`: the runtime gates against a real PostgreSQL, reported like `check`."""
+"""`driftlint verify`: the live gates against a real PostgreSQL, reported like `check`."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import click
 
 import driftlint
 from driftlint.arguments import split_codes
-from driftlint.cli.options import FORMAT_CHOICE, fail, selection_options, write_output
-from driftlint.report import default_format, use_color
+from driftlint.cli.options import debug_option, fail, output_options, selection_options, write_output
 from driftlint.config import ConfigError
+from driftlint.report import default_format, use_color
 
 
 @click.command()
@@ -29,7 +29,6 @@ from driftlint.config import ConfigError
     help="With --fresh: downgrade each revision right after its upgrade and upgrade it again (DL911, DL912).",
 )
 @selection_options
-@click.option("--extend-select", multiple=True, help="Rules to add to the selection.")
 @click.option(
     "--url-env",
     multiple=True,
@@ -52,22 +51,13 @@ from driftlint.config import ConfigError
     type=click.FloatRange(min=0.5),
     help="Connect timeout, and the statement and lock-wait timeout of every query, the migrations' too [default: 10 s].",
 )
-@click.option(
-    "--output-format",
-    type=FORMAT_CHOICE,
-    envvar="DRIFTLINT_OUTPUT_FORMAT",
-    help="Output format, as for check [default: full on a terminal, else concise].",
-)
-@click.option("-o", "--output-file", type=click.Path(path_type=Path), help="Write the report to a file.")
+@output_options
 @click.option(
     "-c", "--config", "alembic_config", type=click.Path(path_type=Path), help="Alembic config file (like `alembic -c`)."
 )
 @click.option("-n", "--name", "alembic_section", help="Section of the Alembic ini file (like `alembic -n`).")
 @click.option("--settings", "settings_file", type=click.Path(path_type=Path), help="driftlint settings file.")
-@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
-@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary.")
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True)
-@click.option("--debug", is_flag=True, help="Show tracebacks for internal errors.")
+@debug_option
 def verify(
     path: Path | None,
     database_url: str | None,
@@ -85,12 +75,12 @@ def verify(
     timeout: float | None,
     output_format: str | None,
     output_file: Path | None,
-    alembic_config: Path | None,
-    alembic_section: str | None,
-    settings_file: Path | None,
     exit_zero: bool,
     quiet: bool,
     color: str,
+    alembic_config: Path | None,
+    alembic_section: str | None,
+    settings_file: Path | None,
     debug: bool,
 ) -> None:
     """Verify a live database (and with --fresh, the migrations themselves) against the project at PATH."""
