@@ -5,16 +5,19 @@ from __future__ import annotations
 import unicodedata
 from typing import Sequence
 
-import click
-
 from driftlint.diagnostics import Diagnostic, Severity
 from driftlint.output import RenderContext
 
 COLORS = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "blue"}
+# ANSI SGR codes, as click.style writes them (the command line strips them where it must).
+_FOREGROUND = {"red": 31, "yellow": 33, "blue": 34, "cyan": 36}
 
 
-def _style(context: RenderContext, text: str, **styles: object) -> str:
-    return click.style(text, **styles) if context.color else text  # type: ignore[arg-type]
+def _style(context: RenderContext, text: str, fg: str | None = None, bold: bool = False) -> str:
+    if not context.color:
+        return text
+    codes = ([f"\x1b[{_FOREGROUND[fg]}m"] if fg else []) + (["\x1b[1m"] if bold else [])
+    return "".join(codes) + text + "\x1b[0m"
 
 
 def _cells(text: str) -> int:
