@@ -119,8 +119,8 @@ def _stamped(ctx: "VerifyContext", inspection: "Inspection") -> set[str] | None:
             "env.py sets version_table at run time; name it with `version-table` in [tool.driftlint.verify]"
         )
     assert isinstance(location, tuple)
-    schema, table = location
-    qualified = f"{quote_ident(schema)}.{quote_ident(table)}" if schema else quote_ident(table)
+    in_schema, table = location[0], location[1]
+    qualified = f"{quote_ident(in_schema)}.{quote_ident(table)}" if in_schema else quote_ident(table)
     if inspection.value("SELECT to_regclass(%s)", (qualified,)) is None:
         return set()
     return {str(row[0]) for row in inspection.rows(f"SELECT version_num FROM {qualified}")}

@@ -407,7 +407,11 @@ def environment_history(analysis: "EnvironmentAnalysis") -> EnvironmentHistory:
         return cached[1]
     history = EnvironmentHistory(analysis)
     key = id(analysis)
-    _CACHE[key] = (weakref.ref(analysis, lambda _, key=key: _CACHE.pop(key, None)), history)
+
+    def forget(_gone: object) -> None:
+        _CACHE.pop(key, None)
+
+    _CACHE[key] = (weakref.ref(analysis, forget), history)
     return history
 
 

@@ -397,7 +397,7 @@ def signals_exit() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous: dict[int, Any] = {}
+    previous: dict[signal.Signals, Any] = {}
 
     def handler(signum: int, _frame: Any) -> None:
         raise SystemExit(128 + signum)
