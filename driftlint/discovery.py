@@ -313,19 +313,32 @@ def real_path(path: Path, folders: dict[str, str]) -> str:
 
 
 def walk_project(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, list[str], list[str]]]:
-    """os.walk over every path, pruning excluded folders and symlink loops."""
+    """os.walk over every path, pruning excluded folders, virtualenvs, symlink loops and folder
+    symlinks that lead out of the project (a link to `/` would walk the whole file system; git
+    never follows one). A folder that cannot be listed (another user's `pgdata/`) is skipped."""
     visited: set[tuple[int, int]] = set()
     for top in paths:
-        if top.is_file():
+        if os.path.isfile(top):
             continue
+        bounds = [os.path.realpath(settings.root), os.path.realpath(top)]
         for root_path, dirs, files in _walk_once(top, follow_links=True, visited=visited):
+            root_text = os.fspath(root_path)
             kept = []
             for name in sorted(dirs):
-                rel = _rel_to_root(root_path / name, settings.root)
-                if not settings.is_excluded(rel) and not (root_path / name / "pyvenv.cfg").exists():
-                    kept.append(name)
+                folder = os.path.join(root_text, name)
+                if (
+                    settings.is_excluded(_rel_to_root(root_path / name, settings.root))
+                    or os.path.exists(os.path.join(folder, "pyvenv.cfg"))  # never raises: EACCES is False
+                    or (os.path.islink(folder) and not _inside_any(os.path.realpath(folder), bounds))
+                ):
+                    continue
+                kept.append(name)
             dirs[:] = kept
             yield root_path, dirs, sorted(files)
+
+
+def _inside_any(real: str, folders: list[str]) -> bool:
+    return any(real == folder or real.startswith(os.path.join(folder, "")) for folder in folders)
 
 
 def _rel_to_root(path: Path, root: Path) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from driftlint.cli import cli
+from driftlint.config import Settings
+from driftlint.discovery import walk_project
 
 from .conftest import alembic_tree, check, found, revision
 
@@ -95,12 +99,10 @@ def test_directory_symlink_loop_in_a_recursive_version_location_ends(tree):
     assert [f.name for f in alembic_revision_files(root)] == ["1000_step.py", "1100_step.py"]
 
 
-def test_revisions_in_a_symlinked_folder_are_unscanned_like_alembic(tree, tmp_path_factory):
+def test_revisions_in_a_symlinked_folder_are_unscanned_like_alembic(tree):
     ini = "[alembic]\nscript_location = %(here)s/migrations\npath_separator = os\nrecursive_version_locations = true\n"
-    root = tree({**alembic_tree(("1000", None)), "alembic.ini": ini})
-    shared = tmp_path_factory.mktemp("shared")
-    (shared / "1100_step.py").write_text(revision("1100", "1000"))
-    (root / "migrations/versions/shared").symlink_to(shared, target_is_directory=True)
+    root = tree({**alembic_tree(("1000", None)), "alembic.ini": ini, "shared/1100_step.py": revision("1100", "1000")})
+    (root / "migrations/versions/shared").symlink_to(root / "shared", target_is_directory=True)
     assert [f.name for f in alembic_revision_files(root)] == ["1000_step.py"]
     assert found(check(root)) == [
         "migrations/versions/shared/1100_step.py:7:1 DL106 Revision 1100 is never loaded: it is in a symlinked folder "
@@ -121,6 +123,61 @@ def test_directory_symlink_loop_elsewhere_in_the_project_ends(tree):
     (root / "app/models/again").symlink_to("../..")
     completed = run_subprocess(root)
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_folder_symlink_out_of_the_project_is_not_followed(tree, tmp_path_factory):
+    """As git does not: a link to `/` inside the project made check walk the whole file system."""
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "tasks.py").write_text("from celery import shared_task\n")
+    root = tree({**alembic_tree(("1000", None)), "app/__init__.py": "", "shared/helpers.py": ""})
+    (root / "app/elsewhere").symlink_to(outside, target_is_directory=True)
+    (root / "app/inside").symlink_to(root / "shared", target_is_directory=True)
+    walked = [root_path for root_path, _dirs, _files in walk_project([root], Settings(root=root))]
+    assert root / "app/elsewhere" not in walked
+    assert root / "app/inside" in walked or root / "shared" in walked
+
+
+def test_symlink_to_the_file_system_root_does_not_walk_it(tree):
+    root = tree(alembic_tree(("1000", None)))
+    (root / "rootfs").symlink_to("/", target_is_directory=True)
+    completed = run_subprocess(root, "--output-format", "json")
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert json.loads(completed.stdout) == []
+
+
+def _without_file_permission_override() -> None:
+    """In the child, before exec: root loses CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from its
+    bounding set, so permissions stop root as they stop anyone (prctl PR_CAPBSET_DROP)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+        if libc.prctl(24, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP)")
+
+
+def test_folder_another_user_owns_is_skipped(tree):
+    """A Docker `pgdata/` (mode 0700, owned by the postgres user) inside the project."""
+    root = tree({**alembic_tree(("1000", None), ("1100", "1000")), "pgdata/base/PG_VERSION": "15\n"})
+    pgdata = root / "pgdata"
+    pgdata.chmod(0o700)
+    as_root = os.geteuid() == 0
+    if as_root:
+        for path in (pgdata, pgdata / "base", pgdata / "base/PG_VERSION"):
+            os.chown(path, 65534, 65534)  # nobody
+    else:
+        pgdata.chmod(0)
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "driftlint", "check", "--output-format", "concise", "--cache-dir", str(root / ".cache")],
+            cwd=root, capture_output=True, text=True, timeout=HANG_TIMEOUT,
+            preexec_fn=_without_file_permission_override if as_root else None,
+        )
+        if as_root and "prctl" in completed.stderr:
+            pytest.skip("cannot drop CAP_DAC_OVERRIDE here (no CAP_SETPCAP), so root reads every folder")
+        probe = subprocess.run(["ls", str(pgdata)], capture_output=True, preexec_fn=_without_file_permission_override if as_root else None)
+        assert probe.returncode != 0, "the folder must really be unreadable for the test to mean anything"
+    finally:
+        pgdata.chmod(0o700)
+    assert (completed.returncode, completed.stdout, completed.stderr) == (0, "", "All checks passed! (3 files)\n")
 
 
 def test_dangling_symlink_revision_is_a_finding_like_alembic_fails(tree):
