@@ -40,6 +40,7 @@ CORE_KEYS = {
     "output-format",
     "src",
     "default-schema",
+    "respect-gitignore",
 }
 
 ENVIRONMENT_KEYS = {"name", "script-location", "version-locations", "recursive-version-locations", "sourceless"}
@@ -98,6 +99,7 @@ class Settings:
     output_format: str | None = None
     src: tuple[str, ...] = ()
     default_schema: str = "public"
+    respect_gitignore: bool = True
     rule_options: dict[str, Any] = field(default_factory=dict)
 
     def is_excluded(self, relpath: str) -> bool:
@@ -123,6 +125,7 @@ class Settings:
             "extend_select": self.extend_select,
             "per_file_ignores": self.per_file_ignores,
             "exclude": self.exclude + self.extend_exclude,
+            "respect_gitignore": self.respect_gitignore,
             "severity": {k: v.value for k, v in self.severity.items()},
         }
         return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
@@ -240,6 +243,10 @@ def settings_from_mapping(data: Mapping[str, Any], path: Path, option_defaults: 
             if not isinstance(value, dict):
                 raise ConfigError(f"{path}: [tool.driftlint.verify] must be a table")
             settings.verify = dict(value)
+        elif key == "respect-gitignore":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{path}: `respect-gitignore` must be true or false")
+            settings.respect_gitignore = value
         elif key in ("cache-dir", "baseline", "output-format", "default-schema"):
             if not isinstance(value, str):
                 raise ConfigError(f"{path}: `{key}` must be a string")

@@ -16,7 +16,9 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from driftlint import gitignore
 from driftlint.config import ConfigError, DeclaredEnvironment, Settings
+from driftlint.gitignore import Ignores
 
 # Alembic script/base.py: _only_source_rev_file / _sourceless_rev_file (anchored with re.match).
 SOURCE_REV_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
@@ -313,16 +315,30 @@ def real_path(path: Path, folders: dict[str, str]) -> str:
 
 
 def walk_project(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, list[str], list[str]]]:
-    """os.walk over every path, pruning excluded folders, virtualenvs, symlink loops and folder
-    symlinks that lead out of the project (a link to `/` would walk the whole file system; git
-    never follows one). A folder that cannot be listed (another user's `pgdata/`) is skipped."""
+    """os.walk over every path, pruning excluded folders, what git ignores (`respect-gitignore`),
+    virtualenvs, symlink loops and folder symlinks that lead out of the project (a link to `/`
+    would walk the whole file system; git never follows one). A folder that cannot be listed
+    (another user's `pgdata/`) is skipped. Below a path, never the path itself: a path given
+    explicitly is checked even when ignored."""
     visited: set[tuple[int, int]] = set()
     for top in paths:
         if os.path.isfile(top):
             continue
         bounds = [os.path.realpath(settings.root), os.path.realpath(top)]
+        # The ignore files that apply to each walked folder's entries, by folder.
+        ignores_of: dict[str, Ignores | None] = {}
+        top_text = os.fspath(top)
         for root_path, dirs, files in _walk_once(top, follow_links=True, visited=visited):
             root_text = os.fspath(root_path)
+            # Ignore files name paths below their folder: matched on absolute paths.
+            absolute = os.path.abspath(root_text)
+            ignores: Ignores | None = None
+            if settings.respect_gitignore:
+                if root_text == top_text:
+                    ignores = gitignore.for_folder(top)
+                else:
+                    outer = ignores_of.get(os.path.dirname(absolute))
+                    ignores = outer.inside(absolute, [*dirs, *files]) if outer is not None else None
             kept = []
             for name in sorted(dirs):
                 folder = os.path.join(root_text, name)
@@ -333,8 +349,13 @@ def walk_project(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, 
                 ):
                     continue
                 kept.append(name)
+            files = sorted(files)
+            if ignores is not None:
+                kept = ignores.kept(absolute, kept, are_folders=True)
+                files = ignores.kept(absolute, files, are_folders=False)
             dirs[:] = kept
-            yield root_path, dirs, sorted(files)
+            ignores_of[absolute] = ignores
+            yield root_path, dirs, files
 
 
 def _inside_any(real: str, folders: list[str]) -> bool:
