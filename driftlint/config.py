@@ -17,6 +17,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on old interpreters only
     import tomli as tomllib
 
+from driftlint.arguments import FORMATS
 from driftlint.diagnostics import Severity
 
 
@@ -163,7 +164,7 @@ def find_settings_file(start: Path) -> Path | None:
         if candidate.is_file():
             try:
                 data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
                 # A broken pyproject.toml is only an error when it is ours to read.
                 if b"[tool.driftlint" in candidate.read_bytes():
                     return candidate
@@ -199,6 +200,8 @@ def load_settings(
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply to read") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read settings: {exc}") from None
     if path.name == "pyproject.toml" or "tool" in data:
@@ -250,6 +253,8 @@ def settings_from_mapping(data: Mapping[str, Any], path: Path, option_defaults: 
         elif key in ("cache-dir", "baseline", "output-format", "default-schema"):
             if not isinstance(value, str):
                 raise ConfigError(f"{path}: `{key}` must be a string")
+            if key == "output-format" and value not in FORMATS:
+                raise ConfigError(f"{path}: `output-format` must be one of {', '.join(FORMATS)}, not {value!r}")
             setattr(settings, key.replace("-", "_"), value)
         else:
             expected = option_defaults[key]

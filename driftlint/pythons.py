@@ -134,7 +134,7 @@ def _declared_in(folder: Path) -> Target | None:
         try:
             text = pyproject.read_text(encoding="utf-8", errors="replace")
             data = tomllib.loads(text)
-        except (OSError, tomllib.TOMLDecodeError):
+        except (OSError, tomllib.TOMLDecodeError, RecursionError):
             data, text = {}, ""
         project = data.get("project")
         spec = project.get("requires-python") if isinstance(project, dict) else None
@@ -150,7 +150,7 @@ def _declared_in(folder: Path) -> Target | None:
         try:
             text = ruff.read_text(encoding="utf-8", errors="replace")
             data = tomllib.loads(text)
-        except (OSError, tomllib.TOMLDecodeError):
+        except (OSError, tomllib.TOMLDecodeError, RecursionError):
             continue
         tool = data.get("tool") if ruff.name == "pyproject.toml" else None
         table = (tool.get("ruff") if isinstance(tool, dict) else None) if ruff.name == "pyproject.toml" else data

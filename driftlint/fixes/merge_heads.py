@@ -140,9 +140,10 @@ def read_alembic_options(env: Environment) -> AlembicOptions:
     values: dict[str, Any] = {}
     if toml is not None:
         try:
-            table = tomllib.loads(toml.read_text(encoding="utf-8")).get("tool", {}).get("alembic", {})
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            table = {}
+            tool = tomllib.loads(toml.read_text(encoding="utf-8")).get("tool", {})
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+            tool = {}
+        table = tool.get("alembic", {}) if isinstance(tool, dict) else {}  # `tool = [1]` is TOML too
         here = {"here": toml.parent.absolute().as_posix()}
         for key in ("file_template", "truncate_slug_length", "output_encoding", "timezone"):
             value = table.get(key) if isinstance(table, dict) else None

@@ -322,3 +322,31 @@ def test_a_nul_in_script_location_is_a_finding_not_an_internal_error(tree, monke
     result = CliRunner().invoke(cli, ["check", "--no-cache", "--output-format", "concise"])
     assert result.exit_code == 1, result.output
     assert "DL111" in result.stdout and "internal error" not in result.output
+
+
+# -- settings that cannot be used: one line, exit 2 ------------------------------------------------
+
+
+def one_line_error(completed: subprocess.CompletedProcess[str]) -> str:
+    assert completed.returncode == 2, completed.stdout + completed.stderr
+    assert completed.stdout == "" and completed.stderr.count("\n") == 1, completed.stderr
+    assert completed.stderr.startswith("driftlint: error: ") and "internal error" not in completed.stderr
+    return completed.stderr
+
+
+def test_unknown_output_format_in_the_settings_is_a_settings_error(tree):
+    root = tree({**alembic_tree(("1000", None)), "pyproject.toml": '[tool.driftlint]\noutput-format = "xml"\n'})
+    completed = subprocess.run(
+        [sys.executable, "-m", "driftlint", "check", "--no-cache"], cwd=root, capture_output=True, text=True, timeout=HANG_TIMEOUT
+    )
+    assert one_line_error(completed).endswith(
+        "pyproject.toml: `output-format` must be one of full, concise, json, github, sarif, gitlab, junit, not 'xml'\n"
+    )
+
+
+@pytest.mark.parametrize("nesting", ["x = " + "[" * 5000 + "]" * 5000, "x = " + "{a = " * 5000 + "1" + "}" * 5000])
+def test_deeply_nested_settings_file_is_invalid_toml(nesting, tree):
+    root = tree({**alembic_tree(("1000", None)), "pyproject.toml": "[tool.driftlint]\n" + nesting + "\n"})
+    assert one_line_error(run_subprocess(root)).endswith(
+        "pyproject.toml: invalid TOML: arrays or tables nested too deeply to read\n"
+    )
