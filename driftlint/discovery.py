@@ -85,7 +85,7 @@ class Environment:
         folders: dict[str, str] = {}
         pattern = SOURCELESS_REV_FILE if self.sourceless else SOURCE_REV_FILE
         for location in self.version_locations:
-            if not location.is_dir():
+            if not os.path.isdir(location):
                 continue
             for path in _list_py_dir(location, self.recursive):
                 try:
@@ -100,7 +100,7 @@ class Environment:
                 if path.suffix in (".pyc", ".pyo"):
                     # Alembic prefers the source next to a compiled file; driftlint never reads bytecode.
                     continue
-                if path.is_file() or path.is_symlink():
+                if os.path.isfile(path) or os.path.islink(path):
                     # A dangling or looping symlink stops Alembic ("Can't find Python file"):
                     # kept, so the engine's failed read becomes a DL001 finding.
                     result.append(path)
@@ -116,7 +116,7 @@ class Environment:
         added = [
             p for p, data in overlay.items()
             if data is not None and p not in present and p.suffix == ".py" and pattern.match(p.name)
-            and self._load_order_key(p) is not None and not p.exists()
+            and self._load_order_key(p) is not None and not os.path.exists(p)
         ]
         if not added and len(kept) == len(files):
             return files
@@ -142,7 +142,9 @@ class Environment:
         for location in self.version_locations:
             folders.append(location)
             folders.append(location.parent)
-        return folders
+        # Only folders that exist: a configured path may be one no file system accepts (a
+        # segment over 255 bytes), which pathlib's is_dir() raises on.
+        return [folder for folder in folders if os.path.isdir(folder)]
 
 
 def _walk_once(top: Path, follow_links: bool, visited: set[tuple[int, int]]) -> Iterator[tuple[Path, list[str], list[str]]]:
@@ -221,13 +223,33 @@ class _Values:
         return self.parser.get(self.section, key, raw=True)
 
 
-def _toml_format(value: Any, here: Path, key: str) -> Any:
-    args = {"here": here.as_posix()}
+def _toml_value(value: Any, here: Path) -> Any:
+    """Config._get_toml_config_value: strings, and the strings in lists and tables, formatted
+    with `%(here)s`; integers as they are. Raises what Alembic raises (KeyError, ValueError,
+    TypeError, AttributeError) and _Unsupported for any other TOML type."""
+    args = {"here": here.absolute().as_posix()}
     if isinstance(value, str):
         return value % args
     if isinstance(value, list):
-        return [_toml_format(v, here, key) for v in value]
-    return value
+        if value and isinstance(value[0], dict):
+            return [{k: v % args for k, v in item.items()} for item in value]
+        return [v % args for v in value]
+    if isinstance(value, dict):
+        return {k: v % args for k, v in value.items()}
+    if isinstance(value, int):
+        return value
+    raise _Unsupported(type(value).__name__)
+
+
+class _Unsupported(Exception):
+    """A [tool.alembic] value of a type Alembic refuses (a float, a date)."""
+
+
+def _failure(key: str, exc: Exception) -> str:
+    """How Alembic fails reading `key` from [tool.alembic], in its words."""
+    if isinstance(exc, _Unsupported):
+        return f"CommandError: unsupported TOML value type for key: '{key}'"
+    return f"{type(exc).__name__}: {exc}"
 
 
 def discover(paths: list[Path], settings: Settings, alembic_config: list[Path] | None = None, section: str | None = None) -> list[Environment]:
@@ -370,19 +392,22 @@ def _rel_to_root(path: Path, root: Path) -> str:
 
 
 def _config_dirs(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, list[str], bool]]:
+    """Folders with Alembic configuration: (folder, its ini files, whether its pyproject.toml is
+    read). Alembic reads the pyproject.toml beside an ini whatever it holds, so a broken one
+    breaks that environment too; on its own it counts when it has [tool.alembic]."""
     for root, _dirs, files in walk_project(paths, settings):
         # Regular files only: reading a FIFO named alembic.ini would block forever.
-        files = [f for f in files if (f.endswith(".ini") or f == "pyproject.toml") and (root / f).is_file()]
+        files = [f for f in files if (f.endswith(".ini") or f == "pyproject.toml") and os.path.isfile(root / f)]
         inis = [f for f in files if f == "alembic.ini" or (f.endswith(".ini") and _ini_mentions_alembic(root / f))]
-        has_toml = "pyproject.toml" in files and _toml_has_alembic(root / "pyproject.toml")
+        has_toml = "pyproject.toml" in files and (bool(inis) or _toml_has_alembic(root / "pyproject.toml"))
         if inis or has_toml:
             yield root, inis, has_toml
     for top in paths:
-        if top.is_file() and (top.name.endswith(".ini") or top.name == "pyproject.toml"):
+        if os.path.isfile(top) and (top.name.endswith(".ini") or top.name == "pyproject.toml"):
             if top.name == "pyproject.toml":
                 yield top.parent, [], _toml_has_alembic(top)
             else:
-                yield top.parent, [top.name], (top.parent / "pyproject.toml").is_file() and _toml_has_alembic(top.parent / "pyproject.toml")
+                yield top.parent, [top.name], os.path.isfile(top.parent / "pyproject.toml")
 
 
 def _ini_mentions_alembic(path: Path) -> bool:
@@ -394,30 +419,75 @@ def _ini_mentions_alembic(path: Path) -> bool:
 
 
 def _toml_has_alembic(path: Path) -> bool:
+    """Whether a pyproject.toml has a [tool.alembic] table (in any TOML spelling), or looks as if
+    it meant to and does not parse."""
     try:
-        return b"[tool.alembic" in path.read_bytes()
+        data = path.read_bytes()
     except OSError:
         return False
-
-
-def _read_toml(path: Path | None) -> tuple[dict[str, Any], ConfigIssue | None, str]:
-    if path is None or not path.is_file():
-        return {}, None, ""
+    if b"alembic" not in data:
+        return False
     try:
-        text = path.read_text(encoding="utf-8")
-        data = tomllib.loads(text)
-    except (OSError, UnicodeDecodeError) as exc:
-        return {}, ConfigIssue("parse", f"cannot read {path.name}: {exc}", path, 1), ""
+        tool = tomllib.loads(data.decode("utf-8")).get("tool")
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        return b"[tool.alembic" in data
+    return isinstance(tool, dict) and "alembic" in tool
+
+
+@dataclass(frozen=True)
+class _Toml:
+    """A pyproject.toml as Alembic reads it (Config.toml_alembic_config)."""
+
+    path: Path
+    text: str
+    table: dict[str, Any]  # [tool.alembic]; empty when absent or when the file cannot be read
+    issue: ConfigIssue | None  # why reading it fails, which fails every Alembic command
+
+
+def _read_toml(path: Path | None) -> _Toml | None:
+    if path is None or not os.path.isfile(path):
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return _Toml(path, "", {}, ConfigIssue("parse", f"cannot read {path.name}: {exc.strerror or exc}", path, 1))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _Toml(path, "", {}, _undecodable(path, data, exc))
+    try:
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
-        return {}, ConfigIssue("parse", f"{path.name} is not valid TOML: {exc}", path, line), ""
-    tool = data.get("tool", {})
-    section = tool.get("alembic") if isinstance(tool, dict) else None
-    if section is None:
-        return {}, None, text
-    if not isinstance(section, dict):
-        return {}, ConfigIssue("invalid", "`[tool.alembic]` is not a table: Alembic raises \"Incorrect TOML format\"", path, 1), text
-    return section, None, text
+        return _Toml(path, text, {}, ConfigIssue("parse", f"{path.name} is not valid TOML: {exc}", path, line))
+    except RecursionError:
+        return _Toml(path, text, {}, ConfigIssue("parse", f"{path.name} is not valid TOML: arrays or tables nested too deeply to read", path, 1))
+    tool = document.get("tool", {})
+    if not isinstance(tool, dict):
+        # toml_data.get("tool", {}).get("alembic", {}) on a list or a number.
+        return _Toml(path, text, {}, ConfigIssue(
+            "invalid",
+            f"`tool` in {path.name} is not a table, so Alembic fails reading [tool.alembic] with "
+            f"\"AttributeError: '{type(tool).__name__}' object has no attribute 'get'\"",
+            path, _line_of(text, None, "tool"),
+        ))
+    table = tool.get("alembic", {})
+    if not isinstance(table, dict):
+        return _Toml(path, text, {}, ConfigIssue(
+            "invalid", "`[tool.alembic]` is not a table: Alembic raises \"Incorrect TOML format\"", path, _line_of(text, "tool", "alembic")
+        ))
+    return _Toml(path, text, table, None)
+
+
+def _undecodable(path: Path, data: bytes, exc: UnicodeDecodeError) -> ConfigIssue:
+    line = data[: exc.start].count(b"\n") + 1
+    return ConfigIssue(
+        "parse",
+        f"{path.name} is not UTF-8 (byte 0x{data[exc.start]:02x} on line {line}): Alembic reads it in the locale's "
+        "encoding and fails with UnicodeDecodeError wherever that is UTF-8",
+        path,
+        line,
+    )
 
 
 def _line_from_message(message: str) -> int:
@@ -425,24 +495,28 @@ def _line_from_message(message: str) -> int:
     return int(match.group(1)) if match else 1
 
 
-def _environments_from(ini: Path | None, toml: Path | None, section: str | None, explicit: bool) -> list[Environment]:
-    toml_data, toml_issue, toml_text = _read_toml(toml)
+def _environments_from(ini: Path | None, toml_path: Path | None, section: str | None, explicit: bool) -> list[Environment]:
+    toml = _read_toml(toml_path)
     parser: configparser.ConfigParser | None = None
     ini_text = ""
     parse_issue: ConfigIssue | None = None
     if ini is not None:
         parser = configparser.ConfigParser(defaults={"here": ini.parent.absolute().as_posix()})
         try:
-            ini_text = ini.read_text(encoding="utf-8", errors="replace")
+            data = ini.read_bytes()
+            ini_text = data.decode("utf-8")
             parser.read_string(ini_text, source=ini.name)  # messages name the file, not where it is checked out
+        except UnicodeDecodeError as exc:
+            parse_issue = _undecodable(ini, data, exc)
+            parser = None
         except configparser.Error as exc:
             line = getattr(exc, "lineno", None) or _line_from_message(str(exc))
             parse_issue = ConfigIssue("parse", f"{ini.name} does not parse: {' '.join(str(exc).split())}", ini, line)
             parser = None
         except OSError as exc:
-            parse_issue = ConfigIssue("parse", f"cannot read {ini.name}: {exc}", ini, 1)
+            parse_issue = ConfigIssue("parse", f"cannot read {ini.name}: {exc.strerror or exc}", ini, 1)
             parser = None
-    base_dir = (ini or toml or Path(".")).parent
+    base_dir = (ini or toml_path or Path(".")).parent
 
     if parser is None:
         sections: list[str | None] = [section or "alembic"] if ini is not None else [None]
@@ -464,14 +538,20 @@ def _environments_from(ini: Path | None, toml: Path | None, section: str | None,
         if not sections:
             sections = ["alembic"]
 
+    # The alembic command reads alembic.ini by default, and `-c` names a file to read: either
+    # way a missing [alembic] section fails every command. Other .ini files may hold anything.
+    required = ini is not None and (explicit or ini.name == "alembic.ini")
     result = []
-    for name in sections:
-        env = _environment(ini, ini_text, parser, name, toml, toml_data, toml_text, base_dir)
+    toml_issue = toml.issue if toml is not None else None
+    for env_section in sections:
+        env = _environment(ini, ini_text, parser, env_section, toml, base_dir, required)
         if env is None:
             continue
         if parse_issue is not None:
             env.issues.append(parse_issue)
-        if toml_issue is not None:
+        # Flask-Migrate builds its Config from the ini alone; Alembic reads pyproject.toml as soon
+        # as the ini leaves an option it looks up to [tool.alembic].
+        if toml_issue is not None and not env.flask_migrate and _reads_toml(parser, env_section):
             env.issues.append(toml_issue)
         result.append(env)
     if not result and (parse_issue or toml_issue):
@@ -486,16 +566,40 @@ def _environments_from(ini: Path | None, toml: Path | None, section: str | None,
     return result
 
 
+# What ScriptDirectory.from_config looks up with get_alembic_option or the boolean accessor:
+# each one the ini section lacks is looked up in [tool.alembic].
+_ALEMBIC_OPTIONS = (
+    "script_location", "truncate_slug_length", "recursive_version_locations", "file_template", "sourceless",
+    "output_encoding", "timezone",
+)
+
+
+def _reads_toml(parser: configparser.ConfigParser | None, section: str | None) -> bool:
+    """Whether Alembic reads pyproject.toml for this ini section (every command then fails when
+    it cannot): some option is not in the section, a list option is empty there, or the ini has
+    no [post_write_hooks]."""
+    if parser is None:
+        return True
+    section = section or "alembic"
+    if any(not parser.has_option(section, key) for key in _ALEMBIC_OPTIONS):
+        return True
+    if any(not parser.get(section, key, raw=True, fallback=None) for key in ("prepend_sys_path", "version_locations")):
+        return True
+    return not parser.has_section("post_write_hooks")
+
+
 def _environment(
     ini: Path | None,
     ini_text: str,
     parser: configparser.ConfigParser | None,
     section: str | None,
-    toml: Path | None,
-    toml_data: dict[str, Any],
-    toml_text: str,
+    toml_file: _Toml | None,
     base_dir: Path,
+    required: bool = False,
 ) -> Environment | None:
+    toml = toml_file.path if toml_file is not None else None
+    toml_data = toml_file.table if toml_file is not None else {}
+    toml_text = toml_file.text if toml_file is not None else ""
     values = _Values(parser, section, toml_data, toml)
     issues: list[ConfigIssue] = []
     config_path = ini if ini is not None else toml
@@ -523,32 +627,37 @@ def _environment(
         # to that directory (flask_migrate.Migrate.get_config): the ini's own value is never used.
         script_value = None
     if script_value is None and "script_location" in toml_data and not flask_env:
-        raw = toml_data["script_location"]
-        if not isinstance(raw, str):
-            issues.append(ConfigIssue("invalid", "`script_location` in [tool.alembic] must be a string", toml, _line_of(toml_text, "tool.alembic", "script_location")))  # type: ignore[arg-type]
+        script_line = _line_of(toml_text, "tool.alembic", "script_location")
+        script_source = toml
+        try:
+            formatted = _toml_value(toml_data["script_location"], toml.parent)  # type: ignore[union-attr]
+        except (_Unsupported, KeyError, ValueError, TypeError, AttributeError) as exc:
+            formatted = exc
+        if isinstance(formatted, str):
+            script_value = formatted
         else:
-            try:
-                script_value = _toml_format(raw, toml.parent, "script_location")  # type: ignore[union-attr]
-            except (KeyError, ValueError, TypeError) as exc:
-                issues.append(ConfigIssue("invalid", f"`script_location` cannot be formatted: {exc}", toml, 1))  # type: ignore[arg-type]
-            script_line = _line_of(toml_text, "tool.alembic", "script_location")
-            script_source = toml
+            # Alembic fails formatting it, or coerce_resource_to_filename() on a number or a list.
+            why = f": Alembic fails with {_failure('script_location', formatted)}" if isinstance(formatted, Exception) else ""
+            issues.append(ConfigIssue("invalid", f"`script_location` in [tool.alembic] must be a string{why}", toml, script_line))  # type: ignore[arg-type]
+            return Environment(name, config_path, section, None, issues=issues, anchor=(toml, script_line))  # type: ignore[arg-type]
     if script_value is None:
-        if ini is not None and (ini.parent / "env.py").is_file():
+        if ini is not None and os.path.isfile(ini.parent / "env.py"):
             # Flask-Migrate: migrations/alembic.ini has no script_location; the app sets it to the folder.
             flask_migrate = True
             script_path: Path | None = ini.parent
             name = f"{ini.parent.name}/{ini.name} (Flask-Migrate)"
         elif section not in (None, "alembic") or (ini is None and not toml_data):
             return None
-        elif ini is not None and (parser is None or not parser.has_section(section or "alembic")):
+        elif ini is not None and (parser is None or (not parser.has_section(section or "alembic") and not required)):
             return None
         else:
             issues.append(ConfigIssue("invalid", "no `script_location` in the configuration: every Alembic command fails with \"No 'script_location' key found in configuration.\"", config_path or base_dir, 1))
             return Environment(name, config_path, section, None, issues=issues, anchor=(config_path or base_dir, 1))
     else:
         script_path = _resolve_location(script_value, base_dir, "script_location", script_source or base_dir, script_line, issues, values)
-        if script_path is not None and not script_path.is_dir():
+        # os.path.isdir, not Path.is_dir: a segment over 255 bytes is "doesn't exist" for Alembic
+        # (os.access), an OSError for pathlib.
+        if script_path is not None and not os.path.isdir(script_path):
             issues.append(ConfigIssue("invalid", f"`script_location` names {_display(script_path)}, which does not exist: Alembic fails with \"Path doesn't exist\"", script_source or base_dir, script_line, subject=(_display(script_path),)))
 
     env = Environment(name, config_path, section, script_path, issues=issues, flask_migrate=flask_migrate)
@@ -557,8 +666,86 @@ def _environment(
     env.recursive = _boolean(values, "recursive_version_locations", ini, ini_text, toml, toml_text, issues)
     env.sourceless = _boolean(values, "sourceless", ini, ini_text, toml, toml_text, issues)
     _check_prepend_separator(values, ini, ini_text, issues)
+    if not flask_migrate:
+        issues.extend(_option_issues(values, ini, ini_text, toml_file))
     env.version_locations = _version_locations(values, env, ini, ini_text, toml, toml_text, base_dir, issues)
     return env
+
+
+_READ_ERRORS = (_Unsupported, KeyError, ValueError, TypeError, AttributeError)
+
+
+def _option_issues(values: _Values, ini: Path | None, ini_text: str, toml: _Toml | None) -> list[ConfigIssue]:
+    """The other options ScriptDirectory.from_config reads, and what stops it there: an ini value
+    that cannot be interpolated, a [tool.alembic] value Alembic cannot format or use, a
+    `truncate_slug_length` that is not a number, post-write hooks it cannot read."""
+    issues: list[ConfigIssue] = []
+    section = values.section or "alembic"
+    parser = values.parser
+
+    def ini_issue(key: str, exc: Exception) -> None:
+        issues.append(ConfigIssue(
+            "invalid", f"`{key}` cannot be interpolated: {' '.join(str(exc).split())}", ini, _line_of(ini_text, section, key)  # type: ignore[arg-type]
+        ))
+
+    def toml_issue(key: str, exc: Exception) -> None:
+        assert toml is not None
+        issues.append(ConfigIssue(
+            "invalid", f"`{key}` in [tool.alembic] cannot be read: Alembic fails with {_failure(key, exc)}",
+            toml.path, _line_of(toml.text, "tool.alembic", key),
+        ))
+
+    def option(key: str, in_ini: bool) -> tuple[Any, Path | None, int] | None:
+        """(value, file, line) as Alembic reads it, or None: absent, or failing (an issue)."""
+        if in_ini and parser is not None:
+            try:
+                return parser.get(section, key), ini, _line_of(ini_text, section, key)
+            except configparser.Error as exc:
+                ini_issue(key, exc)
+                return None
+        if toml is None or key not in toml.table:
+            return None
+        try:
+            return _toml_value(toml.table[key], toml.path.parent), toml.path, _line_of(toml.text, "tool.alembic", key)
+        except _READ_ERRORS as exc:
+            toml_issue(key, exc)
+            return None
+
+    for key in ("truncate_slug_length", "file_template", "output_encoding", "timezone"):
+        found = option(key, parser is not None and parser.has_option(section, key))
+        if key == "truncate_slug_length" and found is not None:
+            value, where, line = found
+            try:
+                int(value)
+            except (TypeError, ValueError) as exc:
+                issues.append(ConfigIssue(
+                    "invalid", f"`truncate_slug_length = {value}` is not a number: Alembic fails with \"{exc}\"", where, line  # type: ignore[arg-type]
+                ))
+    try:
+        in_ini = parser is not None and bool(parser.get(section, "prepend_sys_path", fallback=None))
+    except configparser.Error as exc:
+        ini_issue("prepend_sys_path", exc)
+    else:
+        found = option("prepend_sys_path", in_ini) if not in_ini else None
+        if found is not None:
+            try:
+                iter(found[0])  # sys.path[:0] = value
+            except TypeError as exc:
+                toml_issue("prepend_sys_path", exc)
+    if parser is not None and parser.has_section("post_write_hooks"):
+        try:
+            dict(parser.items("post_write_hooks"))
+        except configparser.Error as exc:
+            ini_issue("post_write_hooks", exc)
+    else:
+        found = option("post_write_hooks", False)
+        if found is not None:
+            try:
+                for hook in found[0]:  # Config.get_hooks_list
+                    dict(hook).pop("name")
+            except _READ_ERRORS as exc:
+                toml_issue("post_write_hooks", exc)
+    return issues
 
 
 def _boolean(values: _Values, key: str, ini: Path | None, ini_text: str, toml: Path | None, toml_text: str, issues: list[ConfigIssue]) -> bool:
@@ -596,7 +783,7 @@ def _resolve_location(
         package, *parts = value.split(":")
         for root in _sys_path_roots(values, base_dir):
             package_dir = root.joinpath(*package.split("."))
-            if package_dir.is_dir():
+            if os.path.isdir(package_dir):
                 return package_dir.joinpath(*parts)
         issues.append(ConfigIssue("invalid", f"`{key} = {value}` names package `{package}`, which is not found under the project", source, line, subject=(value,)))
         return None
@@ -625,10 +812,10 @@ def _sys_path_roots(values: _Values, base_dir: Path) -> list[Path]:
     folder, then each parent folder (and its src/) up to the project root (pyproject.toml, setup.py,
     setup.cfg or .git), as an editable install or the working directory would provide it."""
     roots = [base_dir, base_dir / "src"]
-    if not any((base_dir / marker).exists() for marker in PROJECT_MARKERS):
+    if not any(os.path.exists(base_dir / marker) for marker in PROJECT_MARKERS):
         for parent in base_dir.parents:
             roots += [parent, parent / "src"]
-            if any((parent / marker).exists() for marker in PROJECT_MARKERS):
+            if any(os.path.exists(parent / marker) for marker in PROJECT_MARKERS):
                 break
     raw = values.ini("prepend_sys_path")
     entries: list[str] = []
@@ -656,13 +843,31 @@ def _version_locations(
     source: Path
     if raw:
         source = ini  # type: ignore[assignment]
-        items = _split_locations(values, raw, ini, ini_text, line, issues)  # type: ignore[arg-type]
-        if items is None:
+        split = _split_locations(values, raw, ini, ini_text, line, issues)  # type: ignore[arg-type]
+        if split is None:
             return []
-    elif isinstance(values.toml.get("version_locations"), list):
+        items = split
+    elif "version_locations" in values.toml:
         source = toml  # type: ignore[assignment]
         line = _line_of(toml_text, "tool.alembic", "version_locations")
-        items = [str(v) for v in _toml_format(values.toml["version_locations"], toml.parent, "version_locations")]  # type: ignore[union-attr]
+        try:
+            formatted = _toml_value(values.toml["version_locations"], toml.parent)  # type: ignore[union-attr]
+            if formatted and not isinstance(formatted, (str, dict)) and not all(isinstance(item, str) for item in formatted):
+                raise TypeError(f"expected str, bytes or os.PathLike object, not {type(formatted[0]).__name__}")
+        except _READ_ERRORS as exc:
+            issues.append(ConfigIssue("invalid", f"`version_locations` in [tool.alembic] cannot be read: Alembic fails with {_failure('version_locations', exc)}", source, line))
+            return default
+        if not formatted:
+            return default  # an empty list: Alembic uses <script_location>/versions
+        if not isinstance(formatted, list):
+            issues.append(ConfigIssue(
+                "missing-location",
+                "`version_locations` in [tool.alembic] is not a list: Alembic takes each of its characters for a "
+                "location and loads no revision from the default versions folder",
+                source, line, subject=("not-a-list",),
+            ))
+            return []
+        items = formatted
     else:
         return default
     result = []
@@ -670,7 +875,15 @@ def _version_locations(
         path = _resolve_location(item, base_dir, "version_locations", source, line, issues, values)
         if path is None:
             continue
-        if not path.is_dir():
+        try:
+            path.exists()  # as ScriptDirectory._load_revisions does: it raises on a name too long here
+        except OSError as exc:
+            issues.append(ConfigIssue(
+                "invalid", f"version location {_display(path)} cannot be looked up: Alembic fails with OSError: {exc.strerror or exc}",
+                source, line, subject=(_display(path),),
+            ))
+            continue
+        if not os.path.isdir(path):
             issues.append(ConfigIssue("missing-location", f"version location {_display(path)} does not exist: Alembic skips it silently", source, line, subject=(_display(path),)))
         result.append(path)
     return result
@@ -814,7 +1027,7 @@ def _declared_environment(declared: DeclaredEnvironment, settings: Settings) -> 
         declared=True,
     )
     for path in [script, *versions]:
-        if not path.is_dir():
+        if not os.path.isdir(path):
             env.issues.append(
                 ConfigIssue(
                     "missing-location", f"environment `{declared.name}` declares `{_display(path)}`, which does not exist",

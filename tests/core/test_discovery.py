@@ -16,6 +16,7 @@ from driftlint.discovery import discover
 from driftlint.engine import CheckOptions, run_check
 
 from ..conftest import write_tree
+from .alembic_loads import alembic_load_error, says_alembic_cannot_load
 from .conftest import alembic_tree, check, found, only_environment, revision
 
 
@@ -179,6 +180,90 @@ def test_ini_that_does_not_parse_is_one_finding(tree):
     result = check(root)
     assert [(d.code, d.path) for d in result.diagnostics] == [("DL001", "alembic.ini")]
     assert str(root) not in result.diagnostics[0].message
+
+
+# -- configurations Alembic cannot load: Alembic itself says which ------------------------------
+
+GOOD_INI = "[alembic]\nscript_location = %(here)s/migrations\npath_separator = os\n"
+LOADING = {
+    "ini": {"alembic.ini": GOOD_INI},
+    "pyproject-only": {"pyproject.toml": "[tool.alembic]\nscript_location = '%(here)s/migrations'\n"},
+    "pyproject-without-alembic": {"alembic.ini": GOOD_INI, "pyproject.toml": "[project]\nname = 'app'\n"},
+    "toml-script-location-ignored-beside-the-ini": {"alembic.ini": GOOD_INI, "pyproject.toml": "[tool.alembic]\nscript_location = 5\n"},
+    "empty-ini-with-pyproject": {"alembic.ini": "", "pyproject.toml": "[tool.alembic]\nscript_location = '%(here)s/migrations'\n"},
+    "ini-sets-every-option": {
+        "alembic.ini": GOOD_INI + "truncate_slug_length = 40\nrecursive_version_locations = false\nfile_template = %%(rev)s\n"
+        "sourceless = false\noutput_encoding = utf-8\ntimezone = UTC\nprepend_sys_path = .\n"
+        "version_locations = %(here)s/migrations/versions\n[post_write_hooks]\n",
+        "pyproject.toml": "[project\n",  # never read: the ini answers every option
+    },
+    "toml-integers-and-hooks": {
+        "pyproject.toml": "[tool.alembic]\nscript_location = '%(here)s/migrations'\ntruncate_slug_length = 20\n"
+        "[[tool.alembic.post_write_hooks]]\nname = 'black'\ntype = 'console_scripts'\n",
+    },
+}
+NOT_LOADING = {
+    "pyproject-not-toml": ({"alembic.ini": GOOD_INI, "pyproject.toml": "[project\nname = 'app'\n"}, "pyproject.toml:1:1 DL001"),
+    "tool-is-a-list": ({"alembic.ini": GOOD_INI, "pyproject.toml": "tool = [1]\n"}, "pyproject.toml:1:1 DL111"),
+    "tool-alembic-not-a-table": ({"alembic.ini": GOOD_INI, "pyproject.toml": "[tool]\nalembic = 3\n"}, "pyproject.toml:2:1 DL111"),
+    "script-location-a-number": ({"pyproject.toml": "[tool.alembic]\nscript_location = 5\n"}, "pyproject.toml:2:1 DL111"),
+    "latin-1-byte-in-ini": ({"alembic.ini": GOOD_INI.replace("[alembic]\n", "[alembic]\n# caf\xe9\n").encode("latin-1")}, "alembic.ini:2:1 DL001"),
+    "empty-ini": ({"alembic.ini": ""}, "alembic.ini:1:1 DL111"),
+    "ini-without-alembic-section": ({"alembic.ini": "[loggers]\nkeys = root\n"}, "alembic.ini:1:1 DL111"),
+    "segment-over-255-bytes": ({"alembic.ini": GOOD_INI.replace("migrations", "m" * 300)}, "alembic.ini:2:1 DL111"),
+    "version-location-over-255-bytes": (
+        {"alembic.ini": GOOD_INI + "version_locations = %(here)s/" + "v" * 300 + "\n"}, "alembic.ini:4:1 DL111"
+    ),
+    "slug-length-not-a-number": ({"alembic.ini": GOOD_INI + "truncate_slug_length = forty\n"}, "alembic.ini:4:1 DL111"),
+    "file-template-not-doubled": ({"alembic.ini": GOOD_INI + "file_template = %(rev)s_%(slug)s\n"}, "alembic.ini:4:1 DL111"),
+    "toml-file-template-formatted": (
+        {"pyproject.toml": "[tool.alembic]\nscript_location = '%(here)s/migrations'\nfile_template = '%(rev)s'\n"}, "pyproject.toml:3:1 DL111"
+    ),
+    "toml-float": ({"alembic.ini": GOOD_INI, "pyproject.toml": "[tool.alembic]\ntimezone = 1.5\n"}, "pyproject.toml:2:1 DL111"),
+    "toml-version-locations-of-numbers": (
+        {"alembic.ini": GOOD_INI, "pyproject.toml": "[tool.alembic]\nversion_locations = [1]\n"}, "pyproject.toml:2:1 DL111"
+    ),
+    "toml-hook-without-name": (
+        {"pyproject.toml": "[tool.alembic]\nscript_location = '%(here)s/migrations'\n[[tool.alembic.post_write_hooks]]\ntype = 'exec'\n"},
+        "pyproject.toml:1:1 DL111",
+    ),
+    "toml-nested-too-deep": ({"alembic.ini": GOOD_INI, "pyproject.toml": "x = " + "[" * 3000 + "]" * 3000 + "\n"}, "pyproject.toml:1:1 DL001"),
+}
+
+
+def config_tree(tree, files: dict[str, str | bytes]) -> Path:
+    return tree({"migrations/env.py": "", "migrations/versions/a1_first.py": revision("a1", None), **files})
+
+
+@pytest.mark.parametrize("files", LOADING.values(), ids=LOADING.keys())
+def test_driftlint_is_quiet_on_configurations_alembic_loads(files, tree):
+    root = config_tree(tree, files)
+    assert alembic_load_error(root) is None
+    assert says_alembic_cannot_load(check(root).diagnostics) == []
+
+
+@pytest.mark.parametrize(("files", "where"), NOT_LOADING.values(), ids=NOT_LOADING.keys())
+def test_configurations_alembic_cannot_load_are_reported(files, where, tree):
+    root = config_tree(tree, files)
+    assert alembic_load_error(root) is not None
+    reported = says_alembic_cannot_load(check(root).diagnostics)
+    assert [f"{d.path}:{d.location.row}:{d.location.column} {d.code}" for d in reported] == [where]
+
+
+def test_an_invalid_pyproject_toml_says_what_alembic_does(tree):
+    root = config_tree(tree, {"alembic.ini": GOOD_INI, "pyproject.toml": "tool = [1]\n"})
+    assert found(check(root)) == [
+        "pyproject.toml:1:1 DL111 `tool` in pyproject.toml is not a table, so Alembic fails reading [tool.alembic] "
+        "with \"AttributeError: 'list' object has no attribute 'get'\""
+    ]
+
+
+def test_a_latin_1_ini_names_the_byte_and_its_line(tree):
+    root = config_tree(tree, {"alembic.ini": b"[alembic]\n# caf\xe9\nscript_location = %(here)s/migrations\n"})
+    assert found(check(root)) == [
+        "alembic.ini:2:1 DL001 Cannot parse Alembic configuration: alembic.ini is not UTF-8 (byte 0xe9 on line 2): "
+        "Alembic reads it in the locale's encoding and fails with UnicodeDecodeError wherever that is UTF-8"
+    ]
 
 
 # -- booleans: only the exact string `true` -----------------------------------------------------

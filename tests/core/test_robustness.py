@@ -294,10 +294,12 @@ def test_output_is_identical_on_every_run(fixture_copy):
     assert first.stdout == second.stdout
 
 
-def test_pyproject_whose_tool_key_is_not_a_table_is_not_a_crash(tree):
+def test_pyproject_whose_tool_key_is_not_a_table_is_a_finding_not_a_crash(tree):
+    """Alembic fails on it (AttributeError): see test_discovery's Alembic-oracle tests."""
     root = tree({**alembic_tree(("1000", None)), "pyproject.toml": 'tool = 3\n# [tool.alembic] in a comment\n'})
     result = run_cli(root)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
+    assert result.stdout.startswith("pyproject.toml:1:1: DL111 `tool` in pyproject.toml is not a table")
 
 
 def test_settings_file_whose_tool_key_is_not_a_table_is_a_usage_error(tree):
