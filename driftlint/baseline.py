@@ -79,7 +79,9 @@ def write_baseline(path: Path, diagnostics: Sequence[Diagnostic], cwd: Path) -> 
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".driftlint-baseline-")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        # backslashreplace: a file name that is not UTF-8 is written as a \udcff escape, which
+        # JSON reads back as the same name.
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="\n") as handle:
             handle.write(text)
         os.replace(temp, target)
     except OSError as exc:

@@ -70,7 +70,8 @@ class Diagnostic:
     def fingerprint(self) -> str:
         """Stable across line shifts: rule, file and the named subjects (or the message)."""
         parts = [self.code, self.path, *(self.subject or (self.message,))]
-        return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:20]
+        # surrogateescape: a file name that is not UTF-8 keeps its own bytes in the fingerprint.
+        return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
     def with_severity(self, severity: Severity) -> "Diagnostic":
         return replace(self, severity=severity)

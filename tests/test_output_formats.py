@@ -145,3 +145,58 @@ def test_full_code_frame_numbers_lines_as_python_does_after_a_form_feed(tmp_path
     result = _run(repo, "--output-format", "full")
     # str.splitlines() would make the form feed a line of its own and show an empty line 3.
     assert f"3 | {PARTY}\n" in result.stdout
+
+
+# -- a file name that is not UTF-8 ------------------------------------------------------------------
+
+
+def _undecodable_name_repo(tmp_path: Path) -> Path:
+    """Two heads, one in `b\\xff_step.py` (a Latin-1 "ÿ" from an old checkout), which also does not parse."""
+    target = _non_ascii_repo(tmp_path)
+    versions = target / "migrations/versions"
+    party = versions / "b100_party.py"
+    os.rename(party, os.path.join(os.fsencode(versions), b"b\xff_party.py"))
+    (versions / "c100_broken.py").write_text('revision = "c100"\ndown_revision = \n')
+    os.rename(versions / "c100_broken.py", os.path.join(os.fsencode(versions), b"c\xe9_broken.py"))
+    return target
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_name_that_is_not_utf_8_is_escaped_and_the_report_stays_valid(fmt: str, tmp_path: Path):
+    import subprocess
+    import sys
+    from xml.etree import ElementTree
+
+    repo = _undecodable_name_repo(tmp_path)
+    completed = subprocess.run(
+        [sys.executable, "-m", "driftlint", "check", "--no-cache", "--color", "never", "--quiet", "--output-format", fmt],
+        cwd=repo, capture_output=True, timeout=120,
+        env={**os.environ, "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": "utf-8:strict"},  # stdout refuses what is not UTF-8
+    )
+    assert completed.returncode == 1, completed.stderr.decode("utf-8", "replace")
+    text = completed.stdout.decode("utf-8")  # valid UTF-8, or this raises
+    if fmt not in ("json", "sarif", "gitlab"):
+        assert "b\\xff_party.py" in text and "c\\xe9_broken.py" in text
+    if fmt in ("json", "gitlab"):
+        document = json.loads(text)
+        names = {item["filename"] for item in document} if fmt == "json" else {item["location"]["path"] for item in document}
+        assert names == {"migrations/versions/b\\xff_party.py", "migrations/versions/c\\xe9_broken.py"}
+    elif fmt == "sarif":
+        import jsonschema
+
+        schema = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0-subset.json").read_text())
+        document = json.loads(text)
+        jsonschema.validate(document, schema)
+        uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in document["runs"][0]["results"]}
+        assert uris == {"migrations/versions/b%FF_party.py", "migrations/versions/c%E9_broken.py"}
+    elif fmt == "junit":
+        suites = ElementTree.fromstring(text.encode("utf-8"))
+        assert {suite.get("name") for suite in suites} == {"migrations/versions/b\\xff_party.py", "migrations/versions/c\\xe9_broken.py"}
+
+
+def test_a_baseline_keeps_a_name_that_is_not_utf_8(tmp_path: Path):
+    repo = _undecodable_name_repo(tmp_path)
+    written = _run(repo, "--write-baseline", "baseline.json")
+    assert written.exit_code == 0, written.output
+    json.loads((repo / "baseline.json").read_text(encoding="utf-8"))  # valid JSON, valid UTF-8
+    assert _run(repo, "--baseline", "baseline.json").exit_code == 0

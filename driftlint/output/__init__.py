@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
@@ -55,6 +56,11 @@ FORMAT_NAMES = ("full", "concise", "json", "github", "sarif", "gitlab", "junit")
 
 
 def render(diagnostics: Sequence[Diagnostic], format_name: str, context: RenderContext) -> str:
+    """The report in `format_name`, always valid UTF-8 (see `undecodable_escaped`)."""
+    return undecodable_escaped(_renderer(format_name)(diagnostics, context), in_json=format_name in JSON_FORMATS)
+
+
+def _renderer(format_name: str) -> Renderer:
     if format_name in FORMAT_NAMES:
         # Import only the format asked for: the others' imports (XML for JUnit...) are a
         # noticeable part of a run answered from the cache.
@@ -66,8 +72,24 @@ def render(diagnostics: Sequence[Diagnostic], format_name: str, context: RenderC
                     raise
                 continue
             render_function: Renderer = module.render
-            return render_function(diagnostics, context)
-    return formats()[format_name](diagnostics, context)
+            return render_function
+    return formats()[format_name]
+
+
+JSON_FORMATS = ("json", "sarif", "gitlab")
+# How Python spells a file name's bytes that are not UTF-8 (os.fsdecode's surrogate escapes).
+UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def undecodable_escaped(text: str, in_json: bool) -> str:
+    """`text` with each byte of a file name that is not UTF-8 written `\\xff`, as Python's
+    backslashreplace shows it: a report is UTF-8 (JSON, SARIF and JUnit say so), which such a
+    byte is not. Inside JSON strings, where alone these characters can be, the backslash is
+    itself escaped, so the document stays valid JSON that reads back as `\\xff`."""
+    if not UNDECODABLE.search(text):
+        return text
+    backslash = "\\\\" if in_json else "\\"
+    return UNDECODABLE.sub(lambda match: f"{backslash}x{ord(match.group()) - 0xDC00:02x}", text)
 
 
 def rule_metadata() -> Mapping[str, tuple[str, str, str]]:

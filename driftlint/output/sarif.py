@@ -6,7 +6,7 @@ import json
 from typing import Any, Sequence
 
 from driftlint.diagnostics import DOCS_URL, Diagnostic, Location, Severity
-from driftlint.output import RenderContext
+from driftlint.output import UNDECODABLE, RenderContext
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
@@ -40,10 +40,16 @@ class _Utf16Columns:
         return Location(location.row, location.column + surrogates) if surrogates else location
 
 
+def _uri(path: str) -> str:
+    """The path as a URI reference: a byte that is not UTF-8 percent-encoded (RFC 3986), as
+    code scanning decodes it back to the file's name."""
+    return UNDECODABLE.sub(lambda match: f"%{ord(match.group()) - 0xDC00:02X}", path)
+
+
 def _location(path: str, start: Location, end: Location, message: str | None = None) -> dict[str, Any]:
     location: dict[str, Any] = {
         "physicalLocation": {
-            "artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"},
+            "artifactLocation": {"uri": _uri(path), "uriBaseId": "%SRCROOT%"},
             "region": {
                 "startLine": start.row,
                 "startColumn": start.column,
