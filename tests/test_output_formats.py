@@ -200,3 +200,20 @@ def test_a_baseline_keeps_a_name_that_is_not_utf_8(tmp_path: Path):
     assert written.exit_code == 0, written.output
     json.loads((repo / "baseline.json").read_text(encoding="utf-8"))  # valid JSON, valid UTF-8
     assert _run(repo, "--baseline", "baseline.json").exit_code == 0
+
+
+def test_a_name_that_is_not_utf_8_is_checked_with_the_cache_too(tmp_path: Path):
+    """The whole-run key hashed the name strictly: an internal error on every cached run."""
+    import subprocess
+    import sys
+
+    repo = _undecodable_name_repo(tmp_path)
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "driftlint", "check", "--output-format", "concise", "--cache-dir", str(tmp_path / "cache")],
+            cwd=repo, capture_output=True, timeout=120,
+        )
+        for _ in range(3)  # cold, then answered by the stored result and the output snapshot
+    ]
+    assert {(run.returncode, run.stdout) for run in runs} == {(1, runs[0].stdout)}
+    assert b"c\\xe9_broken.py:2:17: DL001" in runs[0].stdout, runs[0].stderr

@@ -421,9 +421,9 @@ def _run_key(
         *_invocation(options, settings, dirs),
         repr(environments),
     ):
-        digest.update(part.encode() + b"\0")
+        digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
     for path, kind, file_digest in files:
-        digest.update(f"{path}\0{kind}\0{file_digest}\0".encode())
+        digest.update(f"{path}\0{kind}\0{file_digest}\0".encode("utf-8", "surrogateescape"))  # a name that is not UTF-8
     return digest.hexdigest()
 
 
