@@ -58,11 +58,17 @@ def answer(argv: Sequence[str]) -> int | None:
         )
     except Exception:  # noqa: BLE001 - the command line runs again and reports it (one line, exit 2)
         return None
-    sys.stdout.write(report.text)
-    sys.stderr.write("".join(f"{line}\n" for line in report.notices))
-    if report.summary is not None:
-        (sys.stderr if report.summary_to_stderr else sys.stdout).write(report.summary + "\n")
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(report.text)
+        sys.stdout.flush()  # before what goes to stderr: a report that cannot be written gets no summary
+        sys.stderr.write("".join(f"{line}\n" for line in report.notices))
+        if report.summary is not None:
+            (sys.stderr if report.summary_to_stderr else sys.stdout).write(report.summary + "\n")
+        sys.stdout.flush()
+    except OSError as exc:
+        from driftlint.snapshot import stdout_failed
+
+        return stdout_failed(exc)
     code = 1 if diagnostics and not parsed.exit_zero else 0
     baseline = parsed.baseline is not None or bool(result.settings and result.settings.baseline)
     remember(list(argv), result, report, code, baseline)

@@ -74,11 +74,22 @@ def answer(argv: Sequence[str]) -> int | None:
             return None
     except (ValueError, TypeError):
         return None
-    sys.stdout.write(out)
-    sys.stdout.flush()
+    try:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    except OSError as exc:
+        return stdout_failed(exc)
     if err:
         sys.stderr.write(err)
     return int(code)
+
+
+def stdout_failed(error: OSError) -> int:
+    """Standard output cannot take the report (a full disk): one line on stderr, exit code 2.
+    What stays buffered is dropped, or Python's flush at exit fails again with a traceback."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    sys.stderr.write(f"driftlint: error: cannot write to standard output: {error.strerror or error}\n")
+    return 2
 
 
 def store(argv: Sequence[str], cache_dir: str, inputs: Sequence[tuple[str, str, Any]], out: str, err: str, code: int) -> None:

@@ -12,6 +12,7 @@ from driftlint.arguments import check_options
 from driftlint.cli.options import (
     Program,
     debug_option,
+    echo_stdout,
     fail,
     no_cache_option,
     output_options,
@@ -116,7 +117,10 @@ def check(
         for line in unknown_lines(result.project):
             click.echo(line, err=True)
     if report.summary is not None:
-        click.echo(report.summary, err=report.summary_to_stderr)
+        if report.summary_to_stderr:
+            click.echo(report.summary, err=True)
+        else:
+            echo_stdout(report.summary)
     code = 1 if diagnostics and not exit_zero else 0
     program = ctx.find_object(Program)
     argv = program.argv if program is not None else None

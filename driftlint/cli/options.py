@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
@@ -72,9 +73,20 @@ def fail(message: str) -> click.exceptions.Exit:
     return click.exceptions.Exit(2)
 
 
+def echo_stdout(text: str, nl: bool = True) -> None:
+    """click.echo to standard output; one that cannot take it (a full disk) is exit 2, one line."""
+    try:
+        click.echo(text, nl=nl)
+        sys.stdout.flush()
+    except OSError as exc:
+        from driftlint.snapshot import stdout_failed
+
+        raise click.exceptions.Exit(stdout_failed(exc)) from None
+
+
 def write_output(text: str, output_file: Path | None) -> None:
     if output_file is None:
-        click.echo(text, nl=False)
+        echo_stdout(text, nl=False)
         return
     try:
         output_file.parent.mkdir(parents=True, exist_ok=True)

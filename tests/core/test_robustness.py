@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -352,3 +353,26 @@ def test_deeply_nested_settings_file_is_invalid_toml(nesting, tree):
     assert one_line_error(run_subprocess(root)).endswith(
         "pyproject.toml: invalid TOML: arrays or tables nested too deeply to read\n"
     )
+
+
+# -- a standard output that cannot take the report -------------------------------------------------
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full, a device that is always full")
+@pytest.mark.parametrize("cache", ["--no-cache", "cold", "stored result", "snapshot"])
+def test_stdout_on_a_full_disk_is_one_line_and_exit_2(cache, tree, tmp_path_factory):
+    root = tree(alembic_tree(("1000", None), ("a100", "1000"), ("b100", "1000")))
+    past = time.time() - 60  # older than the racy window: the warm tiers trust what they recorded
+    for path in [root, *root.rglob("*")]:
+        os.utime(path, (past, past))
+    args = [sys.executable, "-m", "driftlint", "check", "--output-format", "concise"]
+    if cache == "--no-cache":
+        args.append("--no-cache")
+    else:
+        args += ["--cache-dir", str(tmp_path_factory.mktemp("cache"))]
+        for _ in range({"cold": 0, "stored result": 1, "snapshot": 2}[cache]):
+            warm = subprocess.run(args, cwd=root, capture_output=True, timeout=HANG_TIMEOUT)
+            assert warm.returncode == 1, warm.stderr
+    with open("/dev/full", "w") as full:
+        completed = subprocess.run(args, cwd=root, stdout=full, stderr=subprocess.PIPE, text=True, timeout=HANG_TIMEOUT)
+    assert (completed.returncode, completed.stderr) == (2, "driftlint: error: cannot write to standard output: No space left on device\n")
