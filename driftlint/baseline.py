@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import stat
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -16,6 +18,9 @@ from driftlint.diagnostics import Diagnostic
 from driftlint.project import display_path
 
 BASELINE_VERSION = 1
+# Far above any real baseline (about 300 bytes a finding): a bound, so that a wrong path (a log
+# file, a disk image) is an error rather than all of the memory.
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -92,11 +97,11 @@ def write_baseline(path: Path, diagnostics: Sequence[Diagnostic], cwd: Path) -> 
 def load_baseline(path: Path, cwd: Path) -> Baseline:
     target = cwd / path
     try:
-        data = json.loads(target.read_text(encoding="utf-8"))
+        data = json.loads(_read_regular_file(target, MAX_BASELINE_BYTES).decode("utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{path}: baseline file not found (create it with --write-baseline)") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read baseline: {exc}") from None
+        raise ConfigError(f"{path}: cannot read baseline: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc}") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{path}: baseline is not valid JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("tool") != "driftlint" or not isinstance(data.get("findings"), list):
@@ -113,6 +118,31 @@ def load_baseline(path: Path, cwd: Path) -> Baseline:
         except (KeyError, TypeError):
             raise ConfigError(f"{path}: finding {index} needs fingerprint, code, path and message") from None
     return Baseline(path, tuple(entries))
+
+
+def _read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of `path` when it is a regular file of at most `limit` bytes. Anything else is
+    an OSError saying what it is: reading a FIFO blocks until a writer comes, /dev/zero never
+    ends. Opened without blocking, then judged by what was opened, not by a stat before."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            kind = "a folder" if stat.S_ISDIR(status.st_mode) else "a FIFO" if stat.S_ISFIFO(status.st_mode) else "a device or socket"
+            raise OSError(errno.EINVAL, f"{kind}, not a regular file")
+        chunks = []
+        remaining = limit + 1  # one byte more than allowed tells a file that grew past the bound
+        while remaining > 0:
+            chunk = os.read(descriptor, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        if remaining <= 0:
+            raise OSError(errno.EFBIG, f"larger than {limit // (1024 * 1024)} MiB")
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
 
 
 def apply_baseline(

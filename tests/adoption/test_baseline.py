@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from driftlint.baseline import Baseline, BaselineEntry, apply_baseline, entries_for
+import pytest
+
+from driftlint.baseline import MAX_BASELINE_BYTES, Baseline, BaselineEntry, apply_baseline, entries_for
 from driftlint.diagnostics import Diagnostic, Location
 
 from ..conftest import write_tree
@@ -174,3 +179,25 @@ def test_baseline_from_settings_applies_to_cached_runs_too(tmp_path):
     assert (first.exit_code, second.exit_code) == (0, 0)
     assert changed.exit_code == 1
     assert "rewrite ci/baseline.json with --write-baseline" in changed.stderr
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda path: os.mkfifo(path), "a FIFO, not a regular file"),
+        (lambda path: path.symlink_to("/dev/zero"), "a device or socket, not a regular file"),
+        (lambda path: path.mkdir(), "a folder, not a regular file"),
+        (lambda path: os.truncate(path.write_bytes(b"") or path, MAX_BASELINE_BYTES + 1), "larger than 64 MiB"),
+    ],
+    ids=["fifo", "dev-zero", "folder", "too-large"],
+)
+def test_baseline_that_is_not_a_regular_file_of_bounded_size_is_refused(make, says, tmp_path):
+    """A FIFO as --baseline waited forever for a writer; /dev/zero read until memory ran out."""
+    root = write_tree(tmp_path, TWO_HEADS)
+    make(root / "baseline.json")
+    completed = subprocess.run(
+        [sys.executable, "-m", "driftlint", "check", "--no-cache", "--baseline", "baseline.json"],
+        cwd=root, capture_output=True, text=True, timeout=120,
+    )
+    assert (completed.returncode, completed.stdout) == (2, "")
+    assert completed.stderr == f"driftlint: error: baseline.json: cannot read baseline: {says}\n"
