@@ -76,32 +76,41 @@ def fix(
 
 def finish_fixes(run: FixRun, cwd: Path, write: bool) -> None:
     """Print the fixes as a diff, or write them and say what was fixed; say what could not be."""
-    from driftlint.fixes import FixError, apply_edits, unified_diff
+    from driftlint.fixes import unified_diff, write_fixes
+    from driftlint.project import display_path
 
     if not write:
         click.echo(unified_diff(run.edits, cwd), nl=False)
     else:
         try:
-            apply_edits(run.edits)
-        except (OSError, FixError) as exc:
+            not_written = write_fixes(run)
+        except OSError as exc:
             raise ConfigError(f"cannot write a fix: {exc}") from None
-        for diagnostic, done in run.fixed:
-            click.echo(f"driftlint: fixed {diagnostic.code} ({diagnostic.path}): {done}", err=True)
+        for item in not_written:
+            click.echo(f"driftlint: not written {display_path(item.edit.path, cwd)}: {item.reason} (run the fix again)", err=True)
+        for fixed in run.fixed:
+            click.echo(f"driftlint: fixed {fixed.diagnostic.code} ({fixed.diagnostic.path}): {fixed.done}", err=True)
     for skipped in run.skipped:
         click.echo(f"driftlint: cannot fix {skipped.diagnostic.code} ({skipped.diagnostic.path}): {skipped.reason}", err=True)
 
 
 def add_ignores(diagnostics: list[Diagnostic], cwd: Path) -> None:
     """Write `# driftlint: ignore[CODE]` comments for the findings and say how many (check --add-ignore)."""
-    from driftlint.fixes import FixError, apply_edits
+    from driftlint.fixes import apply_edits
     from driftlint.fixes.ignore_comments import add_ignores as suppression_edits
+    from driftlint.project import display_path
 
     outcome = suppression_edits(diagnostics, cwd)
     try:
-        apply_edits(outcome.edits)
-    except (OSError, FixError) as exc:
+        not_written = apply_edits(outcome.edits)
+    except OSError as exc:
         raise ConfigError(f"cannot write a suppression comment: {exc}") from None
     for skipped in outcome.skipped:
         click.echo(f"driftlint: not suppressed {skipped.diagnostic.code} ({skipped.diagnostic.path}): {skipped.reason}", err=True)
-    files = "file" if len(outcome.edits) == 1 else "files"
-    click.echo(f"driftlint: added {outcome.added} suppression(s) in {len(outcome.edits)} {files}", err=True)
+    for item in not_written:
+        click.echo(f"driftlint: not written {display_path(item.edit.path, cwd)}: {item.reason} (run --add-ignore again)", err=True)
+    unwritten = {item.edit.path for item in not_written}
+    added = sum(count for path, count in outcome.added.items() if path not in unwritten)
+    written = len(outcome.edits) - len(not_written)
+    files = "file" if written == 1 else "files"
+    click.echo(f"driftlint: added {added} suppression(s) in {written} {files}", err=True)

@@ -36,17 +36,26 @@ class Fixer(Protocol):
 
 
 class Workspace:
-    """File contents with the edits planned so far applied; nothing touches the disk."""
+    """File contents with the edits planned so far applied; nothing touches the disk.
+
+    Each file is read from disk once: what an edit was computed from is what `apply_edits`
+    compares the file with before replacing it.
+    """
 
     def __init__(self, cwd: Path):
         self.cwd = cwd
         self.pending: dict[Path, bytes] = {}
+        self.original: dict[Path, bytes | None] = {}
 
     def absolute(self, relpath: str | Path) -> Path:
         return Path(os.path.normpath(self.cwd / relpath))
 
     def read(self, path: Path) -> bytes | None:
-        return self.pending[path] if path in self.pending else _disk(path)
+        if path in self.pending:
+            return self.pending[path]
+        if path not in self.original:
+            self.original[path] = _disk(path)
+        return self.original[path]
 
     def write(self, path: Path, data: bytes) -> None:
         self.pending[path] = data
@@ -54,7 +63,7 @@ class Workspace:
     def edits(self) -> list[FileEdit]:
         result = []
         for path in sorted(self.pending):
-            before = _disk(path)
+            before = self.original[path] if path in self.original else _disk(path)
             if before != self.pending[path]:
                 result.append(FileEdit(path, before, self.pending[path]))
         return result
@@ -80,15 +89,34 @@ class Skipped:
     reason: str
 
 
+@dataclass(frozen=True)
+class NotWritten:
+    """An edit `apply_edits` left out, and why."""
+
+    edit: FileEdit
+    reason: str
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """A finding a fix took care of: what was done, and the files it changed."""
+
+    diagnostic: Diagnostic
+    done: str
+    paths: frozenset[Path]
+
+
 @dataclass
 class FixRun:
     """The outcome of fixing: the edits, what each pass fixed, what stays, and the check after."""
 
     edits: list[FileEdit] = field(default_factory=list)
-    fixed: list[tuple[Diagnostic, str]] = field(default_factory=list)  # (finding, what was done)
+    fixed: list[Fixed] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
     result: CheckResult | None = None
     remaining: list[Diagnostic] = field(default_factory=list)
+    # The check and the findings it reports, on the files as they are on disk (see write_fixes).
+    recheck: Callable[[], tuple[CheckResult, list[Diagnostic]]] | None = None
 
 
 def fixer_for(code: str) -> Fixer | None:
@@ -109,18 +137,21 @@ def fixable_codes() -> set[str]:
     return {code for code in FIXERS if fixer_for(code) is not None}
 
 
-def plan(diagnostics: Sequence[Diagnostic], project: Project, files: Workspace) -> tuple[list[tuple[Diagnostic, str]], list[Skipped]]:
+def plan(diagnostics: Sequence[Diagnostic], project: Project, files: Workspace) -> tuple[list[Fixed], list[Skipped]]:
     """Run every available fixer on `diagnostics`, accumulating edits in `files`."""
-    fixed: list[tuple[Diagnostic, str]] = []
+    fixed: list[Fixed] = []
     skipped: list[Skipped] = []
     for diagnostic in diagnostics:
         fixer = fixer_for(diagnostic.code)
         if fixer is None:
             continue
+        before = dict(files.pending)
         try:
-            fixed.append((diagnostic, fixer(diagnostic, project, files)))
+            done = fixer(diagnostic, project, files)
         except FixError as exc:
             skipped.append(Skipped(diagnostic, str(exc)))
+            continue
+        fixed.append(Fixed(diagnostic, done, frozenset(p for p, data in files.pending.items() if before.get(p) != data)))
     return fixed, skipped
 
 
@@ -134,6 +165,12 @@ def fix_project(
     `report` picks the findings to fix from a result (all of them, or only those a baseline lets through).
     """
     run = FixRun()
+
+    def recheck() -> tuple[CheckResult, list[Diagnostic]]:
+        result = run_check(options)
+        return result, report(result)
+
+    run.recheck = recheck
     files = Workspace(options.cwd.resolve())
     tried: set[str] = set()
     for attempt in range(MAX_PASSES + 1):
@@ -158,25 +195,63 @@ def fix_project(
     return run
 
 
-def apply_edits(edits: Sequence[FileEdit]) -> None:
-    """Write each edit atomically; a file created by a fix is never written over an existing one."""
+def apply_edits(edits: Sequence[FileEdit]) -> list[NotWritten]:
+    """Write each edit atomically (a temporary file renamed over the old one), to the file a
+    symlink names rather than over the link. A file that is no longer what the edit was computed
+    from (edited while driftlint ran) is left as it is, and so is a file a fix would create that
+    has appeared meanwhile: those edits are returned, with the reason."""
+    not_written = []
     for edit in edits:
-        edit.path.parent.mkdir(parents=True, exist_ok=True)
-        if edit.before is None and edit.path.exists():
-            raise FixError(f"{edit.path}: appeared while fixing; not overwritten")
-        fd, temp = tempfile.mkstemp(dir=edit.path.parent, prefix=".driftlint-fix-")
+        target = Path(os.path.realpath(edit.path))
+        if _disk(target) != edit.before:
+            reason = "appeared while driftlint was fixing" if edit.before is None else "changed while driftlint was fixing it"
+            not_written.append(NotWritten(edit, f"{reason}; left as it is"))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".driftlint-fix-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(edit.after)
             if edit.before is not None:
-                os.chmod(temp, edit.path.stat().st_mode & 0o7777)
+                os.chmod(temp, target.stat().st_mode & 0o7777)
+                os.replace(temp, target)
             else:
                 os.chmod(temp, 0o666 & ~_umask())
-            os.replace(temp, edit.path)
-        except BaseException:
-            if os.path.exists(temp):
+                if not _link_new(temp, target):
+                    not_written.append(NotWritten(edit, "appeared while driftlint was fixing; left as it is"))
+        finally:
+            if os.path.lexists(temp):
                 os.unlink(temp)
-            raise
+    return not_written
+
+
+def write_fixes(run: FixRun) -> list[NotWritten]:
+    """apply_edits for a FixRun. When an edit is not written, the fixes that needed it are no
+    longer counted and the project is checked again: what remains is what is on disk."""
+    not_written = apply_edits(run.edits)
+    if not_written:
+        unwritten = {item.edit.path for item in not_written}
+        run.fixed = [item for item in run.fixed if not item.paths & unwritten]
+        if run.recheck is not None:
+            run.result, run.remaining = run.recheck()
+    return not_written
+
+
+def _link_new(temp: str, target: Path) -> bool:
+    """Give `temp`'s contents the name `target` unless that name exists (a hard link fails
+    then, where a rename would replace); False when it does."""
+    try:
+        os.link(temp, target)
+    except FileExistsError:
+        return False
+    except OSError:  # a file system without hard links: create it exclusively instead
+        try:
+            descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+        except FileExistsError:
+            return False
+        with os.fdopen(descriptor, "wb") as handle, open(temp, "rb") as source:
+            handle.write(source.read())
+    return True
 
 
 def _umask() -> int:

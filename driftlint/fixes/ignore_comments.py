@@ -23,7 +23,7 @@ EXISTING = re.compile(r"#\s*driftlint:\s*ignore\s*\[([^\]]*)\]", re.IGNORECASE)
 @dataclass(frozen=True)
 class IgnoreOutcome:
     edits: list[FileEdit]
-    added: int  # codes written (one comment may carry several)
+    added: dict[Path, int]  # codes written per file (one comment may carry several)
     skipped: list[Skipped]
 
 
@@ -40,7 +40,7 @@ def add_ignores(diagnostics: Sequence[Diagnostic], cwd: Path) -> IgnoreOutcome:
         else:
             path = files.absolute(diagnostic.path)
             by_file.setdefault(path, {}).setdefault(diagnostic.location.row, []).append(diagnostic)
-    added = 0
+    added: dict[Path, int] = {}
     for path in sorted(by_file):
         rows = by_file[path]
         data = files.read(path)
@@ -53,7 +53,7 @@ def add_ignores(diagnostics: Sequence[Diagnostic], cwd: Path) -> IgnoreOutcome:
             skipped.extend(Skipped(d, str(exc)) for ds in rows.values() for d in ds)
             continue
         skipped.extend(Skipped(d, reason) for row, reason in refused.items() for d in rows[row])
-        added += done
+        added[path] = done
         if new_data != data:
             files.write(path, new_data)
     return IgnoreOutcome(files.edits(), added, skipped)

@@ -78,6 +78,19 @@ def test_fix_renders_the_projects_own_template(tmp_path):
     assert (root / created).read_text().startswith("# house style: merge heads (2000, c100)\n")
 
 
+def test_the_template_runs_its_python_in_fix_and_diff_never_in_check(tmp_path):
+    """What the README says: a Mako template can run any Python, and only the fixes render it."""
+    root = copy_fixture(FIXTURE, tmp_path)
+    marker = tmp_path / "RENDERED"
+    mako = root / "migrations/script.py.mako"
+    mako.write_text(f"<% import pathlib; pathlib.Path({str(marker)!r}).write_text('ran') %>\n" + mako.read_text())
+
+    assert invoke(root, "check", "--no-cache").exit_code == 1
+    assert not marker.exists()
+    invoke(root, "check", "--no-cache", "--diff")
+    assert marker.read_text() == "ran"
+
+
 def test_fix_follows_file_template_and_truncate_slug_length(tmp_path):
     root = copy_fixture(FIXTURE, tmp_path)
     ini = root / "alembic.ini"
