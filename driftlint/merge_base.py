@@ -162,9 +162,17 @@ def _hash_files(toplevel: Path, paths: list[str]) -> list[str]:
     """Blob ids of working-tree files as git would store them (clean filters, autocrlf applied)."""
     if not paths:
         return []
-    out = _git(toplevel, "hash-object", "--stdin-paths", stdin="".join(p + "\n" for p in paths).encode(),
-               what="cannot hash working-tree files")
-    return out.split()
+    # --stdin-paths reads one path a line: a name with a newline goes as an argument of its own.
+    # surrogateescape: a name that is not UTF-8 goes back to git as the bytes git gave.
+    listed = [p for p in paths if "\n" not in p]
+    hashed = dict(zip(listed, _git(
+        toplevel, "hash-object", "--stdin-paths", stdin="".join(p + "\n" for p in listed).encode("utf-8", "surrogateescape"),
+        what="cannot hash working-tree files",
+    ).split())) if listed else {}
+    for path in paths:
+        if path not in hashed:
+            hashed[path] = _git(toplevel, "hash-object", "--", path, what="cannot hash working-tree files").strip()
+    return [hashed[path] for path in paths]
 
 
 def _read_blobs(toplevel: Path, blobs: list[str]) -> dict[str, bytes]:

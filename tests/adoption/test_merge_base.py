@@ -248,3 +248,29 @@ def test_graph_base_draws_the_merge_result(make_repo):
         "├─● b1  b1  (head)  ✗ DL101",
         "└─● c1  c1  (head)  ✗ DL101",
     ]
+
+
+def test_base_reads_names_that_are_not_utf_8_or_hold_a_newline(make_repo):
+    """git gives such names byte for byte (-z); they went back to it as text, and crashed."""
+    import os
+
+    repo = branch_off(make_repo, {"a1_base.py": revision("a1", None)})
+    versions = os.fsencode(repo.root / "migrations/versions")
+    odd = [os.path.join(versions, name) for name in (b"c\xe9_latin1.py", b"d1_new\nline.py")]
+    for path, rid in zip(odd, ("c1", "d1")):
+        with open(path, "w") as handle:
+            handle.write(revision(rid, "a1"))
+    repo.commit("feature adds c1 and d1")
+    repo.git("checkout", "-q", "main")
+    repo.write(project({"b1_email.py": revision("b1", "a1")}))
+    repo.commit("main adds b1")
+    repo.git("checkout", "-q", "feature")
+    with open(odd[0], "a") as handle:
+        handle.write("# edited on the branch\n")
+
+    merged = invoke(repo.root, "check", "--no-cache", "--base", "main", "--output-format", "concise")
+
+    assert merged.exit_code == 1, merged.output
+    # Alembic's file pattern (.*\.py)$ stops at a newline: d1 is never loaded (DL106), as on disk.
+    assert codes_of(merged.stdout) == ["DL101", "DL106"]
+    assert "DL101 2 heads (b1, c1)" in merged.stdout
