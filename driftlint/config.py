@@ -163,10 +163,14 @@ def find_settings_file(start: Path) -> Path | None:
         candidate = directory / "pyproject.toml"
         if candidate.is_file():
             try:
-                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+                raw = candidate.read_bytes()
+            except OSError:
+                continue  # unreadable: whether it is ours cannot be known (Alembic's reading of it is a finding)
+            try:
+                data = tomllib.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
                 # A broken pyproject.toml is only an error when it is ours to read.
-                if b"[tool.driftlint" in candidate.read_bytes():
+                if b"[tool.driftlint" in raw:
                     return candidate
                 continue
             tool = data.get("tool")

@@ -376,3 +376,21 @@ def test_stdout_on_a_full_disk_is_one_line_and_exit_2(cache, tree, tmp_path_fact
     with open("/dev/full", "w") as full:
         completed = subprocess.run(args, cwd=root, stdout=full, stderr=subprocess.PIPE, text=True, timeout=HANG_TIMEOUT)
     assert (completed.returncode, completed.stderr) == (2, "driftlint: error: cannot write to standard output: No space left on device\n")
+
+
+def test_unreadable_pyproject_toml_is_a_finding_not_an_internal_error(tree):
+    """Looking for settings read it twice, the second time outside the error handling."""
+    root = tree({**alembic_tree(("1000", None)), "pyproject.toml": '[project]\nname = "app"\n'})
+    (root / "pyproject.toml").chmod(0)
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "driftlint", "check", "--no-cache", "--output-format", "concise"],
+            cwd=root, capture_output=True, text=True, timeout=HANG_TIMEOUT,
+            preexec_fn=_without_file_permission_override if os.geteuid() == 0 else None,
+        )
+    finally:
+        (root / "pyproject.toml").chmod(0o644)
+    if "prctl" in completed.stderr:
+        pytest.skip("cannot drop CAP_DAC_OVERRIDE here (no CAP_SETPCAP), so root reads every file")
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stdout == "pyproject.toml:1:1: DL001 Cannot parse Alembic configuration: cannot read pyproject.toml: Permission denied\n"
