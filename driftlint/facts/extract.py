@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Collection, Sequence
+from typing import TYPE_CHECKING, Collection, Iterator, Sequence
 
 from driftlint import workers
 from driftlint.facts.extractors import extracted_for
@@ -20,8 +22,32 @@ PARALLEL_THRESHOLD = 300
 Task = tuple[Path, str, bytes, str]
 
 
+# Frames parsing and extracting one file may use, counted from extract_facts: the same budget
+# whether the fast path, the click command or a worker calls it (with the interpreter's limit,
+# a file nested near it parsed in one and failed in the other, and the cache carried either).
+EXTRACTION_FRAMES = 950
+
+
+@contextmanager
+def _frames_for_extraction() -> Iterator[None]:
+    depth, frame = 0, sys._getframe()
+    while frame is not None:
+        depth, frame = depth + 1, frame.f_back  # type: ignore[assignment]
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + EXTRACTION_FRAMES)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
 def extract_facts(path: Path, kind: str, data: bytes, settings: Settings, active: Collection[Extractor]) -> FileFacts:
     """Everything driftlint needs from one file, by the `active` extractors. Never imports the file."""
+    with _frames_for_extraction():
+        return _extract_facts(path, kind, data, settings, active)
+
+
+def _extract_facts(path: Path, kind: str, data: bytes, settings: Settings, active: Collection[Extractor]) -> FileFacts:
     from driftlint.revisions import looks_like_revision, read_header, recover_header
     from driftlint.source import ParseError, SourceFile
 

@@ -394,3 +394,27 @@ def test_unreadable_pyproject_toml_is_a_finding_not_an_internal_error(tree):
         pytest.skip("cannot drop CAP_DAC_OVERRIDE here (no CAP_SETPCAP), so root reads every file")
     assert completed.returncode == 1, completed.stderr
     assert completed.stdout == "pyproject.toml:1:1: DL001 Cannot parse Alembic configuration: cannot read pyproject.toml: Permission denied\n"
+
+
+def test_a_file_nested_near_the_limit_gets_the_same_facts_however_deep_the_caller_is(tmp_path):
+    """The fast path calls the extractors a dozen frames above the click command: a Celery module
+    nested just so failed in one and not the other, and the cache carried whichever ran first."""
+    from driftlint.facts import CELERY
+    from driftlint.facts.extract import extract_facts
+    from driftlint.facts.model import MODULE
+
+    settings = Settings(root=tmp_path)
+
+    def parse_error_at(depth: int, nesting: int) -> object:
+        if depth:
+            return parse_error_at(depth - 1, nesting)
+        data = ("from celery import shared_task\nz = " + " + ".join(['"a"'] * nesting) + "\n").encode()
+        return extract_facts(tmp_path / "tasks.py", MODULE, data, settings, {CELERY}).parse_error
+
+    low, high = 10, 3000  # the deepest nesting that extracts here, by bisection
+    while low + 1 < high:
+        middle = (low + high) // 2
+        low, high = (middle, high) if parse_error_at(0, middle) is None else (low, middle)
+    assert parse_error_at(0, high) is not None
+    assert parse_error_at(200, low) is None
+    assert parse_error_at(200, high) is not None
