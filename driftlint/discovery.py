@@ -538,9 +538,10 @@ def _environments_from(ini: Path | None, toml_path: Path | None, section: str | 
         if not sections:
             sections = ["alembic"]
 
-    # The alembic command reads alembic.ini by default, and `-c` names a file to read: either
-    # way a missing [alembic] section fails every command. Other .ini files may hold anything.
-    required = ini is not None and (explicit or ini.name == "alembic.ini")
+    # The alembic command reads alembic.ini by default: a missing [alembic] section there fails
+    # every command. Other .ini files may hold anything (one named with -c and holding no
+    # environment is said to have checked nothing).
+    required = ini is not None and ini.name == "alembic.ini"
     result = []
     toml_issue = toml.issue if toml is not None else None
     for env_section in sections:
