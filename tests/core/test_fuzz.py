@@ -42,8 +42,8 @@ from driftlint.inputs import RACY_WINDOW_NS
 PROFILE = os.environ.get("DRIFTLINT_FUZZ") or ("ci" if os.environ.get("CI") else "dev")
 # Examples per test and profile.
 BUDGET = {
-    "dev": {"in_process": 40, "console": 6, "revision_map": 60, "size": 2},
-    "ci": {"in_process": 50, "console": 12, "revision_map": 100, "size": 3},
+    "dev": {"in_process": 30, "console": 5, "revision_map": 60, "size": 1},
+    "ci": {"in_process": 40, "console": 8, "revision_map": 100, "size": 2},
     "thorough": {"in_process": 400, "console": 120, "revision_map": 1000, "size": 20},
 }[PROFILE]
 for name, examples in BUDGET.items():
