@@ -151,12 +151,13 @@ def test_full_code_frame_numbers_lines_as_python_does_after_a_form_feed(tmp_path
 
 
 def _undecodable_name_repo(tmp_path: Path) -> Path:
-    """Two heads, one in `b\\xff_step.py` (a Latin-1 "ÿ" from an old checkout), which also does not parse."""
+    """Two heads: b100 in `b\\xff_party.py` (a Latin-1 "ÿ" from an old checkout), c100 in `c\\xe9_broken.py`,
+    which does not parse (its header still reads)."""
     target = _non_ascii_repo(tmp_path)
     versions = target / "migrations/versions"
     party = versions / "b100_party.py"
     os.rename(party, os.path.join(os.fsencode(versions), b"b\xff_party.py"))
-    (versions / "c100_broken.py").write_text('revision = "c100"\ndown_revision = \n')
+    (versions / "c100_broken.py").write_text('revision = "c100"\ndown_revision = "a100"\n\ndef upgrade(:\n    pass\n')
     os.rename(versions / "c100_broken.py", os.path.join(os.fsencode(versions), b"c\xe9_broken.py"))
     return target
 
@@ -175,23 +176,31 @@ def test_a_name_that_is_not_utf_8_is_escaped_and_the_report_stays_valid(fmt: str
     )
     assert completed.returncode == 1, completed.stderr.decode("utf-8", "replace")
     text = completed.stdout.decode("utf-8")  # valid UTF-8, or this raises
-    if fmt not in ("json", "sarif", "gitlab"):
-        assert "b\\xff_party.py" in text and "c\\xe9_broken.py" in text
-    if fmt in ("json", "gitlab"):
+    party, broken = "migrations/versions/b\\xff_party.py", "migrations/versions/c\\xe9_broken.py"
+    if fmt in ("full", "concise", "github"):
+        assert broken in text and (party in text) == (fmt == "full"), text  # full shows the other head too
+    elif fmt == "json":
         document = json.loads(text)
-        names = {item["filename"] for item in document} if fmt == "json" else {item["location"]["path"] for item in document}
-        assert names == {"migrations/versions/b\\xff_party.py", "migrations/versions/c\\xe9_broken.py"}
+        assert {item["filename"] for item in document} == {broken}
+        assert {r["filename"] for item in document for r in item["related"]} == {party}
+    elif fmt == "gitlab":
+        assert {item["location"]["path"] for item in json.loads(text)} == {broken}
     elif fmt == "sarif":
         import jsonschema
 
         schema = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0-subset.json").read_text())
         document = json.loads(text)
         jsonschema.validate(document, schema)
-        uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in document["runs"][0]["results"]}
+        results = document["runs"][0]["results"]
+        uris = {
+            location["physicalLocation"]["artifactLocation"]["uri"]
+            for result in results
+            for location in (*result["locations"], *result.get("relatedLocations", ()))
+        }
         assert uris == {"migrations/versions/b%FF_party.py", "migrations/versions/c%E9_broken.py"}
-    elif fmt == "junit":
+    else:
         suites = ElementTree.fromstring(text.encode("utf-8"))
-        assert {suite.get("name") for suite in suites} == {"migrations/versions/b\\xff_party.py", "migrations/versions/c\\xe9_broken.py"}
+        assert {suite.get("name") for suite in suites} == {broken}
 
 
 def test_a_baseline_keeps_a_name_that_is_not_utf_8(tmp_path: Path):
@@ -216,4 +225,4 @@ def test_a_name_that_is_not_utf_8_is_checked_with_the_cache_too(tmp_path: Path):
         for _ in range(3)  # cold, then answered by the stored result and the output snapshot
     ]
     assert {(run.returncode, run.stdout) for run in runs} == {(1, runs[0].stdout)}
-    assert b"c\\xe9_broken.py:2:17: DL001" in runs[0].stdout, runs[0].stderr
+    assert b"c\\xe9_broken.py:4:13: DL001" in runs[0].stdout, runs[0].stderr
