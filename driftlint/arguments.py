@@ -1,17 +1,11 @@
-"""The plain `driftlint check` invocations the fast tiers answer, told apart without click, and the
-one way a check's options are built from its arguments (the click command and the fast path alike).
+"""The plain `driftlint check` invocations the fast tiers answer, told apart without click.
 
 Standard library only: driftlint.snapshot reads these before anything else is imported.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Sequence
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    from driftlint.engine.options import CheckOptions
+from typing import Sequence
 
 FORMATS = ("full", "concise", "json", "github", "sarif", "gitlab", "junit")
 COLOR_CHOICES = ("auto", "always", "never")
@@ -86,41 +80,3 @@ def parse(argv: Sequence[str]) -> PlainCheck | None:
             return None
         found.paths.append(argument)
     return found
-
-
-def check_options(
-    paths: Iterable[str | Path] = (),
-    *,
-    alembic_config: Iterable[str | Path] = (),
-    alembic_section: str | None = None,
-    settings_file: str | Path | None = None,
-    select: Sequence[str] = (),
-    ignore: Sequence[str] = (),
-    extend_select: Sequence[str] = (),
-    cache_dir: str | Path | None = None,
-    no_cache: bool = False,
-    jobs: int | None = None,
-    reuse_result: bool = False,
-    all_facts: bool = False,
-) -> CheckOptions:
-    """The options of a check from its command-line arguments: paths default to the working
-    directory, rule selectors are split at commas."""
-    from pathlib import Path
-
-    from driftlint.engine.options import CheckOptions
-
-    return CheckOptions(
-        paths=[Path(p) for p in paths] or [Path(".")],
-        cwd=Path.cwd(),
-        settings_file=Path(settings_file) if settings_file else None,
-        alembic_config=[Path(p) for p in alembic_config],
-        alembic_section=alembic_section,
-        select=split_codes(select),
-        ignore=split_codes(ignore),
-        extend_select=split_codes(extend_select),
-        cache_dir=Path(cache_dir) if cache_dir else None,
-        use_cache=not no_cache,
-        jobs=jobs,
-        reuse_result=reuse_result,
-        all_facts=all_facts,
-    )

@@ -12,6 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
 
+from driftlint.inputs import UNRECORDED, Disk
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on old interpreters only
@@ -153,17 +155,17 @@ def _exclusion_matchers(patterns: tuple[str, ...]) -> tuple[re.Pattern[str] | No
     return compiled(whole), compiled(component)
 
 
-def find_settings_file(start: Path) -> Path | None:
+def find_settings_file(start: Path, disk: Disk = UNRECORDED) -> Path | None:
     """The nearest `driftlint.toml`, or `pyproject.toml` with `[tool.driftlint]`, at or above start."""
-    start = start if start.is_dir() else start.parent
+    start = start if disk.is_dir(start) else start.parent
     for directory in (start, *start.parents):
         candidate = directory / "driftlint.toml"
-        if candidate.is_file():
+        if disk.is_file(candidate):
             return candidate
         candidate = directory / "pyproject.toml"
-        if candidate.is_file():
+        if disk.is_file(candidate):
             try:
-                raw = candidate.read_bytes()
+                raw = disk.read_bytes(candidate)
             except OSError:
                 continue  # unreadable: whether it is ours cannot be known (Alembic's reading of it is a finding)
             try:
@@ -176,7 +178,7 @@ def find_settings_file(start: Path) -> Path | None:
             tool = data.get("tool")
             if isinstance(tool, dict) and "driftlint" in tool:  # `tool = 3` is valid TOML too
                 return candidate
-        if (directory / ".git").exists():
+        if disk.exists(directory / ".git"):
             break
     return None
 
@@ -193,31 +195,35 @@ def load_settings(
     root: Path,
     explicit: Path | None = None,
     known_option_keys: Mapping[str, Any] | None = None,
+    disk: Disk = UNRECORDED,
 ) -> Settings:
     """Read settings for a project rooted at `root`; `known_option_keys` are rule option defaults."""
-    path = explicit if explicit is not None else find_settings_file(root)
+    path = explicit if explicit is not None else find_settings_file(root, disk)
     if path is None:
         return Settings(root=root)
-    if not path.is_file():
+    if not disk.is_file(path):
         raise ConfigError(f"{path}: settings file not found")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(disk.read_text(path, encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
     except RecursionError:
         raise ConfigError(f"{path}: invalid TOML: arrays or tables nested too deeply to read") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read settings: {exc}") from None
+    table: Any = data
     if path.name == "pyproject.toml" or "tool" in data:
         tool = data.get("tool", {})
-        data = tool.get("driftlint", {}) if isinstance(tool, dict) else None
-    if not isinstance(data, dict):
+        table = tool.get("driftlint", {}) if isinstance(tool, dict) else None
+    if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.driftlint] must be a table")
-    return settings_from_mapping(data, path, known_option_keys or {})
+    return settings_from_mapping(table, path, known_option_keys or {}, disk)
 
 
-def settings_from_mapping(data: Mapping[str, Any], path: Path, option_defaults: Mapping[str, Any]) -> Settings:
-    settings = Settings(root=path.parent.resolve(), source=path)
+def settings_from_mapping(
+    data: Mapping[str, Any], path: Path, option_defaults: Mapping[str, Any], disk: Disk = UNRECORDED
+) -> Settings:
+    settings = Settings(root=disk.resolve(path.parent), source=path)
     for key, value in data.items():
         if key not in CORE_KEYS and key not in option_defaults:
             raise ConfigError(f"{path}: unknown setting `{key}` in [tool.driftlint]")

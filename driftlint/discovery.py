@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import errno
 import os
 import re
 import sys
@@ -19,6 +20,7 @@ else:  # pragma: no cover
 from driftlint import gitignore
 from driftlint.config import ConfigError, DeclaredEnvironment, Settings
 from driftlint.gitignore import Ignores
+from driftlint.inputs import UNRECORDED, Disk
 
 # Alembic script/base.py: _only_source_rev_file / _sourceless_rev_file (anchored with re.match).
 SOURCE_REV_FILE = re.compile(r"(?!\.\#|__init__)(.*\.py)$")
@@ -71,7 +73,10 @@ class Environment:
     declared: bool = False
 
     def revision_files(
-        self, overlay: Mapping[Path, bytes | None] | None = None, real_paths: dict[Path, str] | None = None
+        self,
+        overlay: Mapping[Path, bytes | None] | None = None,
+        real_paths: dict[Path, str] | None = None,
+        disk: Disk = UNRECORDED,
     ) -> list[Path]:
         """Files Alembic loads, in load order (script/base.py _load_revisions, _list_py_dir).
 
@@ -85,11 +90,11 @@ class Environment:
         folders: dict[str, str] = {}
         pattern = SOURCELESS_REV_FILE if self.sourceless else SOURCE_REV_FILE
         for location in self.version_locations:
-            if not os.path.isdir(location):
+            if not disk.is_dir(location):
                 continue
-            for path in _list_py_dir(location, self.recursive):
+            for path in _list_py_dir(location, self.recursive, disk):
                 try:
-                    real = real_path(path, folders)
+                    real = real_path(path, folders, disk)
                 except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in a configured path
                     real = os.fspath(path)  # a symlink loop: kept, so reading it reports the error
                 if real in seen:
@@ -100,23 +105,25 @@ class Environment:
                 if path.suffix in (".pyc", ".pyo"):
                     # Alembic prefers the source next to a compiled file; driftlint never reads bytecode.
                     continue
-                if os.path.isfile(path) or os.path.islink(path):
+                if disk.is_file(path) or disk.is_symlink(path):
                     # A dangling or looping symlink stops Alembic ("Can't find Python file"):
                     # kept, so the engine's failed read becomes a DL001 finding.
                     result.append(path)
                     if real_paths is not None:
                         real_paths[path] = real
         if overlay:
-            result = self._merged_with(result, overlay, pattern)
+            result = self._merged_with(result, overlay, pattern, disk)
         return result
 
-    def _merged_with(self, files: list[Path], overlay: Mapping[Path, bytes | None], pattern: re.Pattern[str]) -> list[Path]:
+    def _merged_with(
+        self, files: list[Path], overlay: Mapping[Path, bytes | None], pattern: re.Pattern[str], disk: Disk
+    ) -> list[Path]:
         kept = [p for p in files if overlay.get(p, b"") is not None]
         present = set(kept)
         added = [
             p for p, data in overlay.items()
             if data is not None and p not in present and p.suffix == ".py" and pattern.match(p.name)
-            and self._load_order_key(p) is not None and not os.path.exists(p)
+            and self._load_order_key(p) is not None and not disk.exists(p)
         ]
         if not added and len(kept) == len(files):
             return files
@@ -134,7 +141,7 @@ class Environment:
             return index, (*((1, part) for part in parts[:-1]), (0, parts[-1]))
         return None
 
-    def candidate_folders(self) -> list[Path]:
+    def candidate_folders(self, disk: Disk = UNRECORDED) -> list[Path]:
         """Folders where revision files may sit unscanned: the script dir and the version locations' parents."""
         folders: list[Path] = []
         if self.script_location is not None:
@@ -144,18 +151,20 @@ class Environment:
             folders.append(location.parent)
         # Only folders that exist: a configured path may be one no file system accepts (a
         # segment over 255 bytes), which pathlib's is_dir() raises on.
-        return [folder for folder in folders if os.path.isdir(folder)]
+        return [folder for folder in folders if disk.is_dir(folder)]
 
 
-def _walk_once(top: Path, follow_links: bool, visited: set[tuple[int, int]]) -> Iterator[tuple[Path, list[str], list[str]]]:
+def _walk_once(
+    top: Path, follow_links: bool, visited: set[tuple[int, int]], disk: Disk
+) -> Iterator[tuple[Path, list[str], list[str]]]:
     """Top-down os.walk that enters each real folder once, so symlink loops end.
 
     Callers may prune `dirs` in place, as with os.walk itself.
     """
-    for root, dirs, files in os.walk(top, topdown=True, followlinks=follow_links):
+    for root, dirs, files in disk.walk(top, followlinks=follow_links):
         root_path = Path(root)
         try:
-            stat = root_path.stat()
+            stat = disk.stat(root_path)
         except OSError:
             dirs[:] = []
             continue
@@ -170,11 +179,11 @@ def _walk_once(top: Path, follow_links: bool, visited: set[tuple[int, int]]) -> 
         yield root_path, dirs, files
 
 
-def _list_py_dir(location: Path, recursive: bool) -> list[Path]:
+def _list_py_dir(location: Path, recursive: bool, disk: Disk) -> list[Path]:
     paths: list[Path] = []
     # Alembic walks without following symlinked folders (compat.path_walk: os.walk / Path.walk
     # defaults), so revisions in them are never loaded: DL106 reports them.
-    for root_path, dirs, files in _walk_once(location, follow_links=False, visited=set()):
+    for root_path, dirs, files in _walk_once(location, follow_links=False, visited=set(), disk=disk):
         if root_path.name.endswith("__pycache__"):
             continue
         for filename in sorted(files):
@@ -252,7 +261,13 @@ def _failure(key: str, exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def discover(paths: list[Path], settings: Settings, alembic_config: list[Path] | None = None, section: str | None = None) -> list[Environment]:
+def discover(
+    paths: list[Path],
+    settings: Settings,
+    alembic_config: list[Path] | None = None,
+    section: str | None = None,
+    disk: Disk = UNRECORDED,
+) -> list[Environment]:
     """Every Alembic environment under `paths` (or the one(s) `--config`/`--name` choose)."""
     environments: list[Environment] = []
     claimed: set[Path] = set()
@@ -264,39 +279,41 @@ def discover(paths: list[Path], settings: Settings, alembic_config: list[Path] |
         if len(toml_files) > 1:
             raise ConfigError("pyproject.toml indicated more than once with --config")
         for path in alembic_config:
-            if not path.is_file():
+            if not disk.is_file(path):
                 raise ConfigError(f"{path}: Alembic config file not found")
         ini = ini_files[0] if ini_files else None
         toml = toml_files[0] if toml_files else (ini.parent / "pyproject.toml" if ini else None)
-        environments.extend(_environments_from(ini, toml, section, explicit=True))
+        environments.extend(_environments_from(ini, toml, section, explicit=True, disk=disk))
     else:
         seen_dirs: set[Path] = set()
-        for config_dir, ini_names, has_toml in _config_dirs(paths, settings):
+        for config_dir, ini_names, has_toml in _config_dirs(paths, settings, disk):
             if config_dir in seen_dirs:
                 continue
             seen_dirs.add(config_dir)
             toml = config_dir / "pyproject.toml" if has_toml else None
             if not ini_names:
-                environments.extend(_environments_from(None, toml, section, explicit=False))
+                environments.extend(_environments_from(None, toml, section, explicit=False, disk=disk))
             for ini_name in ini_names:
-                environments.extend(_environments_from(config_dir / ini_name, toml, section, explicit=False))
+                environments.extend(_environments_from(config_dir / ini_name, toml, section, explicit=False, disk=disk))
         if section is not None and seen_dirs and not any(e.section == section for e in environments):
             raise ConfigError(f"no Alembic configuration under the checked paths has a [{section}] section")
     for env in environments:
         if env.script_location is not None:
-            claimed.add(_safe_resolve(env.script_location))
-    declared_envs = [_declared_environment(declared, settings) for declared in settings.environments]
+            claimed.add(_safe_resolve(env.script_location, disk))
+    declared_envs = [_declared_environment(declared, settings, disk) for declared in settings.environments]
     # A declaration exists because code changes what the config file says (version_locations set in a
     # CLI wrapper or env.py): it replaces the config's view of the same script directory.
-    replaced = {_safe_resolve(e.script_location) for e in declared_envs if e.script_location is not None}
-    environments[:] = [e for e in environments if e.script_location is None or _safe_resolve(e.script_location) not in replaced]
+    replaced = {_safe_resolve(e.script_location, disk) for e in declared_envs if e.script_location is not None}
+    environments[:] = [
+        e for e in environments if e.script_location is None or _safe_resolve(e.script_location, disk) not in replaced
+    ]
     for env in declared_envs:
         environments.append(env)
         if env.script_location is not None:
-            claimed.add(_safe_resolve(env.script_location))
+            claimed.add(_safe_resolve(env.script_location, disk))
     if not alembic_config and section is None:
         # With `-n`, only that section is checked, as `alembic -n` would: other script dirs are not orphans.
-        for script_dir in _orphan_script_dirs(paths, settings, claimed):
+        for script_dir in _orphan_script_dirs(paths, settings, claimed, disk):
             environments.append(
                 Environment(
                     name=f"{script_dir.name} (env.py without config)",
@@ -311,14 +328,14 @@ def discover(paths: list[Path], settings: Settings, alembic_config: list[Path] |
     return environments
 
 
-def _safe_resolve(path: Path) -> Path:
+def _safe_resolve(path: Path, disk: Disk) -> Path:
     try:
-        return path.resolve()
+        return disk.resolve(path)
     except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in a configured path
         return path
 
 
-def real_path(path: Path, folders: dict[str, str]) -> str:
+def real_path(path: Path, folders: dict[str, str], disk: Disk = UNRECORDED) -> str:
     """`str(path.resolve())`, resolving each folder once (`folders` remembers them for one walk).
 
     A file that is not itself a symlink resolves to its folder's real path plus its name; only
@@ -327,16 +344,18 @@ def real_path(path: Path, folders: dict[str, str]) -> str:
     because hashing a new Path costs more than the lookup.
     """
     text = os.fspath(path)
-    if os.path.islink(text):
-        return os.fspath(path.resolve())
+    if disk.is_symlink(text):
+        return disk.realpath(text)
     parent, name = os.path.split(text)
     real_parent = folders.get(parent)
     if real_parent is None:
-        real_parent = folders[parent] = os.fspath(Path(parent).resolve())
+        real_parent = folders[parent] = disk.realpath(parent)
     return os.path.join(real_parent, name)
 
 
-def walk_project(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, list[str], list[str]]]:
+def walk_project(
+    paths: list[Path], settings: Settings, disk: Disk = UNRECORDED
+) -> Iterator[tuple[Path, list[str], list[str]]]:
     """os.walk over every path, pruning excluded folders, what git ignores (`respect-gitignore`),
     virtualenvs, symlink loops and folder symlinks that lead out of the project (a link to `/`
     would walk the whole file system; git never follows one). A folder that cannot be listed
@@ -344,30 +363,30 @@ def walk_project(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, 
     explicitly is checked even when ignored."""
     visited: set[tuple[int, int]] = set()
     for top in paths:
-        if os.path.isfile(top):
+        if disk.is_file(top):
             continue
-        bounds = [os.path.realpath(settings.root), os.path.realpath(top)]
+        bounds = [disk.realpath(settings.root), disk.realpath(top)]
         # The ignore files that apply to each walked folder's entries, by folder.
         ignores_of: dict[str, Ignores | None] = {}
         top_text = os.fspath(top)
-        for root_path, dirs, files in _walk_once(top, follow_links=True, visited=visited):
+        for root_path, dirs, files in _walk_once(top, follow_links=True, visited=visited, disk=disk):
             root_text = os.fspath(root_path)
             # Ignore files name paths below their folder: matched on absolute paths.
             absolute = os.path.abspath(root_text)
             ignores: Ignores | None = None
             if settings.respect_gitignore:
                 if root_text == top_text:
-                    ignores = gitignore.for_folder(top)
+                    ignores = gitignore.for_folder(top, disk)
                 else:
                     outer = ignores_of.get(os.path.dirname(absolute))
-                    ignores = outer.inside(absolute, [*dirs, *files]) if outer is not None else None
+                    ignores = outer.inside(absolute, [*dirs, *files], disk) if outer is not None else None
             kept = []
             for name in sorted(dirs):
                 folder = os.path.join(root_text, name)
                 if (
                     settings.is_excluded(_rel_to_root(root_path / name, settings.root))
-                    or os.path.exists(os.path.join(folder, "pyvenv.cfg"))  # never raises: EACCES is False
-                    or (os.path.islink(folder) and not _inside_any(os.path.realpath(folder), bounds))
+                    or disk.exists(os.path.join(folder, "pyvenv.cfg"))  # never raises: EACCES is False
+                    or (disk.is_symlink(folder) and not _inside_any(disk.realpath(folder), bounds))
                 ):
                     continue
                 kept.append(name)
@@ -391,38 +410,38 @@ def _rel_to_root(path: Path, root: Path) -> str:
         return path.name
 
 
-def _config_dirs(paths: list[Path], settings: Settings) -> Iterator[tuple[Path, list[str], bool]]:
+def _config_dirs(paths: list[Path], settings: Settings, disk: Disk) -> Iterator[tuple[Path, list[str], bool]]:
     """Folders with Alembic configuration: (folder, its ini files, whether its pyproject.toml is
     read). Alembic reads the pyproject.toml beside an ini whatever it holds, so a broken one
     breaks that environment too; on its own it counts when it has [tool.alembic]."""
-    for root, _dirs, files in walk_project(paths, settings):
+    for root, _dirs, files in walk_project(paths, settings, disk):
         # Regular files only: reading a FIFO named alembic.ini would block forever.
-        files = [f for f in files if (f.endswith(".ini") or f == "pyproject.toml") and os.path.isfile(root / f)]
-        inis = [f for f in files if f == "alembic.ini" or (f.endswith(".ini") and _ini_mentions_alembic(root / f))]
-        has_toml = "pyproject.toml" in files and (bool(inis) or _toml_has_alembic(root / "pyproject.toml"))
+        files = [f for f in files if (f.endswith(".ini") or f == "pyproject.toml") and disk.is_file(root / f)]
+        inis = [f for f in files if f == "alembic.ini" or (f.endswith(".ini") and _ini_mentions_alembic(root / f, disk))]
+        has_toml = "pyproject.toml" in files and (bool(inis) or _toml_has_alembic(root / "pyproject.toml", disk))
         if inis or has_toml:
             yield root, inis, has_toml
     for top in paths:
-        if os.path.isfile(top) and (top.name.endswith(".ini") or top.name == "pyproject.toml"):
+        if disk.is_file(top) and (top.name.endswith(".ini") or top.name == "pyproject.toml"):
             if top.name == "pyproject.toml":
-                yield top.parent, [], _toml_has_alembic(top)
+                yield top.parent, [], _toml_has_alembic(top, disk)
             else:
-                yield top.parent, [top.name], os.path.isfile(top.parent / "pyproject.toml")
+                yield top.parent, [top.name], disk.is_file(top.parent / "pyproject.toml")
 
 
-def _ini_mentions_alembic(path: Path) -> bool:
+def _ini_mentions_alembic(path: Path, disk: Disk) -> bool:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = disk.read_text(path, encoding="utf-8", errors="replace")
     except OSError:
         return False
     return "script_location" in text and ("alembic" in text.lower() or "versions" in text)
 
 
-def _toml_has_alembic(path: Path) -> bool:
+def _toml_has_alembic(path: Path, disk: Disk) -> bool:
     """Whether a pyproject.toml has a [tool.alembic] table (in any TOML spelling), or looks as if
     it meant to and does not parse."""
     try:
-        data = path.read_bytes()
+        data = disk.read_bytes(path)
     except OSError:
         return False
     if b"alembic" not in data:
@@ -444,11 +463,11 @@ class _Toml:
     issue: ConfigIssue | None  # why reading it fails, which fails every Alembic command
 
 
-def _read_toml(path: Path | None) -> _Toml | None:
-    if path is None or not os.path.isfile(path):
+def _read_toml(path: Path | None, disk: Disk) -> _Toml | None:
+    if path is None or not disk.is_file(path):
         return None
     try:
-        data = path.read_bytes()
+        data = disk.read_bytes(path)
     except OSError as exc:
         return _Toml(path, "", {}, ConfigIssue("parse", f"cannot read {path.name}: {exc.strerror or exc}", path, 1))
     try:
@@ -495,15 +514,17 @@ def _line_from_message(message: str) -> int:
     return int(match.group(1)) if match else 1
 
 
-def _environments_from(ini: Path | None, toml_path: Path | None, section: str | None, explicit: bool) -> list[Environment]:
-    toml = _read_toml(toml_path)
+def _environments_from(
+    ini: Path | None, toml_path: Path | None, section: str | None, explicit: bool, disk: Disk
+) -> list[Environment]:
+    toml = _read_toml(toml_path, disk)
     parser: configparser.ConfigParser | None = None
     ini_text = ""
     parse_issue: ConfigIssue | None = None
     if ini is not None:
         parser = configparser.ConfigParser(defaults={"here": ini.parent.absolute().as_posix()})
         try:
-            data = ini.read_bytes()
+            data = disk.read_bytes(ini)
             ini_text = data.decode("utf-8")
             parser.read_string(ini_text, source=ini.name)  # messages name the file, not where it is checked out
         except UnicodeDecodeError as exc:
@@ -545,7 +566,7 @@ def _environments_from(ini: Path | None, toml_path: Path | None, section: str | 
     result = []
     toml_issue = toml.issue if toml is not None else None
     for env_section in sections:
-        env = _environment(ini, ini_text, parser, env_section, toml, base_dir, required)
+        env = _environment(ini, ini_text, parser, env_section, toml, base_dir, disk, required)
         if env is None:
             continue
         if parse_issue is not None:
@@ -596,6 +617,7 @@ def _environment(
     section: str | None,
     toml_file: _Toml | None,
     base_dir: Path,
+    disk: Disk,
     required: bool = False,
 ) -> Environment | None:
     toml = toml_file.path if toml_file is not None else None
@@ -622,7 +644,7 @@ def _environment(
         return None
     script_source = ini
     flask_migrate = False
-    flask_env = ini is not None and section in (None, "alembic") and _flask_migrate_env(ini.parent / "env.py")
+    flask_env = ini is not None and section in (None, "alembic") and _flask_migrate_env(ini.parent / "env.py", disk)
     if flask_env and script_value is not None:
         # Flask-Migrate builds its Config from <directory>/alembic.ini, then sets script_location
         # to that directory (flask_migrate.Migrate.get_config): the ini's own value is never used.
@@ -642,7 +664,7 @@ def _environment(
             issues.append(ConfigIssue("invalid", f"`script_location` in [tool.alembic] must be a string{why}", toml, script_line))  # type: ignore[arg-type]
             return Environment(name, config_path, section, None, issues=issues, anchor=(toml, script_line))  # type: ignore[arg-type]
     if script_value is None:
-        if ini is not None and os.path.isfile(ini.parent / "env.py"):
+        if ini is not None and disk.is_file(ini.parent / "env.py"):
             # Flask-Migrate: migrations/alembic.ini has no script_location; the app sets it to the folder.
             flask_migrate = True
             script_path: Path | None = ini.parent
@@ -655,10 +677,12 @@ def _environment(
             issues.append(ConfigIssue("invalid", "no `script_location` in the configuration: every Alembic command fails with \"No 'script_location' key found in configuration.\"", config_path or base_dir, 1))
             return Environment(name, config_path, section, None, issues=issues, anchor=(config_path or base_dir, 1))
     else:
-        script_path = _resolve_location(script_value, base_dir, "script_location", script_source or base_dir, script_line, issues, values)
-        # os.path.isdir, not Path.is_dir: a segment over 255 bytes is "doesn't exist" for Alembic
-        # (os.access), an OSError for pathlib.
-        if script_path is not None and not os.path.isdir(script_path):
+        script_path = _resolve_location(
+            script_value, base_dir, "script_location", script_source or base_dir, script_line, issues, values, disk
+        )
+        # Like os.path.isdir, not Path.is_dir: a segment over 255 bytes is "doesn't exist" for
+        # Alembic (os.access), an OSError for pathlib.
+        if script_path is not None and not disk.is_dir(script_path):
             issues.append(ConfigIssue("invalid", f"`script_location` names {_display(script_path)}, which does not exist: Alembic fails with \"Path doesn't exist\"", script_source or base_dir, script_line, subject=(_display(script_path),)))
 
     env = Environment(name, config_path, section, script_path, issues=issues, flask_migrate=flask_migrate)
@@ -669,7 +693,7 @@ def _environment(
     _check_prepend_separator(values, ini, ini_text, issues)
     if not flask_migrate:
         issues.extend(_option_issues(values, ini, ini_text, toml_file))
-    env.version_locations = _version_locations(values, env, ini, ini_text, toml, toml_text, base_dir, issues)
+    env.version_locations = _version_locations(values, env, ini, ini_text, toml, toml_text, base_dir, issues, disk)
     return env
 
 
@@ -776,15 +800,15 @@ def _boolean(values: _Values, key: str, ini: Path | None, ini_text: str, toml: P
 
 
 def _resolve_location(
-    value: str, base_dir: Path, key: str, source: Path, line: int, issues: list[ConfigIssue], values: _Values
+    value: str, base_dir: Path, key: str, source: Path, line: int, issues: list[ConfigIssue], values: _Values, disk: Disk
 ) -> Path | None:
     """coerce_resource_to_filename, statically: `pkg:dir` is looked up, plain paths are CWD-relative."""
     value = value.strip()
     if not os.path.isabs(value) and ":" in value:
         package, *parts = value.split(":")
-        for root in _sys_path_roots(values, base_dir):
+        for root in _sys_path_roots(values, base_dir, disk):
             package_dir = root.joinpath(*package.split("."))
-            if os.path.isdir(package_dir):
+            if disk.is_dir(package_dir):
                 return package_dir.joinpath(*parts)
         issues.append(ConfigIssue("invalid", f"`{key} = {value}` names package `{package}`, which is not found under the project", source, line, subject=(value,)))
         return None
@@ -808,15 +832,15 @@ def _display_dir(path: Path, config_name: str) -> str:
     return f"the directory holding {config_name}" if rel == "." else f"`{rel}/` (where {config_name} is)"
 
 
-def _sys_path_roots(values: _Values, base_dir: Path) -> list[Path]:
+def _sys_path_roots(values: _Values, base_dir: Path, disk: Disk) -> list[Path]:
     """Where `import package` may find the project's own package: prepend_sys_path, the config's
     folder, then each parent folder (and its src/) up to the project root (pyproject.toml, setup.py,
     setup.cfg or .git), as an editable install or the working directory would provide it."""
     roots = [base_dir, base_dir / "src"]
-    if not any(os.path.exists(base_dir / marker) for marker in PROJECT_MARKERS):
+    if not any(disk.exists(base_dir / marker) for marker in PROJECT_MARKERS):
         for parent in base_dir.parents:
             roots += [parent, parent / "src"]
-            if any(os.path.exists(parent / marker) for marker in PROJECT_MARKERS):
+            if any(disk.exists(parent / marker) for marker in PROJECT_MARKERS):
                 break
     raw = values.ini("prepend_sys_path")
     entries: list[str] = []
@@ -831,7 +855,15 @@ def _sys_path_roots(values: _Values, base_dir: Path) -> list[Path]:
 
 
 def _version_locations(
-    values: _Values, env: Environment, ini: Path | None, ini_text: str, toml: Path | None, toml_text: str, base_dir: Path, issues: list[ConfigIssue]
+    values: _Values,
+    env: Environment,
+    ini: Path | None,
+    ini_text: str,
+    toml: Path | None,
+    toml_text: str,
+    base_dir: Path,
+    issues: list[ConfigIssue],
+    disk: Disk,
 ) -> list[Path]:
     default = [env.script_location / "versions"] if env.script_location is not None else []
     try:
@@ -873,30 +905,41 @@ def _version_locations(
         return default
     result = []
     for item in items:
-        path = _resolve_location(item, base_dir, "version_locations", source, line, issues, values)
+        path = _resolve_location(item, base_dir, "version_locations", source, line, issues, values, disk)
         if path is None:
             continue
         try:
-            path.exists()  # as ScriptDirectory._load_revisions does: it raises on a name too long here
+            _exists_or_raise(path, disk)  # as ScriptDirectory._load_revisions does: it raises on a name too long here
         except OSError as exc:
             issues.append(ConfigIssue(
                 "invalid", f"version location {_display(path)} cannot be looked up: Alembic fails with OSError: {exc.strerror or exc}",
                 source, line, subject=(_display(path),),
             ))
             continue
-        if not os.path.isdir(path):
+        if not disk.is_dir(path):
             issues.append(ConfigIssue("missing-location", f"version location {_display(path)} does not exist: Alembic skips it silently", source, line, subject=(_display(path),)))
         result.append(path)
     return result
 
 
-def _flask_migrate_env(env_py: Path) -> bool:
+def _exists_or_raise(path: Path, disk: Disk) -> bool:
+    """Path.exists() as Python 3.11 and 3.12 have it: False for a missing path, an OSError for any
+    other failure (a name too long for the file system)."""
+    try:
+        disk.stat(path)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            return False
+        raise
+    return True
+
+
+def _flask_migrate_env(env_py: Path, disk: Disk) -> bool:
     """Whether env.py is Flask-Migrate's: its code takes the database from
     `current_app.extensions["migrate"]`, so it only runs under `flask db`, never under a plain
     `alembic` command (tasking-manager keeps that line commented out: it does not count)."""
     try:
-        with open(env_py, "rb") as handle:
-            data = handle.read()
+        data = disk.read_bytes(env_py)
     except OSError:
         return False
     if b"current_app" not in data:
@@ -1010,7 +1053,7 @@ def _check_prepend_separator(values: _Values, ini: Path | None, ini_text: str, i
     issues.append(_invalid_separator("path_separator", value, ini, _line_of(ini_text, values.section, "path_separator")))
 
 
-def _declared_environment(declared: DeclaredEnvironment, settings: Settings) -> Environment:
+def _declared_environment(declared: DeclaredEnvironment, settings: Settings, disk: Disk) -> Environment:
     base = settings.root
     source = settings.source or base
     script = Path(declared.script_location)
@@ -1028,7 +1071,7 @@ def _declared_environment(declared: DeclaredEnvironment, settings: Settings) -> 
         declared=True,
     )
     for path in [script, *versions]:
-        if not os.path.isdir(path):
+        if not disk.is_dir(path):
             env.issues.append(
                 ConfigIssue(
                     "missing-location", f"environment `{declared.name}` declares `{_display(path)}`, which does not exist",
@@ -1038,9 +1081,9 @@ def _declared_environment(declared: DeclaredEnvironment, settings: Settings) -> 
     return env
 
 
-def _orphan_script_dirs(paths: list[Path], settings: Settings, claimed: set[Path]) -> Iterator[Path]:
+def _orphan_script_dirs(paths: list[Path], settings: Settings, claimed: set[Path], disk: Disk) -> Iterator[Path]:
     """Folders that look like an Alembic script directory (env.py + script.py.mako + versions/) no config names."""
-    for root, dirs, files in walk_project(paths, settings):
+    for root, dirs, files in walk_project(paths, settings, disk):
         if "env.py" in files and "script.py.mako" in files and "versions" in dirs:
-            if _safe_resolve(root) not in claimed:
+            if _safe_resolve(root, disk) not in claimed:
                 yield root

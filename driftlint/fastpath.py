@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from driftlint.arguments import COLOR_CHOICES, FORMATS, check_options, parse
+from driftlint.arguments import COLOR_CHOICES, FORMATS, parse
 
 def answer(argv: Sequence[str]) -> int | None:
     """The exit code after printing the stored report, or None to run the command line."""
@@ -27,12 +27,12 @@ def answer(argv: Sequence[str]) -> int | None:
     color = parsed.color
     if (fmt is not None and fmt not in FORMATS) or color not in COLOR_CHOICES:
         return None
-    from driftlint.engine import run_check
+    from driftlint.engine import CheckOptions, run_check
     from driftlint.report import build_report, default_format, remember, use_color
 
     if use_color(color):
         return None  # colours are written by click, which strips them where it must
-    options = check_options(
+    options = CheckOptions.from_arguments(
         parsed.paths,
         settings_file=parsed.settings_file,
         select=parsed.select,

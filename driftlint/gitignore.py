@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from driftlint.inputs import UNRECORDED, Disk
+
 # POSIX classes git's wildmatch knows (wildmatch.c); any other makes the pattern match nothing.
 _CLASSES = {
     "alnum": "a-zA-Z0-9",
@@ -225,14 +227,13 @@ def _bracket_char(pattern: str, index: int) -> tuple[str | None, int]:
     return pattern[index], index + 1
 
 
-def read(path: str, base: str) -> IgnoreFile | None:
+def read(path: str, base: str, disk: Disk = UNRECORDED) -> IgnoreFile | None:
     """The ignore file at `path`; None when there is none, it is not a regular file, or it has
     no pattern."""
     try:
-        if not os.path.isfile(path):
+        if not disk.is_file(path):
             return None
-        with open(path, "rb") as handle:
-            data = handle.read()
+        data = disk.read_bytes(path)
     except OSError:
         return None
     return parse(data.decode("utf-8", "surrogateescape"), base)
@@ -268,62 +269,61 @@ class Ignores:
                 kept.append(name)
         return kept
 
-    def inside(self, folder: str, names: list[str] | set[str]) -> "Ignores":
+    def inside(self, folder: str, names: list[str] | set[str], disk: Disk = UNRECORDED) -> "Ignores":
         """The ignore files for `folder`'s entries: its own `.gitignore` added; a nested
         repository (a `.git` entry: a submodule, a vendored clone) starts afresh."""
         if ".git" in names:
-            return _repository(folder)
+            return _repository(folder, disk)
         if ".gitignore" not in names:
             return self
-        own = read(os.path.join(folder, ".gitignore"), folder)
+        own = read(os.path.join(folder, ".gitignore"), folder, disk)
         return self if own is None else Ignores((*self.files, own))
 
 
-def for_folder(folder: Path) -> Ignores | None:
+def for_folder(folder: Path, disk: Disk = UNRECORDED) -> Ignores | None:
     """The ignore files that apply to `folder`'s entries: the work tree's `info/exclude` and
     every `.gitignore` from the work tree's top down to `folder`; None outside a git work tree."""
     current = os.path.abspath(folder)
     below: list[str] = []
-    while not os.path.lexists(os.path.join(current, ".git")):
+    while not disk.lexists(os.path.join(current, ".git")):
         parent = os.path.dirname(current)
         if parent == current:
             return None
         below.append(current)
         current = parent
-    ignores = _repository(current)
+    ignores = _repository(current, disk)
     for ancestor in reversed(below):
-        ignores = ignores.inside(ancestor, {".gitignore"})
+        ignores = ignores.inside(ancestor, {".gitignore"}, disk)
     return ignores
 
 
-def _repository(work_tree: str) -> Ignores:
+def _repository(work_tree: str, disk: Disk) -> Ignores:
     """A work tree's `info/exclude` and its top-level `.gitignore`."""
     files = []
-    exclude = read(os.path.join(_git_dir(work_tree), "info", "exclude"), work_tree)
+    exclude = read(os.path.join(_git_dir(work_tree, disk), "info", "exclude"), work_tree, disk)
     if exclude is not None:
         files.append(exclude)
-    top = read(os.path.join(work_tree, ".gitignore"), work_tree)
+    top = read(os.path.join(work_tree, ".gitignore"), work_tree, disk)
     if top is not None:
         files.append(top)
     return Ignores(tuple(files))
 
 
-def _git_dir(work_tree: str) -> str:
+def _git_dir(work_tree: str, disk: Disk) -> str:
     """The folder holding `info/exclude`: `.git`, or for a linked worktree or a submodule (a
     `.git` file saying `gitdir: ...`) the common folder it names."""
     dot_git = os.path.join(work_tree, ".git")
-    if os.path.isdir(dot_git):
+    if disk.is_dir(dot_git):
         return dot_git
     try:
-        with open(dot_git, encoding="utf-8", errors="surrogateescape") as handle:
-            first = handle.readline().strip()
+        first = disk.read_text(dot_git, encoding="utf-8", errors="surrogateescape").partition("\n")[0].strip()
     except OSError:
         return dot_git
     if not first.startswith("gitdir:"):
         return dot_git
     git_dir = os.path.join(work_tree, first[len("gitdir:") :].strip())
     try:
-        with open(os.path.join(git_dir, "commondir"), encoding="utf-8", errors="surrogateescape") as handle:
-            return os.path.join(git_dir, handle.readline().strip())
+        common = disk.read_text(os.path.join(git_dir, "commondir"), encoding="utf-8", errors="surrogateescape")
     except OSError:
         return git_dir
+    return os.path.join(git_dir, common.partition("\n")[0].strip())

@@ -1,8 +1,10 @@
 """What a check looked at on disk, so an unchanged tree can be recognised by stat alone.
 
 A check's result depends on the bytes of the files it read and on which files exist where it
-looked (a new revision file, a pyproject.toml appearing in a parent folder). While a check runs,
-`InputRecorder` notes every path it stats, opens or lists, with the stat signature seen then.
+looked (a new revision file, a pyproject.toml appearing in a parent folder). Every stage of a
+check, and every rule, reaches the file system through a `Disk` (rules through `project.disk`),
+which notes each path it stats, opens or lists in an `InputRecorder`, with the stat signature
+seen then.
 The next run compares those signatures (one stat per path, no reading, no hashing, no parsing);
 when every one matches, nothing the previous run depended on can have changed, and its result
 is reused. This is git's index trick, including its answer to "racily clean" entries: a path
@@ -13,14 +15,13 @@ not match falls back to the content-keyed caches, which stay the authority.
 
 from __future__ import annotations
 
-import builtins
-import io
 import os
 import stat
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from pathlib import Path
+from typing import Any, Iterator
 
 from driftlint.signatures import NAMES, listed_names, reduced_signature, signature, unchanged
 
@@ -104,20 +105,15 @@ class SeenContent:
 
 
 class InputRecorder:
-    """Notes every path the code inside `with` stats, opens or lists (except under `ignored`).
-
-    It wraps the functions of `os`, `io` and `builtins` that every file access in driftlint goes
-    through (pathlib, os.walk, os.path and configparser call them by module attribute), for the
-    duration of one check in one thread; the import system uses its own primitives and is not
-    recorded. A failure to stat is recorded as its errno: a file that appears later is a change.
-    """
+    """What one check looked at: (path, how) -> the signature seen then (see signatures.signature),
+    except under `ignored` folders. A failure to stat is recorded as its errno: a file that appears
+    later is a change."""
 
     def __init__(self) -> None:
         self.ignored: tuple[str, ...] = ()
-        self.started_ns = 0
-        self.cwd = ""
+        self.started_ns = time.time_ns()
+        self.cwd = os.getcwd()
         self.seen: dict[tuple[str, str], Any] = {}
-        self._saved: list[tuple[Any, str, Any]] = []
 
     def ignore(self, folder: str) -> None:
         """Leave `folder` out (the cache folder: the run itself writes there)."""
@@ -138,7 +134,8 @@ class InputRecorder:
     def apart(self) -> Iterator[dict[tuple[str, str], Any]]:
         """Also record what the code inside looks at on its own, paths seen before included, into
         the dict this yields (complete once the block ends); all of it joins the run's recording."""
-        outer, inner = self.seen, {}
+        outer: dict[tuple[str, str], Any] = self.seen
+        inner: dict[tuple[str, str], Any] = {}
         self.seen = inner
         try:
             yield inner
@@ -163,41 +160,12 @@ class InputRecorder:
             entries.append((path, how, sig))
         return InputManifest(self.started_ns, tuple(entries))
 
-    def __enter__(self) -> "InputRecorder":
-        self.started_ns = time.time_ns()
-        self.cwd = os.getcwd()
-        self._wrap(os, "stat", self._stat_wrapper(os.stat, "stat"))
-        self._wrap(os, "lstat", self._stat_wrapper(os.lstat, "lstat"))
-        self._wrap(os, "scandir", self._listing_wrapper(os.scandir))
-        self._wrap(os, "listdir", self._listing_wrapper(os.listdir))
-        self._wrap(os, "open", self._open_wrapper(os.open))
-        opener = self._open_wrapper(builtins.open)
-        self._wrap(builtins, "open", opener)
-        self._wrap(io, "open", opener)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        for owner, name, original in reversed(self._saved):
-            setattr(owner, name, original)
-        self._saved.clear()
-
-    def _wrap(self, owner: Any, name: str, replacement: Callable[..., Any]) -> None:
-        self._saved.append((owner, name, getattr(owner, name)))
-        setattr(owner, name, replacement)
-
-    def _key(self, path: Any, how: str) -> tuple[str, str] | None:
-        if isinstance(path, int) or path is None:
-            return None  # a file descriptor: its path was recorded when it was opened
-        if isinstance(path, str):
-            text = path
-        else:
-            try:
-                text = os.fsdecode(os.fspath(path))
-            except TypeError:
-                return None
+    def key(self, path: str | os.PathLike[str], how: str) -> tuple[str, str] | None:
+        """The key `path` is recorded under, or None when it is not recorded (already seen, or
+        ignored). Relative paths are joined to the working directory, not normalised: the next
+        run (same working directory, part of its scope) stats the same string."""
+        text = os.fspath(path)
         if not os.path.isabs(text):
-            # Not normalised: the next run (same working directory, part of its scope) stats the
-            # same string, and driftlint passes absolute, normalised paths almost everywhere.
             text = os.path.join(self.cwd, text)
         key = (text, how)
         if key in self.seen:
@@ -206,49 +174,165 @@ class InputRecorder:
             return None
         return key
 
-    def _stat_wrapper(self, original: Callable[..., os.stat_result], how: str) -> Callable[..., os.stat_result]:
-        def recording(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
-            if args or kwargs.get("dir_fd") is not None:
-                return original(path, *args, **kwargs)
-            looked = "lstat" if not kwargs.get("follow_symlinks", True) else how
+
+class Disk:
+    """The file system as a check sees it: every stat, listing and read a check (its stages and
+    its rules) depends on goes through here, and is noted in the recorder when there is one (a
+    check whose result may be reused). Methods mirror os, os.path and pathlib."""
+
+    def __init__(self, recorder: InputRecorder | None = None):
+        self.recorder = recorder
+
+    # -- stats
+
+    def stat(self, path: str | os.PathLike[str]) -> os.stat_result:
+        return self._stat(path, "stat")
+
+    def lstat(self, path: str | os.PathLike[str]) -> os.stat_result:
+        return self._stat(path, "lstat")
+
+    def _stat(self, path: str | os.PathLike[str], how: str) -> os.stat_result:
+        try:
+            result = os.lstat(path) if how == "lstat" else os.stat(path)
+        except OSError as exc:
+            self._record(path, how, exc.errno or -1)
+            raise
+        self._record(path, how, reduced_signature(result))
+        return result
+
+    def exists(self, path: str | os.PathLike[str]) -> bool:
+        return self._mode(path, "stat") is not None
+
+    def lexists(self, path: str | os.PathLike[str]) -> bool:
+        return self._mode(path, "lstat") is not None
+
+    def is_file(self, path: str | os.PathLike[str]) -> bool:
+        mode = self._mode(path, "stat")
+        return mode is not None and stat.S_ISREG(mode)
+
+    def is_dir(self, path: str | os.PathLike[str]) -> bool:
+        mode = self._mode(path, "stat")
+        return mode is not None and stat.S_ISDIR(mode)
+
+    def is_symlink(self, path: str | os.PathLike[str]) -> bool:
+        mode = self._mode(path, "lstat")
+        return mode is not None and stat.S_ISLNK(mode)
+
+    def _mode(self, path: str | os.PathLike[str], how: str) -> int | None:
+        """The mode, or None where os.path.exists would say False (any OSError, a NUL in the name)."""
+        try:
+            return self._stat(path, how).st_mode
+        except (OSError, ValueError):
+            return None
+
+    # -- listings
+
+    def scandir(self, path: str | os.PathLike[str]) -> list[os.DirEntry[str]]:
+        self._record_listing(path)
+        with os.scandir(path) as entries:
+            return list(entries)
+
+    def listdir(self, path: str | os.PathLike[str]) -> list[str]:
+        self._record_listing(path)
+        return os.listdir(path)
+
+    def walk(self, top: str | os.PathLike[str], followlinks: bool = False) -> Iterator[tuple[str, list[str], list[str]]]:
+        """os.walk, top-down (callers may prune `dirs`), through this disk's listings; folders
+        that cannot be listed are skipped, as os.walk skips them."""
+        pending = [os.fspath(top)]
+        while pending:
+            root = pending.pop()
             try:
-                result = original(path, **kwargs)
-            except OSError as exc:
-                key = self._key(path, looked)
-                if key is not None:
-                    self.seen[key] = exc.errno or -1
-                raise
-            key = self._key(path, looked)
+                entries = self.scandir(root)
+            except OSError:
+                continue
+            dirs: list[str] = []
+            files: list[str] = []
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                (dirs if is_dir else files).append(entry.name)
+            yield root, dirs, files
+            for name in reversed(dirs):
+                child = os.path.join(root, name)
+                if followlinks or not os.path.islink(child):
+                    pending.append(child)
+
+    def _record_listing(self, path: str | os.PathLike[str]) -> None:
+        recorder = self.recorder
+        key = recorder.key(path, "list") if recorder is not None else None
+        if recorder is None or key is None:
+            return
+        # Before listing: an entry added while the listing runs then shows as a change.
+        sig = signature(key[0], "list")
+        if racy(sig, recorder.started_ns):
+            # Changed just before the run (creating the cache folder inside the project does that
+            # to its folder): its timestamps cannot vouch for the listing, its names can, and the
+            # next run compares those.
+            sig = listed_names(key[0])
+        recorder.seen[key] = sig
+
+    # -- reads
+
+    def read_bytes(self, path: str | os.PathLike[str]) -> bytes:
+        self._record_read(path)
+        with open(path, "rb") as handle:
+            return handle.read()
+
+    def read_text(self, path: str | os.PathLike[str], encoding: str = "utf-8", errors: str = "strict") -> str:
+        self._record_read(path)
+        with open(path, encoding=encoding, errors=errors) as handle:
+            return handle.read()
+
+    def _record_read(self, path: str | os.PathLike[str]) -> None:
+        recorder = self.recorder
+        key = recorder.key(path, "read") if recorder is not None else None
+        if recorder is None or key is None:
+            return
+        sig = signature(key[0], "read")
+        if isinstance(sig, tuple) and not stat.S_ISREG(sig[0]) and not stat.S_ISDIR(sig[0]):
+            sig = -1  # a FIFO or device: never reuse a result that read one
+        recorder.seen[key] = sig
+
+    def note(self, path: str, how: str, sig: Any) -> None:
+        """What the caller saw by its own means (the read stage's signatures, taken before reading)."""
+        if self.recorder is not None:
+            key = self.recorder.key(path, how)
             if key is not None:
-                self.seen[key] = reduced_signature(result)
-            return result
+                self.recorder.seen[key] = sig
 
-        return recording
+    # -- paths
 
-    def _listing_wrapper(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        def recording(path: Any = ".", *args: Any, **kwargs: Any) -> Any:
-            key = self._key(path, "list")
+    def realpath(self, path: str | os.PathLike[str]) -> str:
+        """os.path.realpath, with what it depends on recorded: the lstat of every folder on the
+        way, in the path as given and in the path it resolves to (a folder replaced by a link, or
+        a link pointed elsewhere, is a change)."""
+        given = os.path.abspath(path)
+        real = os.path.realpath(given)
+        if self.recorder is not None:
+            for walked in {given, real}:
+                current = walked
+                while True:
+                    self._mode(current, "lstat")
+                    parent = os.path.dirname(current)
+                    if parent == current:
+                        break
+                    current = parent
+        return real
+
+    def resolve(self, path: Path) -> Path:
+        """Path.resolve(), recorded (see realpath)."""
+        return Path(self.realpath(path))
+
+    def _record(self, path: str | os.PathLike[str], how: str, sig: Any) -> None:
+        recorder = self.recorder
+        if recorder is not None:
+            key = recorder.key(path, how)
             if key is not None:
-                # Before listing: an entry added while the listing runs then shows as a change.
-                sig = signature(key[0], "list")
-                if racy(sig, self.started_ns):
-                    # Changed just before the run (creating the cache folder inside the project
-                    # does that to its folder): its timestamps cannot vouch for the listing, its
-                    # names can, and the next run compares those.
-                    sig = listed_names(key[0])
-                self.seen[key] = sig
-            return original(path, *args, **kwargs)
+                recorder.seen[key] = sig
 
-        return recording
 
-    def _open_wrapper(self, original: Callable[..., Any]) -> Callable[..., Any]:
-        def recording(file: Any, *args: Any, **kwargs: Any) -> Any:
-            key = self._key(file, "read")
-            if key is not None:
-                sig = signature(key[0], "read")
-                if isinstance(sig, tuple) and not stat.S_ISREG(sig[0]) and not stat.S_ISDIR(sig[0]):
-                    sig = -1  # a FIFO or device: never reuse a result that read one
-                self.seen[key] = sig
-            return original(file, *args, **kwargs)
-
-        return recording
+# The file system unrecorded: for calls outside a check (tests, `fix` planning, verify).
+UNRECORDED = Disk()

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from driftlint.facts.model import MODULE, FileFacts
+from driftlint.inputs import UNRECORDED, Disk
 
 if TYPE_CHECKING:
     from driftlint.config import Settings
@@ -38,6 +39,9 @@ class Project:
     settings: Settings
     environments: list[EnvironmentAnalysis] = field(default_factory=list)
     files: dict[Path, FileFacts] = field(default_factory=dict)
+    # The file system, for what a rule reads beyond the files' facts (a pyproject.toml's
+    # requires-python, a package's __init__.py): through here, so a reused result depends on it.
+    disk: Disk = UNRECORDED
     # Derived indexes (task index, schema history...) computed once and shared between rules.
     _memo: dict[str, Any] = field(default_factory=dict)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftlint.facts.model import MODULE, REVISION
+from driftlint.inputs import UNRECORDED, Disk
 
 if TYPE_CHECKING:
     from driftlint.facts.model import FileFacts
@@ -60,7 +61,7 @@ def unparsed(project: Project) -> Unparsed:
             continue
         if error.template and facts.kind == MODULE:
             continue  # a Jinja/Cookiecutter template is not a module anything imports
-        target = target_python(facts.path.parent, project.root, targets)
+        target = target_python(facts.path.parent, project.root, targets, project.disk)
         if target is not None and target.version > found.running and error.message.startswith("SyntaxError"):
             # Valid code for the project's Python may not parse with the interpreter driftlint
             # runs on (PEP 701 f-strings, PEP 695 `type`, PEP 758 `except A, B:`).
@@ -109,7 +110,7 @@ def newer_python_notices(project: Project) -> list[str]:
     return lines
 
 
-def target_python(folder: Path, root: Path, cache: dict[Path, Target | None]) -> Target | None:
+def target_python(folder: Path, root: Path, cache: dict[Path, Target | None], disk: Disk = UNRECORDED) -> Target | None:
     """The nearest requires-python (pyproject.toml), Ruff target-version or .python-version from `folder` up to the root."""
     chain: list[Path] = []
     current = folder
@@ -119,7 +120,7 @@ def target_python(folder: Path, root: Path, cache: dict[Path, Target | None]) ->
             found = cache[current]
             break
         chain.append(current)
-        found = _declared_in(current)
+        found = _declared_in(current, disk)
         if found is not None or current == root or current.parent == current or root not in current.parents:
             break
         current = current.parent
@@ -128,11 +129,11 @@ def target_python(folder: Path, root: Path, cache: dict[Path, Target | None]) ->
     return found
 
 
-def _declared_in(folder: Path) -> Target | None:
+def _declared_in(folder: Path, disk: Disk) -> Target | None:
     pyproject = folder / "pyproject.toml"
-    if pyproject.is_file():
+    if disk.is_file(pyproject):
         try:
-            text = pyproject.read_text(encoding="utf-8", errors="replace")
+            text = disk.read_text(pyproject, encoding="utf-8", errors="replace")
             data = tomllib.loads(text)
         except (OSError, tomllib.TOMLDecodeError, RecursionError):
             data, text = {}, ""
@@ -145,10 +146,10 @@ def _declared_in(folder: Path) -> Target | None:
                 return Target(max(bounds), spec.strip(), pyproject, line)
     for ruff in (folder / "ruff.toml", folder / ".ruff.toml", pyproject):
         # Ruff's target-version (`py313`), in its own file or under [tool.ruff].
-        if not ruff.is_file():
+        if not disk.is_file(ruff):
             continue
         try:
-            text = ruff.read_text(encoding="utf-8", errors="replace")
+            text = disk.read_text(ruff, encoding="utf-8", errors="replace")
             data = tomllib.loads(text)
         except (OSError, tomllib.TOMLDecodeError, RecursionError):
             continue
@@ -161,9 +162,9 @@ def _declared_in(folder: Path) -> Target | None:
             version = (int(match.group(1)), int(match.group(2)))
             return Target(version, f"{version[0]}.{version[1]} (Ruff target-version {target})", ruff, row)
     version_file = folder / ".python-version"
-    if version_file.is_file():
+    if disk.is_file(version_file):
         try:
-            lines = version_file.read_text(encoding="utf-8", errors="replace").splitlines()
+            lines = disk.read_text(version_file, encoding="utf-8", errors="replace").splitlines()
         except OSError:
             lines = []
         for number, entry in enumerate(lines, 1):

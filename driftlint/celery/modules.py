@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from driftlint.discovery import real_path
+from driftlint.inputs import UNRECORDED, Disk
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,11 @@ class ModuleName:
     aliases: tuple[str, ...] = ()
 
 
-def import_roots(root: Path, src: Iterable[str]) -> list[Path]:
+def import_roots(root: Path, src: Iterable[str], disk: Disk = UNRECORDED) -> list[Path]:
     """Configured `src` roots (relative to the settings root), else a `src/` directory when there is one."""
-    roots = [(root / entry).resolve() for entry in src]
-    if not roots and (root / "src").is_dir():
-        roots.append((root / "src").resolve())
+    roots = [disk.resolve(root / entry) for entry in src]
+    if not roots and disk.is_dir(root / "src"):
+        roots.append(disk.resolve(root / "src"))
     return roots
 
 
@@ -36,15 +37,16 @@ class ModuleNamer:
     `__init__.py` once, not once per file (a `Path.resolve` per module cost more than the naming).
     """
 
-    def __init__(self, project_root: Path, roots: Iterable[Path]) -> None:
+    def __init__(self, project_root: Path, roots: Iterable[Path], disk: Disk = UNRECORDED) -> None:
+        self._disk = disk
         self._roots = sorted(roots, key=lambda r: len(r.parts), reverse=True)
-        self._top = project_root.resolve().parent
+        self._top = disk.resolve(project_root).parent
         self._folders: dict[str, str] = {}
         self._packages: dict[Path, bool] = {}
 
     def name(self, path: Path) -> Optional[ModuleName]:
         """The dotted name of a Python file, or None for a file that is not importable by name."""
-        path = Path(real_path(path, self._folders))
+        path = Path(real_path(path, self._folders, self._disk))
         if path.suffix != ".py":
             return None
         is_package = path.name == "__init__.py"
@@ -74,7 +76,7 @@ class ModuleNamer:
     def _is_package(self, directory: Path) -> bool:
         known = self._packages.get(directory)
         if known is None:
-            known = self._packages[directory] = (directory / "__init__.py").is_file()
+            known = self._packages[directory] = self._disk.is_file(directory / "__init__.py")
         return known
 
 

@@ -97,8 +97,8 @@ def _find(project: "Project") -> Optional[MatviewRegistry]:
 def _configured(project: "Project", spec: str) -> Optional[MatviewRegistry]:
     index = task_index(project)
     path_text, _, name = spec.rpartition(":")
-    path = (project.settings.root / path_text).resolve()
-    module: Optional[Module] = next((m for m in index.modules if m.path.resolve() == path), None)
+    path = project.disk.resolve(project.settings.root / path_text)
+    module: Optional[Module] = next((m for m in index.modules if project.disk.resolve(m.path) == path), None)
     if module is None or not name:
         index.unknown.append((path, (1, 1, 1, 1), f"`{OPTION} = \"{spec}\"` names no scanned module"))
         return None

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from driftlint.arguments import check_options
 from driftlint.cli.options import (
     Program,
     debug_option,
@@ -78,7 +77,9 @@ def check(
     add_ignore: bool,
 ) -> None:
     """Check Alembic histories and Celery modules under PATHS (default: the current directory)."""
-    options = check_options(
+    from driftlint.engine import CheckOptions
+
+    options = CheckOptions.from_arguments(
         paths,
         alembic_config=alembic_config,
         alembic_section=alembic_section,
@@ -131,7 +132,7 @@ def check(
 
 def unknown_lines(project: Any) -> list[str]:
     """What the schema and Celery analyses could not resolve (check --show-unknown)."""
-    from driftlint.celery.index import unknowns as celery_unknowns
+    from driftlint.celery.unknowns import unknowns as celery_unknowns
     from driftlint.schema.history import unknowns as schema_unknowns
 
     return sorted(

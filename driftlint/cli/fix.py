@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from driftlint.arguments import check_options
 from driftlint.cli.options import fail, no_cache_option, project_options
 from driftlint.config import ConfigError
 
@@ -42,9 +41,10 @@ def fix(
     diff), 2 usage or configuration error.
     """
     from driftlint.baseline import BaselineFilter
+    from driftlint.engine import CheckOptions
     from driftlint.fixes import fix_project
 
-    options = check_options(
+    options = CheckOptions.from_arguments(
         paths,
         alembic_config=alembic_config,
         alembic_section=alembic_section,

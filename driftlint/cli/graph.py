@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from driftlint.arguments import check_options
 from driftlint.cli.options import fail, no_cache_option, project_options, with_merge_overlay, write_output
 from driftlint.config import ConfigError
 
@@ -33,10 +32,10 @@ def graph(
     no_cache: bool,
 ) -> None:
     """Draw each Alembic environment's revision graph under PATHS; findings are marked (✗ CODE)."""
-    from driftlint.engine import run_check
+    from driftlint.engine import CheckOptions, run_check
     from driftlint.pictures import pictures
 
-    options = check_options(
+    options = CheckOptions.from_arguments(
         paths, alembic_config=alembic_config, alembic_section=alembic_section, settings_file=settings_file, no_cache=no_cache
     )
     try:

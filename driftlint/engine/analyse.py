@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from driftlint.engine.options import InternalError
 from driftlint.facts.extractors import CELERY
 from driftlint.facts.store import UnreadableCachedFacts
+from driftlint.inputs import UNRECORDED, Disk
 from driftlint.project import EnvironmentAnalysis, Project
 from driftlint.workers import Child
 
@@ -24,13 +25,15 @@ if TYPE_CHECKING:
 Findings = dict[str, list["Diagnostic"]]
 
 
-def build_project(cwd: Path, settings: Settings, structure: Structure, facts: dict[Path, FileFacts]) -> Project:
+def build_project(
+    cwd: Path, settings: Settings, structure: Structure, facts: dict[Path, FileFacts], disk: Disk = UNRECORDED
+) -> Project:
     """Every file's facts and each environment with its revision graph. The graphs read every
     revision's header: those facts are loaded here (before any rules child is forked, which
     inherits them)."""
     from driftlint.graph import RevisionGraph
 
-    project = Project(cwd=cwd.resolve(), root=settings.root, settings=settings, files=facts)
+    project = Project(cwd=disk.resolve(cwd), root=settings.root, settings=settings, files=facts, disk=disk)
     for env, revision_files in zip(structure.environments, structure.revision_lists):
         scripts = [facts[path] for path in map(Path, revision_files) if path in facts]
         project.environments.append(EnvironmentAnalysis(env, scripts, RevisionGraph(scripts)))

@@ -28,7 +28,7 @@ from driftlint.facts.extract import PARALLEL_THRESHOLD, extract_many
 from driftlint.facts.extractors import CELERY, EXTRACTORS, active_extractors
 from driftlint.facts.model import FileFacts
 from driftlint.facts.store import FactStore, UnreadableCachedFacts, extraction_key
-from driftlint.inputs import InputRecorder
+from driftlint.inputs import Disk, InputRecorder
 from driftlint.pythons import newer_python_notices
 from driftlint.rule import Rule
 from driftlint.storage import ensure_directory
@@ -63,25 +63,25 @@ def run_check(options: CheckOptions) -> CheckResult:
     for path in options.paths:
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
+    # Only a check that may reuse a stored result records what it reads.
     recording = options.use_cache and options.reuse_result and not options.overlay
-    with InputRecorder() if recording else nullcontext(None) as recorder:
-        if recorder is not None:
-            # driftlint's own source is read for the code fingerprint, which the entry's context holds.
-            recorder.ignore(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-        attempt = Attempt()
-        for _ in range(ATTEMPTS - 1):
-            try:
-                return _check(options, recorder, attempt)
-            except _Restart as restart:
-                attempt = restart.attempt
-        return _check(options, recorder, Attempt(layout=False, lazy=False))
+    recorder = InputRecorder() if recording else None
+    disk = Disk(recorder)
+    attempt = Attempt()
+    for _ in range(ATTEMPTS - 1):
+        try:
+            return _check(options, disk, attempt)
+        except _Restart as restart:
+            attempt = restart.attempt
+    return _check(options, disk, Attempt(layout=False, lazy=False))
 
 
-def _check(options: CheckOptions, recorder: InputRecorder | None, attempt: Attempt) -> CheckResult:
+def _check(options: CheckOptions, disk: Disk, attempt: Attempt) -> CheckResult:
+    recorder = disk.recorder
     # -- setup
-    settings = load_project_settings(options)
+    settings = load_project_settings(options, disk)
     directory = cache_dir(options, settings) if options.use_cache else None
-    dirs = [p.resolve() for p in options.paths if p.is_dir()] or [settings.root]
+    dirs = [disk.resolve(p) for p in options.paths if disk.is_dir(p)] or [settings.root]
     memory = None
     if recorder is not None and directory is not None:
         recorder.ignore(os.fspath(directory))
@@ -91,10 +91,10 @@ def _check(options: CheckOptions, recorder: InputRecorder | None, attempt: Attem
             ensure_directory(directory)
         except OSError:
             pass  # unwritable: every write fails quietly later as well
-        memory = Memory(directory, options, settings, dirs, recorder)
+        memory = Memory(directory, options, settings, dirs, disk)
         stored = memory.unchanged_result()
         if stored is not None:
-            return _stored_result(stored, options, settings, manifest=memory.manifest, cache_dir=directory)
+            return _stored_result(stored, options, settings, disk, manifest=memory.manifest, cache_dir=directory)
 
     # -- discover (or the last run's layout)
     layout = memory.layout() if memory is not None and attempt.layout else None
@@ -102,16 +102,12 @@ def _check(options: CheckOptions, recorder: InputRecorder | None, attempt: Attem
     if layout is not None:
         structure, discovered = layout.structure_found(), layout.structure
     else:
-        aliases = [p.resolve() for p in options.alembic_config] or None
-        structure = discover(dirs, settings, aliases, options.alembic_section, options.overlay)
+        aliases = [disk.resolve(p) for p in options.alembic_config] or None
+        structure = discover(dirs, settings, aliases, options.alembic_section, options.overlay, disk)
         discovered = recorder.manifest() if recorder is not None else None
 
     # -- read
-    contents = read_contents(structure.kinds, options.overlay, layout.files if layout is not None else None)
-    if recorder is not None:
-        for path, content in contents.items():
-            if content.signature is not None and content.data is None:
-                recorder.note(path, "read", content.signature)
+    contents = read_contents(structure.kinds, options.overlay, layout.files if layout is not None else None, disk)
     needed = active_extractors(
         ((content.kind, content.data) for content in contents.values()), layout.opened if layout is not None else ()
     )
@@ -122,11 +118,11 @@ def _check(options: CheckOptions, recorder: InputRecorder | None, attempt: Attem
     if memory is not None:
         key, answer = memory.answer(structure, layout, contents, store, active, discovered)
         if answer.stored is not None:
-            return _stored_result(answer.stored, options, settings)
+            return _stored_result(answer.stored, options, settings, disk)
 
     # -- extract
     try:
-        facts = extract(contents, store, settings, active, options.jobs, attempt.lazy)
+        facts = extract(contents, store, settings, active, options.jobs, attempt.lazy, disk)
     except _ChangedWhileChecked:
         # A file reused by its signature changed after all (an edit during the run): start over,
         # reading everything; the recorded signatures then end this run's reuse next time too.
@@ -148,7 +144,7 @@ def _check(options: CheckOptions, recorder: InputRecorder | None, attempt: Attem
     rules = [r for r in selected if issubclass(r, Rule)]
     standing = {r.code: answer.standing[r.code] for r in rules if answer.standing is not None and answer.stands(r)}
     try:
-        project = build_project(options.cwd, settings, structure, facts)
+        project = build_project(options.cwd, settings, structure, facts, disk)
         watching: ContextManager[dict[tuple[str, str], Any]] = recorder.apart() if recorder is not None else nullcontext({})
         with watching as looked_at:
             by_rule = run_rules(rules, project, recorder, parallel, standing)
@@ -169,7 +165,7 @@ def _check(options: CheckOptions, recorder: InputRecorder | None, attempt: Attem
     )
     tasks = CELERY in needed
     result = CheckResult(
-        only_file_arguments(diagnostics, options), project, len(facts), len(structure.environments), settings, tasks,
+        only_file_arguments(diagnostics, options, disk), project, len(facts), len(structure.environments), settings, tasks,
         notices,
     )
     if memory is not None:
@@ -180,11 +176,11 @@ def _check(options: CheckOptions, recorder: InputRecorder | None, attempt: Attem
     return result
 
 
-def _stored_result(stored: Stored, options: CheckOptions, settings: Settings, **cached: Any) -> CheckResult:
+def _stored_result(stored: Stored, options: CheckOptions, settings: Settings, disk: Disk, **cached: Any) -> CheckResult:
     """The CheckResult of a result stored in the whole-run cache."""
     diagnostics, files_read, environment_count, tasks, notices, _rules_looked_at = stored
     return CheckResult(
-        only_file_arguments(list(diagnostics), options), None, files_read, environment_count, settings, tasks, notices,
+        only_file_arguments(list(diagnostics), options, disk), None, files_read, environment_count, settings, tasks, notices,
         **cached,
     )
 
@@ -200,6 +196,7 @@ def extract(
     active: frozenset[Extractor],
     jobs: int | None,
     lazy: bool,
+    disk: Disk,
 ) -> dict[Path, FileFacts]:
     """Stage `extract`: every file's facts, from the fact store or extracted now (`lazy`: stored
     facts are loaded when a rule first uses them; see LazyFileFacts), in the order of `contents`."""
@@ -217,7 +214,7 @@ def extract(
             # Reused by signature, yet not in the fact store (a pack written by another
             # invocation): read it now, and trust the reuse only if the bytes agree.
             try:
-                _status, data = read_regular(path)
+                _status, data = read_regular(path, disk)
             except OSError:
                 data = None
             if data is None or hashlib.sha256(data).hexdigest() != content.digest:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from driftlint.diagnostics import Diagnostic
 from driftlint.engine.discover import relative
+from driftlint.inputs import UNRECORDED, Disk
 from driftlint.project import display_path
 
 if TYPE_CHECKING:
@@ -107,15 +108,15 @@ def apply_severity(diagnostics: list[Diagnostic], settings: Settings) -> list[Di
     return [d.with_severity(overrides[d.code]) if d.code in overrides else d for d in diagnostics]
 
 
-def only_file_arguments(diagnostics: list[Diagnostic], options: CheckOptions) -> list[Diagnostic]:
+def only_file_arguments(diagnostics: list[Diagnostic], options: CheckOptions, disk: Disk = UNRECORDED) -> list[Diagnostic]:
     """File arguments narrow the report, not the analysis (the graph needs the whole history).
 
     Applied after the whole-run cache, so pre-commit runs naming different files share one entry.
     """
-    file_args = [p.resolve() for p in options.paths if p.is_file()]
+    file_args = [disk.resolve(p) for p in options.paths if disk.is_file(p)]
     if not file_args:
         return diagnostics
-    cwd = options.cwd.resolve()
+    cwd = disk.resolve(options.cwd)
     wanted = {display_path(p, cwd) for p in file_args}
     # A finding about the file anchored elsewhere (the other head of two, the revision creating
     # the table it uses) names it among its related locations.

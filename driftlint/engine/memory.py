@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Collection, Iterable, Mapping
 
 from driftlint.facts import extract as extraction
 from driftlint.facts.model import changed_parts
-from driftlint.inputs import InputManifest, InputRecorder, SeenContent, racy
+from driftlint.inputs import Disk, InputManifest, InputRecorder, SeenContent, racy
 from driftlint.signatures import unchanged
 from driftlint.storage import code_fingerprint, read_entry, scope_name, write_entry
 
@@ -171,13 +171,14 @@ class RunStore:
 class Memory:
     """The reuse tiers of one check (see the module docstring)."""
 
-    def __init__(self, directory: Path, options: CheckOptions, settings: Settings, dirs: list[Path], recorder: InputRecorder):
+    def __init__(self, directory: Path, options: CheckOptions, settings: Settings, dirs: list[Path], disk: Disk):
+        assert disk.recorder is not None, "only a recorded check can be reused"
         self.directory = directory
-        self.options = options
         self.settings = settings
-        self.dirs = dirs
-        self.recorder = recorder
-        self.store = RunStore(directory, _invocation(options, settings, dirs), _run_context(settings))
+        self.disk = disk
+        self.recorder: InputRecorder = disk.recorder
+        self.invocation = _invocation(options, settings, dirs, disk)
+        self.store = RunStore(directory, self.invocation, _run_context(settings))
         self.manifest: InputManifest | None = None  # the manifest `unchanged_result` found true
 
     def unchanged_result(self) -> Stored | None:
@@ -198,7 +199,7 @@ class Memory:
 
     def run_key(self, environments: list[Environment], contents: Mapping[str, FileContent]) -> str:
         return _run_key(
-            self.options, self.settings, self.dirs, environments, ((p, c.kind, c.digest) for p, c in contents.items())
+            self.settings, self.invocation, environments, ((p, c.kind, c.digest) for p, c in contents.items()), self.disk
         )
 
     def answer(
@@ -381,17 +382,17 @@ def _trusted(sig: Any, started_ns: int) -> Any:
     return None if racy(sig, started_ns) else sig
 
 
-def _invocation(options: CheckOptions, settings: Settings, dirs: list[Path]) -> tuple[str, ...]:
+def _invocation(options: CheckOptions, settings: Settings, dirs: list[Path], disk: Disk) -> tuple[str, ...]:
     """What makes two invocations different questions: each keeps its own entries. File
     arguments are left out: they only filter the report. The effective settings are in: a run
     with another selection keeps its entries beside this one's."""
     return (
         str(settings.root),
-        str(options.cwd.resolve()),
+        str(disk.resolve(options.cwd)),
         repr([str(d) for d in dirs]),
-        repr([str(p.resolve()) for p in options.alembic_config]),
+        repr([str(disk.resolve(p)) for p in options.alembic_config]),
         repr(options.alembic_section),
-        repr(options.settings_file and options.settings_file.resolve()),
+        repr(options.settings_file and disk.resolve(options.settings_file)),
         settings.fingerprint(),
     )
 
@@ -402,23 +403,23 @@ def _run_context(settings: Settings) -> str:
 
 
 def _run_key(
-    options: CheckOptions,
     settings: Settings,
-    dirs: list[Path],
+    invocation: tuple[str, ...],
     environments: list[Environment],
     files: Iterable[tuple[str, str, str]],
+    disk: Disk,
 ) -> str:
     """Every input of a check: the code, the settings (file and effective values), the command's
     options, the environments discovery found, and each file's (path, kind, content digest), in
     sorted path order."""
     digest = hashlib.sha256()
-    settings_file = _content_digest(settings.source) if settings.source is not None else ""
+    settings_file = _content_digest(settings.source, disk) if settings.source is not None else ""
     for part in (
         code_fingerprint(),
         settings.fingerprint(),
         repr(settings.source),
         settings_file,
-        *_invocation(options, settings, dirs),
+        *invocation,
         repr(environments),
     ):
         digest.update(part.encode("utf-8", "surrogateescape") + b"\0")
@@ -427,8 +428,8 @@ def _run_key(
     return digest.hexdigest()
 
 
-def _content_digest(path: Path) -> str:
+def _content_digest(path: Path, disk: Disk) -> str:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return hashlib.sha256(disk.read_bytes(path)).hexdigest()
     except OSError as exc:
         return f"unreadable:{exc}"

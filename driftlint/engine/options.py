@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterable, Sequence
+
+from driftlint.arguments import split_codes
 
 if TYPE_CHECKING:
     from driftlint.config import Settings
@@ -39,6 +41,42 @@ class CheckOptions:
     # project without Celery or materialized views): --show-unknown lists what each analysis
     # could not resolve.
     all_facts: bool = False
+
+    @classmethod
+    def from_arguments(
+        cls,
+        paths: Iterable[str | Path] = (),
+        *,
+        alembic_config: Iterable[str | Path] = (),
+        alembic_section: str | None = None,
+        settings_file: str | Path | None = None,
+        select: Sequence[str] = (),
+        ignore: Sequence[str] = (),
+        extend_select: Sequence[str] = (),
+        cache_dir: str | Path | None = None,
+        no_cache: bool = False,
+        jobs: int | None = None,
+        reuse_result: bool = False,
+        all_facts: bool = False,
+    ) -> CheckOptions:
+        """The options of a check from its command-line arguments, the one way they are built (the
+        click commands and the fast path alike): paths default to the working directory, rule
+        selectors are split at commas."""
+        return cls(
+            paths=[Path(p) for p in paths] or [Path(".")],
+            cwd=Path.cwd(),
+            settings_file=Path(settings_file) if settings_file else None,
+            alembic_config=[Path(p) for p in alembic_config],
+            alembic_section=alembic_section,
+            select=split_codes(select),
+            ignore=split_codes(ignore),
+            extend_select=split_codes(extend_select),
+            cache_dir=Path(cache_dir) if cache_dir else None,
+            use_cache=not no_cache,
+            jobs=jobs,
+            reuse_result=reuse_result,
+            all_facts=all_facts,
+        )
 
 
 @dataclass

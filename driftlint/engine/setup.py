@@ -7,18 +7,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
 from driftlint.config import ConfigError, Settings, load_settings
+from driftlint.inputs import UNRECORDED, Disk
 
 if TYPE_CHECKING:
     from driftlint.engine.options import CheckOptions
     from driftlint.rule import RuleInfo
 
 
-def load_project_settings(options: CheckOptions) -> Settings:
+def load_project_settings(options: CheckOptions, disk: Disk = UNRECORDED) -> Settings:
     start = options.paths[0] if options.paths else options.cwd
-    settings = load_settings(start.resolve(), options.settings_file, _OptionDefaults())
+    settings = load_settings(disk.resolve(start), options.settings_file, _OptionDefaults(), disk)
     if settings.source is None:
         # A file argument narrows the report, not the project: the graph needs the whole history.
-        settings.root = (start if start.is_dir() else options.cwd).resolve()
+        settings.root = disk.resolve(start if disk.is_dir(start) else options.cwd)
     settings.select = options.select or settings.select
     settings.ignore = settings.ignore + options.ignore
     settings.extend_select = settings.extend_select + options.extend_select

@@ -40,7 +40,7 @@ def alembic_command(project: Project, env: Environment, *arguments: str) -> str:
     parts = ["alembic"]
     if env.config_path is not None and not env.flask_migrate and not env.declared:
         config = Path(env.config_path)
-        default = config.name in ("alembic.ini", "pyproject.toml") and config.parent.resolve() == project.cwd
+        default = config.name in ("alembic.ini", "pyproject.toml") and project.disk.resolve(config.parent) == project.cwd
         if not default:
             parts += ["-c", project.relpath(config)]
         if env.section and env.section != "alembic":

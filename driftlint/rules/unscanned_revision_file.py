@@ -7,6 +7,7 @@ from typing import Iterator
 
 from driftlint.diagnostics import Diagnostic
 from driftlint.facts import HEADER, LOOKS_LIKE_REVISION, UNSCANNED, VERSION_LOCATIONS_IN_CODE
+from driftlint.inputs import Disk
 from driftlint.project import Project
 from driftlint.rule import Rule
 from driftlint.rules._alembic import config_issues, version_locations_in_code
@@ -20,8 +21,8 @@ def _inside(path: Path, folder: Path) -> bool:
     return True
 
 
-def _through_symlink(path: Path, location: Path) -> bool:
-    return any(folder.is_symlink() for folder in path.parents if _inside(folder, location) and folder != location)
+def _through_symlink(path: Path, location: Path, disk: Disk) -> bool:
+    return any(disk.is_symlink(folder) for folder in path.parents if _inside(folder, location) and folder != location)
 
 
 class UnscannedRevisionFile(Rule):
@@ -50,7 +51,7 @@ class UnscannedRevisionFile(Rule):
                             f"and recursive_version_locations is not true"
                         )
                         break
-                    if _inside(facts.path, location) and _through_symlink(facts.path, location):
+                    if _inside(facts.path, location) and _through_symlink(facts.path, location, project.disk):
                         reason = (
                             f"it is in a symlinked folder below version location {project.relpath(location)}, "
                             f"and Alembic does not follow symlinked folders"

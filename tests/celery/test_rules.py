@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from driftlint.celery.index import beat_entries, task_index, unknowns
+from driftlint.celery.index import beat_entries, task_index
+from driftlint.celery.unknowns import unknowns
 from driftlint.celery.registry import matview_registry
 
 from ..conftest import FIXTURES

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import builtins
-import io
 import os
 import time
 from pathlib import Path
@@ -17,7 +15,7 @@ import driftlint.facts.extract as extraction
 import driftlint.inputs as inputs
 from driftlint.storage import read_entry
 from driftlint.engine import CheckResult
-from driftlint.inputs import InputRecorder
+from driftlint.inputs import Disk, InputRecorder
 
 from ..conftest import TWO_HEADS_AND_A_MODULE, write_tree
 from ..conftest import cached_check as check
@@ -113,9 +111,9 @@ def test_an_edited_file_is_the_only_one_read_again(repo: Path, tmp_path: Path, m
     reads: list[str] = []
     original = reading.read_regular
 
-    def counting(path: str | Path) -> Any:
+    def counting(path: str | Path, *args: Any) -> Any:
         reads.append(Path(path).name)
-        return original(path)
+        return original(path, *args)
 
     monkeypatch.setattr(reading, "read_regular", counting)
     result = check(repo, tmp_path / "cache")
@@ -176,13 +174,14 @@ def test_creating_the_cache_folder_does_not_cost_the_next_run_its_reuse(
     assert analysed == ["discover", "discover"]
 
 
-def test_recorder_notes_stats_listings_and_opens(tmp_path: Path):
+def test_the_disk_notes_stats_listings_and_reads(tmp_path: Path):
     write_tree(tmp_path, {"a/b.txt": "x", "c.txt": "y"})
-    with InputRecorder() as recorder:
-        (tmp_path / "a" / "b.txt").read_text()
-        os.listdir(tmp_path / "a")
-        (tmp_path / "missing.toml").is_file()
-        os.path.islink(tmp_path / "c.txt")
+    recorder = InputRecorder()
+    disk = Disk(recorder)
+    disk.read_text(tmp_path / "a" / "b.txt")
+    disk.listdir(tmp_path / "a")
+    disk.is_file(tmp_path / "missing.toml")
+    disk.is_symlink(tmp_path / "c.txt")
     seen = {(Path(path).relative_to(tmp_path).as_posix(), how): sig for path, how, sig in recorder.manifest().entries}
     assert seen[("a/b.txt", "read")][3] == 1  # a read file: its full signature, size included
     assert ("a", "list") in seen
@@ -193,13 +192,27 @@ def test_recorder_notes_stats_listings_and_opens(tmp_path: Path):
     assert not recorder.manifest().unchanged()
 
 
-def test_recorder_puts_every_function_back_even_after_an_error():
-    originals = (os.stat, os.lstat, os.scandir, os.listdir, os.open, builtins.open, io.open)
-    with pytest.raises(RuntimeError):
-        with InputRecorder():
-            assert os.stat is not originals[0]
-            raise RuntimeError("boom")
-    assert (os.stat, os.lstat, os.scandir, os.listdir, os.open, builtins.open, io.open) == originals
+def test_the_disk_records_what_resolving_a_path_depends_on(tmp_path: Path):
+    """A folder replaced by a link (or a link pointed elsewhere) changes what a path resolves to."""
+    write_tree(tmp_path, {"real/x.py": "", "other/x.py": ""})
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    recorder = InputRecorder()
+    assert Disk(recorder).resolve(tmp_path / "link" / "x.py") == (tmp_path / "real" / "x.py").resolve()
+    manifest = recorder.manifest()
+    assert (str(tmp_path / "link"), "lstat") in {(path, how) for path, how, _sig in manifest.entries}
+    assert manifest.unchanged()
+    (tmp_path / "link").unlink()
+    (tmp_path / "link").symlink_to(tmp_path / "other")
+    assert not manifest.unchanged()
+
+
+def test_the_disk_walks_as_os_walk_does(tmp_path: Path):
+    write_tree(tmp_path, {"a/b/c.py": "", "a/d.py": "", "e/f.py": "", "g.py": ""})
+    (tmp_path / "a" / "link").symlink_to(tmp_path / "e")
+    for follow in (False, True):
+        expected = [(root, sorted(dirs), sorted(files)) for root, dirs, files in os.walk(tmp_path, followlinks=follow)]
+        walked = [(root, sorted(dirs), sorted(files)) for root, dirs, files in Disk().walk(tmp_path, followlinks=follow)]
+        assert sorted(walked) == sorted(expected)
 
 
 @pytest.mark.usefixtures("trusted")
@@ -278,7 +291,7 @@ def test_an_edit_that_keeps_the_facts_still_sees_what_the_rules_looked_at(
 
     def looking(self: Any, project: Any) -> Any:
         found = list(original(self, project))
-        return found[:0] if marker.exists() else found
+        return found[:0] if project.disk.exists(marker) else found
 
     monkeypatch.setattr(rule, "check", looking)
     cache = tmp_path / "cache"
@@ -328,8 +341,8 @@ def test_looked_describes_paths_by_content(tmp_path: Path):
 def test_seen_content_vouches_only_for_what_still_has_its_signature(tmp_path: Path):
     path = tmp_path / "pyproject.toml"
     path.write_text("[project]\n")
-    with InputRecorder() as recorder:
-        path.read_text()
+    recorder = InputRecorder()
+    Disk(recorder).read_text(path)
     seen = inputs.SeenContent.of(recorder.manifest())
     assert seen is not None and seen.unchanged()
     path.write_text("[project]\nrequires-python = '>=3.12'\n")
@@ -340,8 +353,8 @@ def test_seen_content_vouches_only_for_what_still_has_its_signature(tmp_path: Pa
 def test_seen_content_never_vouches_for_a_racily_clean_entry(tmp_path: Path):
     path = tmp_path / "pyproject.toml"
     path.write_text("[project]\n")
-    with InputRecorder() as recorder:
-        path.read_text()
+    recorder = InputRecorder()
+    Disk(recorder).read_text(path)
     assert inputs.SeenContent.of(recorder.manifest()) is None
 
 
@@ -349,8 +362,8 @@ def test_a_folder_listed_right_after_a_change_is_vouched_for_by_its_names(tmp_pa
     folder = tmp_path / "versions"
     folder.mkdir()
     (folder / "a1.py").write_text("")
-    with InputRecorder() as recorder:
-        os.listdir(folder)
+    recorder = InputRecorder()
+    Disk(recorder).listdir(folder)
     ((path, how, sig),) = [entry for entry in recorder.manifest().entries if entry[1] == "list"]
     assert (path, how, sig) == (str(folder), "list", ("names", ("a1.py",)))
     assert recorder.manifest().trustworthy() and recorder.manifest().unchanged()
