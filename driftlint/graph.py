@@ -434,10 +434,15 @@ def _upgrade_order(graph: RevisionGraph) -> UpgradeOrder:
     it among its ancestors, switches to the first such head; otherwise it emits the candidate
     and puts its parents (down_revision, then the depends_on no ancestor already declares) in
     its place. The emitted list runs from the heads down; `upgrade` applies it reversed.
-    `holding[r]` counts the heads whose set holds `r`, so a candidate no other head holds is
-    emitted without scanning them all (Alembic scans; the outcome is the same).
+
+    A head's set is always its own ancestry: moving down a plain line keeps the set less the
+    emitted candidate, which is the parent's ancestry with the parent itself; a candidate is
+    never an emitted revision. So "another head holds the candidate" is asked of the ancestry
+    bit masks the graph already has, instead of building and updating a set per head.
     """
     nodes = graph.load_order()
+    masks = graph.ancestor_masks
+    position = graph.index
     # The map's key order: an id's first file (a duplicated id keeps its first position).
     inserted: dict[str, int] = {}
     for node in graph.nodes:
@@ -447,28 +452,16 @@ def _upgrade_order(graph: RevisionGraph) -> UpgradeOrder:
     todo = {node.revision for node in nodes}
     real_heads = {n.revision for n in graph.real_heads}
     current_heads = sorted((r for r in real_heads if r in todo), key=inserted.__getitem__)
-    holding: dict[str, int] = {}
-
-    def ancestors_of(revision: str) -> set[str]:
-        found = graph.ancestors(revision) | {revision}
-        for member in found:
-            holding[member] = holding.get(member, 0) + 1
-        return found
-
-    def forget(ancestors: set[str]) -> None:
-        for member in ancestors:
-            holding[member] -= 1
-
-    ancestors_by_index = [ancestors_of(head) for head in current_heads]
     output: list[str] = []
     candidate_index = 0
     while current_heads:
         candidate = current_heads[candidate_index]
-        others = holding.get(candidate, 0) - (candidate in ancestors_by_index[candidate_index])
-        if others:
-            candidate_index = next(
-                i for i, ancestors in enumerate(ancestors_by_index) if i != candidate_index and candidate in ancestors
-            )
+        bit = 1 << position[candidate]
+        holder = next(
+            (i for i, head in enumerate(current_heads) if i != candidate_index and masks.get(head, 0) & bit), None
+        )
+        if holder is not None:
+            candidate_index = holder
             continue
         if candidate in todo:
             output.append(candidate)
@@ -479,20 +472,10 @@ def _upgrade_order(graph: RevisionGraph) -> UpgradeOrder:
             stable = False  # Alembic takes these from a set: their order varies with the hash seed
         if not heads_to_add:
             del current_heads[candidate_index]
-            forget(ancestors_by_index.pop(candidate_index))
             candidate_index = max(candidate_index - 1, 0)
-        elif not dependencies and versioned == 1:
-            # Plain movement down a line: Alembic keeps the set, less the emitted candidate.
-            current_heads[candidate_index] = heads_to_add[0]
-            if candidate in ancestors_by_index[candidate_index]:
-                ancestors_by_index[candidate_index].discard(candidate)
-                holding[candidate] -= 1
         else:
             current_heads[candidate_index] = heads_to_add[0]
             current_heads.extend(heads_to_add[1:])
-            forget(ancestors_by_index[candidate_index])
-            ancestors_by_index[candidate_index] = ancestors_of(heads_to_add[0])
-            ancestors_by_index.extend(ancestors_of(head) for head in heads_to_add[1:])
     return UpgradeOrder(tuple(reversed(output)), stable)
 
 

@@ -501,7 +501,7 @@ def alembic_upgrade_heads_sql(root: Path) -> tuple[list[str], list[str] | None]:
 
 
 @pytest.mark.usefixtures("isolated_import_state")
-@hypothesis_settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@hypothesis_settings(max_examples=int(os.environ.get("DRIFTLINT_ORDER_EXAMPLES", "80")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(histories())
 def test_upgrade_order_is_the_one_alembic_upgrade_heads_sql_runs(history: History):
     with tempfile.TemporaryDirectory() as folder:
