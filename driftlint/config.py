@@ -157,29 +157,49 @@ def _exclusion_matchers(patterns: tuple[str, ...]) -> tuple[re.Pattern[str] | No
 
 def find_settings_file(start: Path, disk: Disk = UNRECORDED) -> Path | None:
     """The nearest `driftlint.toml`, or `pyproject.toml` with `[tool.driftlint]`, at or above start."""
-    start = start if disk.is_dir(start) else start.parent
-    for directory in (start, *start.parents):
-        candidate = directory / "driftlint.toml"
-        if disk.is_file(candidate):
-            return candidate
-        candidate = directory / "pyproject.toml"
-        if disk.is_file(candidate):
-            try:
-                raw = disk.read_bytes(candidate)
-            except OSError:
-                continue  # unreadable: whether it is ours cannot be known (Alembic's reading of it is a finding)
-            try:
-                data = tomllib.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
-                # A broken pyproject.toml is only an error when it is ours to read.
-                if b"[tool.driftlint" in raw:
-                    return candidate
-                continue
-            tool = data.get("tool")
-            if isinstance(tool, dict) and "driftlint" in tool:  # `tool = 3` is valid TOML too
-                return candidate
-        if disk.exists(directory / ".git"):
+    return nearest_settings_file(start if disk.is_dir(start) else start.parent, disk, {})
+
+
+def nearest_settings_file(folder: Path, disk: Disk, memo: dict[Path, Path | None]) -> Path | None:
+    """The settings file closest to `folder`, at it or above it, up to the top of its git work
+    tree (as Ruff finds a file's configuration); `memo` remembers the answer per folder, so that
+    the folders of a whole project cost one look each."""
+    walked: list[Path] = []
+    found: Path | None = None
+    current = folder
+    while True:
+        if current in memo:
+            found = memo[current]
             break
+        walked.append(current)
+        found = _settings_file_in(current, disk)
+        if found is not None or disk.exists(current / ".git") or current.parent == current:
+            break
+        current = current.parent
+    for visited in walked:
+        memo[visited] = found
+    return found
+
+
+def _settings_file_in(directory: Path, disk: Disk) -> Path | None:
+    candidate = directory / "driftlint.toml"
+    if disk.is_file(candidate):
+        return candidate
+    candidate = directory / "pyproject.toml"
+    if not disk.is_file(candidate):
+        return None
+    try:
+        raw = disk.read_bytes(candidate)
+    except OSError:
+        return None  # unreadable: whether it is ours cannot be known (Alembic's reading of it is a finding)
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
+        # A broken pyproject.toml is only an error when it is ours to read.
+        return candidate if b"[tool.driftlint" in raw else None
+    tool = data.get("tool")
+    if isinstance(tool, dict) and "driftlint" in tool:  # `tool = 3` is valid TOML too
+        return candidate
     return None
 
 
@@ -201,6 +221,11 @@ def load_settings(
     path = explicit if explicit is not None else find_settings_file(root, disk)
     if path is None:
         return Settings(root=root)
+    return settings_from_file(path, known_option_keys or {}, disk)
+
+
+def settings_from_file(path: Path, known_option_keys: Mapping[str, Any], disk: Disk = UNRECORDED) -> Settings:
+    """The settings one file holds (`driftlint.toml`, or `[tool.driftlint]` of a pyproject.toml)."""
     if not disk.is_file(path):
         raise ConfigError(f"{path}: settings file not found")
     try:
@@ -217,7 +242,7 @@ def load_settings(
         table = tool.get("driftlint", {}) if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: [tool.driftlint] must be a table")
-    return settings_from_mapping(table, path, known_option_keys or {}, disk)
+    return settings_from_mapping(table, path, known_option_keys, disk)
 
 
 def settings_from_mapping(

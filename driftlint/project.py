@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from driftlint.facts.model import MODULE, FileFacts
 from driftlint.inputs import UNRECORDED, Disk
@@ -42,11 +42,19 @@ class Project:
     # The file system, for what a rule reads beyond the files' facts (a pyproject.toml's
     # requires-python, a package's __init__.py): through here, so a reused result depends on it.
     disk: Disk = UNRECORDED
+    # Each file's own settings (its closest settings file, see engine.setup.SettingsTree); the
+    # check's `settings` for every file when not given.
+    settings_of: Callable[[Path], Settings] | None = None
     # Derived indexes (task index, schema history...) computed once and shared between rules.
     _memo: dict[str, Any] = field(default_factory=dict)
 
     def relpath(self, path: Path | str) -> str:
         return display_path(path, self.cwd)
+
+    def settings_for(self, path: Path) -> Settings:
+        """The settings `path` is checked with: a rule's options for a file, an environment
+        (its config file) or a task module come from here."""
+        return self.settings_of(path) if self.settings_of is not None else self.settings
 
     def modules(self) -> Iterator[FileFacts]:
         for facts in self.files.values():

@@ -216,3 +216,34 @@ def test_a_project_with_an_environment_or_celery_gets_no_such_warning(tmp_path: 
     write_tree(tmp_path / "celery", {"tasks.py": "from celery import shared_task\n\n@shared_task\ndef t():\n    pass\n"})
     for folder in ("alembic", "celery"):
         assert "nothing was checked" not in invoke(tmp_path / folder, "check", "--no-cache").stderr
+
+
+def test_each_service_of_a_monorepo_is_checked_with_its_own_settings(tmp_path: Path):
+    """As Ruff resolves a file's configuration: the closest settings file, whatever the argument
+    order; from the root, each service's own settings still apply to its files."""
+    for service in ("svc_a", "svc_b"):
+        write_tree(tmp_path / service, TWO_HEADS)
+    (tmp_path / "svc_a" / "pyproject.toml").write_text("[tool.driftlint]\nignore = ['DL101']\n")
+    (tmp_path / ".git").mkdir()  # the top of the work tree: the settings search stops here
+
+    def heads(*args: str) -> list[str]:
+        result = invoke(tmp_path, "check", "--no-cache", "--output-format", "concise", *args)
+        return sorted(line.split(":")[0] for line in result.stdout.splitlines() if " DL101 " in line)
+
+    expected = ["svc_b/migrations/versions/c1.py"]
+    assert heads("svc_a", "svc_b") == expected
+    assert heads("svc_b", "svc_a") == expected
+    assert heads() == expected, "from the root, svc_a's settings still apply to svc_a"
+    assert heads("--settings", "svc_a/pyproject.toml") == [], "--settings overrides every file's settings"
+
+
+def test_a_services_severity_and_per_file_ignores_stay_in_that_service(tmp_path: Path):
+    for service in ("svc_a", "svc_b"):
+        write_tree(tmp_path / service, TWO_HEADS)
+    (tmp_path / "svc_a" / "driftlint.toml").write_text("severity = { DL101 = 'warning' }\n")
+    # Relative to svc_b's own settings file, like every pattern of it.
+    (tmp_path / "svc_b" / "driftlint.toml").write_text("per-file-ignores = { 'migrations/versions/c1.py' = ['DL1'] }\n")
+    (tmp_path / ".git").mkdir()
+    result = invoke(tmp_path, "check", "--no-cache", "--output-format", "json")
+    found = {(d["filename"], d["severity"]) for d in json.loads(result.stdout) if d["code"] == "DL101"}
+    assert found == {("svc_a/migrations/versions/c1.py", "warning")}

@@ -15,7 +15,7 @@ from driftlint.project import EnvironmentAnalysis, Project
 from driftlint.workers import Child
 
 if TYPE_CHECKING:
-    from driftlint.config import Settings
+    from driftlint.engine.setup import SettingsTree
     from driftlint.diagnostics import Diagnostic
     from driftlint.engine.discover import Structure
     from driftlint.facts.model import FileFacts
@@ -26,14 +26,16 @@ Findings = dict[str, list["Diagnostic"]]
 
 
 def build_project(
-    cwd: Path, settings: Settings, structure: Structure, facts: dict[Path, FileFacts], disk: Disk = UNRECORDED
+    cwd: Path, tree: SettingsTree, structure: Structure, facts: dict[Path, FileFacts], disk: Disk = UNRECORDED
 ) -> Project:
     """Every file's facts and each environment with its revision graph. The graphs read every
     revision's header: those facts are loaded here (before any rules child is forked, which
     inherits them)."""
     from driftlint.graph import RevisionGraph
 
-    project = Project(cwd=disk.resolve(cwd), root=settings.root, settings=settings, files=facts, disk=disk)
+    project = Project(
+        cwd=disk.resolve(cwd), root=tree.root.root, settings=tree.root, files=facts, disk=disk, settings_of=tree.for_file
+    )
     for env, revision_files in zip(structure.environments, structure.revision_lists):
         scripts = [facts[path] for path in map(Path, revision_files) if path in facts]
         project.environments.append(EnvironmentAnalysis(env, scripts, RevisionGraph(scripts)))

@@ -23,7 +23,7 @@ from driftlint.engine.filters import finish, only_file_arguments
 from driftlint.engine.memory import Answer, Memory, Stored
 from driftlint.engine.options import CheckOptions, CheckResult
 from driftlint.engine.read import FileContent, read_contents, read_regular
-from driftlint.engine.setup import cache_dir, load_project_settings, selected_rules
+from driftlint.engine.setup import SettingsTree, cache_dir, selected_rules
 from driftlint.facts.extract import PARALLEL_THRESHOLD, extract_many
 from driftlint.facts.extractors import CELERY, EXTRACTORS, active_extractors
 from driftlint.facts.model import FileFacts
@@ -79,7 +79,8 @@ def run_check(options: CheckOptions) -> CheckResult:
 def _check(options: CheckOptions, disk: Disk, attempt: Attempt) -> CheckResult:
     recorder = disk.recorder
     # -- setup
-    settings = load_project_settings(options, disk)
+    tree = SettingsTree(options, disk)
+    settings = tree.root
     directory = cache_dir(options, settings) if options.use_cache else None
     dirs = [disk.resolve(p) for p in options.paths if disk.is_dir(p)] or [settings.root]
     memory = None
@@ -91,7 +92,7 @@ def _check(options: CheckOptions, disk: Disk, attempt: Attempt) -> CheckResult:
             ensure_directory(directory)
         except OSError:
             pass  # unwritable: every write fails quietly later as well
-        memory = Memory(directory, options, settings, dirs, disk)
+        memory = Memory(directory, options, tree, dirs, disk)
         stored = memory.unchanged_result()
         if stored is not None:
             return _stored_result(stored, options, settings, disk, manifest=memory.manifest, cache_dir=directory)
@@ -108,12 +109,16 @@ def _check(options: CheckOptions, disk: Disk, attempt: Attempt) -> CheckResult:
 
     # -- read
     contents = read_contents(structure.kinds, options.overlay, layout.files if layout is not None else None, disk)
+    # Each file is checked with its closest settings: every folder's are looked up now, before
+    # any stored result is asked for, since they are part of its key.
+    for folder in {os.path.dirname(path) for path in contents}:
+        tree.for_folder(Path(folder))
     needed = active_extractors(
         ((content.kind, content.data) for content in contents.values()), layout.opened if layout is not None else ()
     )
     # --show-unknown lists what each analysis could not resolve: every extractor runs.
     active = frozenset(EXTRACTORS) if options.all_facts else needed
-    store = FactStore(directory, extraction_key(settings, active), settings.root) if directory is not None else None
+    store = FactStore(directory, extraction_key(tree.loaded(), active), settings.root) if directory is not None else None
     key, answer = "", Answer()
     if memory is not None:
         key, answer = memory.answer(structure, layout, contents, store, active, discovered)
@@ -122,7 +127,7 @@ def _check(options: CheckOptions, disk: Disk, attempt: Attempt) -> CheckResult:
 
     # -- extract
     try:
-        facts = extract(contents, store, settings, active, options.jobs, attempt.lazy, disk)
+        facts = extract(contents, store, tree, active, options.jobs, attempt.lazy, disk)
     except _ChangedWhileChecked:
         # A file reused by its signature changed after all (an edit during the run): start over,
         # reading everything; the recorded signatures then end this run's reuse next time too.
@@ -140,11 +145,11 @@ def _check(options: CheckOptions, disk: Disk, attempt: Attempt) -> CheckResult:
 
     # -- analyse. Only now: a reused result needs no rule class (the selection is a function of
     # the settings in its key), and importing the rules costs as much as extracting a few hundred files.
-    selected = selected_rules(settings)
+    selected = sorted({r for each in tree.loaded() for r in selected_rules(each)}, key=lambda r: r.code)
     rules = [r for r in selected if issubclass(r, Rule)]
     standing = {r.code: answer.standing[r.code] for r in rules if answer.standing is not None and answer.stands(r)}
     try:
-        project = build_project(options.cwd, settings, structure, facts, disk)
+        project = build_project(options.cwd, tree, structure, facts, disk)
         watching: ContextManager[dict[tuple[str, str], Any]] = recorder.apart() if recorder is not None else nullcontext({})
         with watching as looked_at:
             by_rule = run_rules(rules, project, recorder, parallel, standing)
@@ -161,7 +166,7 @@ def _check(options: CheckOptions, disk: Disk, attempt: Attempt) -> CheckResult:
 
     # -- filter. A suppression naming a selected gate suppresses nothing in `check`, and says so.
     diagnostics = finish(
-        [d for rule in rules for d in by_rule[rule.code]], project, settings, {r.code for r in selected}
+        [d for rule in rules for d in by_rule[rule.code]], project, tree.for_file, {r.code for r in selected}
     )
     tasks = CELERY in needed
     result = CheckResult(
@@ -192,7 +197,7 @@ class _ChangedWhileChecked(Exception):
 def extract(
     contents: Mapping[str, FileContent],
     store: FactStore | None,
-    settings: Settings,
+    tree: SettingsTree,
     active: frozenset[Extractor],
     jobs: int | None,
     lazy: bool,
@@ -224,7 +229,7 @@ def extract(
             todo.append((path, content.kind, content.data, content.digest))
     if todo:
         for (path, kind, _data, digest), (result, blob) in zip(
-            todo, extract_many(todo, settings, active, process_count(jobs))
+            todo, extract_many(todo, tree.for_file, active, process_count(jobs))
         ):
             facts[path] = result
             if store is not None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import fnmatch
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from driftlint.diagnostics import Diagnostic
 from driftlint.engine.discover import relative
@@ -16,14 +17,41 @@ if TYPE_CHECKING:
     from driftlint.project import Project
 
 
-def finish(diagnostics: list[Diagnostic], project: Project, settings: Settings, enabled: set[str]) -> list[Diagnostic]:
-    """The findings to report: suppressed, ignored per file, with their configured severity,
+# The settings a finding is judged with: those of the file it is located in.
+SettingsOf = Callable[[Diagnostic], "Settings"]
+
+
+def finish(
+    diagnostics: list[Diagnostic], project: Project, settings_of: Callable[[Path], Settings], enabled: set[str]
+) -> list[Diagnostic]:
+    """The findings to report: each as its own file's settings select, ignore and rate it (a rule
+    one service's settings select is not reported in another that leaves it out), suppressed,
     each once, in output order."""
+
+    def where(diagnostic: Diagnostic) -> Settings:
+        return settings_of(project.cwd / diagnostic.path)
+
+    diagnostics = only_selected(diagnostics, where)
     diagnostics = apply_suppressions(diagnostics, project, enabled)
-    diagnostics = apply_per_file_ignores(diagnostics, settings, project)
-    diagnostics = apply_severity(diagnostics, settings)
+    diagnostics = apply_per_file_ignores(diagnostics, where, project)
+    diagnostics = apply_severity(diagnostics, where)
     unique = {(d.sort_key(), d.end, d.related): d for d in diagnostics}
     return sorted(unique.values(), key=Diagnostic.sort_key)
+
+
+def only_selected(diagnostics: list[Diagnostic], settings_of: SettingsOf) -> list[Diagnostic]:
+    from driftlint.engine.setup import selected_rules
+
+    codes: dict[int, set[str]] = {}
+    kept = []
+    for diagnostic in diagnostics:
+        settings = settings_of(diagnostic)
+        selected = codes.get(id(settings))
+        if selected is None:
+            selected = codes[id(settings)] = {rule.code for rule in selected_rules(settings)}
+        if diagnostic.code in selected:
+            kept.append(diagnostic)
+    return kept
 
 
 def apply_suppressions(diagnostics: list[Diagnostic], project: Project, enabled: set[str]) -> list[Diagnostic]:
@@ -77,14 +105,16 @@ def apply_suppressions(diagnostics: list[Diagnostic], project: Project, enabled:
     return kept
 
 
-def apply_per_file_ignores(diagnostics: list[Diagnostic], settings: Settings, project: Project) -> list[Diagnostic]:
+def apply_per_file_ignores(diagnostics: list[Diagnostic], settings_of: SettingsOf, project: Project) -> list[Diagnostic]:
     from driftlint.rule import rule_by_selector
 
-    if not settings.per_file_ignores:
-        return diagnostics
     by_selector = rule_by_selector()
     kept = []
     for diagnostic in diagnostics:
+        settings = settings_of(diagnostic)
+        if not settings.per_file_ignores:
+            kept.append(diagnostic)
+            continue
         rel = relative(project.cwd / diagnostic.path, settings.root)
         ignored = False
         for pattern, selectors in settings.per_file_ignores.items():
@@ -98,14 +128,16 @@ def apply_per_file_ignores(diagnostics: list[Diagnostic], settings: Settings, pr
     return kept
 
 
-def apply_severity(diagnostics: list[Diagnostic], settings: Settings) -> list[Diagnostic]:
+def apply_severity(diagnostics: list[Diagnostic], settings_of: SettingsOf) -> list[Diagnostic]:
     from driftlint.rule import rule_by_selector
 
-    if not settings.severity:
-        return diagnostics
     by_selector = rule_by_selector()
-    overrides = {by_selector[s].code: level for s, level in settings.severity.items() if s in by_selector}
-    return [d.with_severity(overrides[d.code]) if d.code in overrides else d for d in diagnostics]
+    rated = []
+    for diagnostic in diagnostics:
+        severity = settings_of(diagnostic).severity
+        overrides = {by_selector[s].code: level for s, level in severity.items() if s in by_selector} if severity else {}
+        rated.append(diagnostic.with_severity(overrides[diagnostic.code]) if diagnostic.code in overrides else diagnostic)
+    return rated
 
 
 def only_file_arguments(diagnostics: list[Diagnostic], options: CheckOptions, disk: Disk = UNRECORDED) -> list[Diagnostic]:

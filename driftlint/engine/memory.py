@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from driftlint.engine.discover import Structure
     from driftlint.engine.options import CheckOptions
     from driftlint.engine.read import FileContent
+    from driftlint.engine.setup import SettingsTree
     from driftlint.facts.extractors import Extractor
     from driftlint.facts.store import FactStore
     from driftlint.rule import Rule
@@ -171,9 +172,11 @@ class RunStore:
 class Memory:
     """The reuse tiers of one check (see the module docstring)."""
 
-    def __init__(self, directory: Path, options: CheckOptions, settings: Settings, dirs: list[Path], disk: Disk):
+    def __init__(self, directory: Path, options: CheckOptions, tree: SettingsTree, dirs: list[Path], disk: Disk):
         assert disk.recorder is not None, "only a recorded check can be reused"
+        settings = tree.root
         self.directory = directory
+        self.tree = tree
         self.settings = settings
         self.disk = disk
         self.recorder: InputRecorder = disk.recorder
@@ -199,7 +202,7 @@ class Memory:
 
     def run_key(self, environments: list[Environment], contents: Mapping[str, FileContent]) -> str:
         return _run_key(
-            self.settings, self.invocation, environments, ((p, c.kind, c.digest) for p, c in contents.items()), self.disk
+            self.tree, self.invocation, environments, ((p, c.kind, c.digest) for p, c in contents.items()), self.disk
         )
 
     def answer(
@@ -287,7 +290,7 @@ class Memory:
         for path_text, (kind, data, digest) in edited.items():
             path = Path(path_text)
             old = facts.get(path, kind, layout.files[path_text][1])
-            new = extraction.extract_facts(path, kind, data, self.settings, active)
+            new = extraction.extract_facts(path, kind, data, self.tree.for_file(path), active)
             new.digest = digest
             facts.put(path, kind, digest, new)  # the extract stage takes it from there
             parts = changed_parts(old, new) if old is not None else None
@@ -403,7 +406,7 @@ def _run_context(settings: Settings) -> str:
 
 
 def _run_key(
-    settings: Settings,
+    tree: SettingsTree,
     invocation: tuple[str, ...],
     environments: list[Environment],
     files: Iterable[tuple[str, str, str]],
@@ -413,12 +416,11 @@ def _run_key(
     options, the environments discovery found, and each file's (path, kind, content digest), in
     sorted path order."""
     digest = hashlib.sha256()
-    settings_file = _content_digest(settings.source, disk) if settings.source is not None else ""
+    settings_files = [_content_digest(s.source, disk) for s in tree.loaded() if s.source is not None]
     for part in (
         code_fingerprint(),
-        settings.fingerprint(),
-        repr(settings.source),
-        settings_file,
+        tree.fingerprint(),
+        *settings_files,
         *invocation,
         repr(environments),
     ):

@@ -1,12 +1,13 @@
-"""Stage `setup`: the settings a check runs with, the rules they select, and where the cache lives."""
+"""Stage `setup`: the settings each file is checked with, the rules they select, and where the cache lives."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
-from driftlint.config import ConfigError, Settings, load_settings
+from driftlint.config import ConfigError, Settings, load_settings, nearest_settings_file, settings_from_file
 from driftlint.inputs import UNRECORDED, Disk
 
 if TYPE_CHECKING:
@@ -15,15 +16,88 @@ if TYPE_CHECKING:
 
 
 def load_project_settings(options: CheckOptions, disk: Disk = UNRECORDED) -> Settings:
-    start = options.paths[0] if options.paths else options.cwd
-    settings = load_settings(disk.resolve(start), options.settings_file, _OptionDefaults(), disk)
-    if settings.source is None:
-        # A file argument narrows the report, not the project: the graph needs the whole history.
-        settings.root = disk.resolve(start if disk.is_dir(start) else options.cwd)
-    settings.select = options.select or settings.select
-    settings.ignore = settings.ignore + options.ignore
-    settings.extend_select = settings.extend_select + options.extend_select
-    return settings
+    """The settings of the check as a whole (the cache folder, discovery's exclusions, the
+    environments declared): those of the checked path, or of the paths' common folder."""
+    return SettingsTree(options, disk).root
+
+
+class SettingsTree:
+    """The settings each file is checked with, as Ruff resolves them: the closest driftlint.toml
+    or pyproject.toml with [tool.driftlint] at or above the file's folder (up to the top of its
+    git work tree); `--settings FILE` stands for every file. A file with no settings file above
+    it gets the check's own settings (`root`). The command line's --select, --ignore and
+    --extend-select apply to every settings file."""
+
+    def __init__(self, options: CheckOptions, disk: Disk = UNRECORDED):
+        self.options = options
+        self.disk = disk
+        self._defaults = _OptionDefaults()
+        self._by_file: dict[Path, Settings] = {}
+        self._by_folder: dict[Path, Settings] = {}
+        self._nearest: dict[Path, Path | None] = {}
+        start, root = _start(options, disk)
+        if options.settings_file is not None:
+            self.root = self._overridden(load_settings(start, options.settings_file, self._defaults, disk))
+        else:
+            found = nearest_settings_file(start, disk, self._nearest)
+            if found is None:
+                self.root = self._overridden(Settings(root=root))
+            else:
+                self.root = self._load(found)
+
+    def for_folder(self, folder: Path) -> Settings:
+        if self.options.settings_file is not None:
+            return self.root
+        settings = self._by_folder.get(folder)
+        if settings is None:
+            found = nearest_settings_file(folder, self.disk, self._nearest)
+            settings = self._by_folder[folder] = self.root if found is None else self._load(found)
+        return settings
+
+    def for_file(self, path: Path) -> Settings:
+        return self.for_folder(path.parent)
+
+    def loaded(self) -> list[Settings]:
+        """The root settings and every settings file read so far, in that order."""
+        return [self.root, *(s for s in self._by_file.values() if s is not self.root)]
+
+    def fingerprint(self) -> str:
+        """Every loaded settings file's path and effective values: part of a stored result's key."""
+        digest = hashlib.sha256()
+        for settings in self.loaded():
+            digest.update(f"{settings.source}\0{settings.fingerprint()}\0".encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+    def _load(self, path: Path) -> Settings:
+        settings = self._by_file.get(path)
+        if settings is None:
+            settings = self._by_file[path] = self._overridden(settings_from_file(path, self._defaults, self.disk))
+        return settings
+
+    def _overridden(self, settings: Settings) -> Settings:
+        options = self.options
+        settings.select = options.select or settings.select
+        settings.ignore = settings.ignore + options.ignore
+        settings.extend_select = settings.extend_select + options.extend_select
+        return settings
+
+
+def _start(options: CheckOptions, disk: Disk) -> tuple[Path, Path]:
+    """Where the check's own settings are looked for, and the project root when none is found:
+    the checked folder; for a file argument, its folder and the working directory (a file narrows
+    the report, not the project: the graph needs the whole history); for several paths, their
+    common folder, so that the order they are given in does not matter."""
+    found = []
+    for path in options.paths or [options.cwd]:
+        if disk.is_dir(path):
+            folder = disk.resolve(path)
+            found.append((folder, folder))
+        else:
+            found.append((disk.resolve(path).parent, disk.resolve(options.cwd)))
+    if len(found) == 1:
+        return found[0]
+    common = Path(os.path.commonpath([folder for folder, _root in found]))
+    return common, common
 
 
 class _OptionDefaults(Mapping[str, Any]):

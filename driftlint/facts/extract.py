@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Collection, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Collection, Iterator, Sequence
 
 from driftlint import workers
 from driftlint.facts.extractors import extracted_for
@@ -20,6 +20,8 @@ PARALLEL_THRESHOLD = 300
 
 # One file to extract: its path, kind, bytes and their digest.
 Task = tuple[Path, str, bytes, str]
+# The settings a file is extracted with (its closest settings file's).
+SettingsOf = Callable[[Path], "Settings"]
 
 
 # Frames parsing and extracting one file may use, counted from extract_facts: the same budget
@@ -76,25 +78,26 @@ def _extract_facts(path: Path, kind: str, data: bytes, settings: Settings, activ
     return facts
 
 
-def extract_batch(batch: Sequence[Task], settings: Settings, active: Collection[Extractor]) -> list[FileFacts]:
+def extract_batch(batch: Sequence[Task], settings_of: SettingsOf, active: Collection[Extractor]) -> list[FileFacts]:
     results = []
     for path, kind, data, digest in batch:
-        facts = extract_facts(path, kind, data, settings, active)
+        facts = extract_facts(path, kind, data, settings_of(path), active)
         facts.digest = digest
         results.append(facts)
     return results
 
 
 def extract_many(
-    todo: Sequence[Task], settings: Settings, active: Collection[Extractor], processes: int
+    todo: Sequence[Task], settings_of: SettingsOf, active: Collection[Extractor], processes: int
 ) -> list[tuple[FileFacts, bytes | None]]:
-    """Each file's facts, with their serialised form when a child process produced them."""
+    """Each file's facts (with the settings `settings_of` gives its path), and their serialised
+    form when a child process produced them."""
     if processes <= 1 or len(todo) < PARALLEL_THRESHOLD:
-        return [(facts, None) for facts in extract_batch(todo, settings, active)]
+        return [(facts, None) for facts in extract_batch(todo, settings_of, active)]
     for kind in {item[1] for item in todo}:
         for extractor in extracted_for(kind):
             if extractor in active:
                 extractor.function()  # imported once, before forking, instead of once per process
     return workers.share(
-        todo, lambda chunk: extract_batch(chunk, settings, active), processes, lambda facts: isinstance(facts, FileFacts)
+        todo, lambda chunk: extract_batch(chunk, settings_of, active), processes, lambda facts: isinstance(facts, FileFacts)
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Collection
+from typing import TYPE_CHECKING, Any, Collection, Sequence
 
 from driftlint.facts.model import FileFacts
 from driftlint.storage import (
@@ -35,12 +35,14 @@ DELTA_LIMIT = 256
 Entry = tuple[str, str, bytes, tuple[Any, ...]]
 
 
-def extraction_key(settings: Settings, active: Collection[Extractor]) -> str:
-    """What extraction with these extractors depends on besides a file's bytes."""
+def extraction_key(settings: Sequence[Settings], active: Collection[Extractor]) -> str:
+    """What extraction with these extractors depends on besides a file's bytes: the settings each
+    extractor reads, in every settings file in play."""
     parts = [code_fingerprint()]
     for extractor in sorted(active, key=lambda e: e.key):
         parts.append(extractor.key)
-        parts.extend(f"{name}={getattr(settings, name)!r}" for name in extractor.settings)
+        for each in settings:
+            parts.extend(f"{each.source}:{name}={getattr(each, name)!r}" for name in extractor.settings)
     return "\0".join(parts)
 
 

@@ -28,9 +28,9 @@ class RlsFilteredBackfill(Rule):
     options = {OPTION: False}
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
-        if project.settings.option(OPTION, False) is True:
-            return
         for history in schema_history(project).environments:
+            if history.settings(project).option(OPTION, False) is True:
+                continue
             # Only tables some revision enables (or forces) row-level security on can filter rows.
             secured = {key for key, events in history.events.items() for e in events if e.action in (RLS_ENABLE, RLS_FORCE)}
             if not secured:

@@ -25,6 +25,7 @@ from driftlint.schema.model import (
 )
 
 if TYPE_CHECKING:
+    from driftlint.config import Settings
     from driftlint.facts.model import FileFacts
     from driftlint.graph import UpgradeOrder
     from driftlint.project import EnvironmentAnalysis, Project
@@ -97,8 +98,15 @@ def _renamed(obj: ObjectRef, new_name: str) -> ObjectRef:
 class EnvironmentHistory:
     """The schema-object history of one Alembic environment (one revision graph)."""
 
+    def settings(self, project: Project) -> Settings:
+        """The settings this environment is checked with: its config file's closest ones."""
+        env = self.environment
+        anchor = env.config_path or (env.script_location / "env.py" if env.script_location else None)
+        return project.settings_for(anchor) if anchor is not None else project.settings
+
     def __init__(self, analysis: "EnvironmentAnalysis"):
         graph = analysis.graph
+        self.environment = analysis.environment
         self.graph = graph
         self.nodes = graph.by_id
         self.order = [node.revision for node in graph.load_order()]

@@ -288,7 +288,7 @@ def run_verify(request: VerifyRequest, announce: Callable[[str], None]) -> Verif
         diagnostics = [d for d in check.diagnostics if d.code in chosen]
         for gate in gates:
             diagnostics.extend(gate.verify(ctx))
-    return VerifyResult(_finish(diagnostics, project, check.settings, chosen), check.settings, options, check.files_read)
+    return VerifyResult(_finish(diagnostics, project, chosen), check.settings, options, check.files_read)
 
 
 def _announce_fresh_notes(fresh: FreshOutcome, announce: Callable[[str], None]) -> None:
@@ -354,7 +354,7 @@ def _start_fresh(
     return lambda: run.finish(scratch, migrations_url)
 
 
-def _finish(diagnostics: list[Diagnostic], project: Project, settings: Settings, chosen: set[str]) -> list[Diagnostic]:
+def _finish(diagnostics: list[Diagnostic], project: Project, chosen: set[str]) -> list[Diagnostic]:
     masked = [
         replace(
             d,
@@ -365,6 +365,10 @@ def _finish(diagnostics: list[Diagnostic], project: Project, settings: Settings,
         for d in diagnostics
     ]
     kept = apply_suppressions(masked, project, chosen)
-    kept = apply_severity(apply_per_file_ignores(kept, settings, project), settings)
+
+    def where(diagnostic: Diagnostic) -> Settings:
+        return project.settings_for(project.cwd / diagnostic.path)
+
+    kept = apply_severity(apply_per_file_ignores(kept, where, project), where)
     unique = {(d.sort_key(), d.end, d.related): d for d in kept}
     return sorted(unique.values(), key=Diagnostic.sort_key)
