@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from driftlint.inputs import UNRECORDED, Disk
 
@@ -25,6 +25,18 @@ from driftlint.diagnostics import Severity
 
 class ConfigError(Exception):
     """A usage or configuration problem: reported as one line, exit code 2."""
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """` (did you mean `x`?)` for the closest of `known` to a misspelt `word`, else ""."""
+    import difflib
+
+    candidates = list(known)
+    close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    if not close:
+        close = difflib.get_close_matches(word.lower(), [c.lower() for c in candidates], n=1, cutoff=0.6)
+        close = [next(c for c in candidates if c.lower() == close[0])] if close else []
+    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 CORE_KEYS = {
@@ -251,7 +263,8 @@ def settings_from_mapping(
     settings = Settings(root=disk.resolve(path.parent), source=path)
     for key, value in data.items():
         if key not in CORE_KEYS and key not in option_defaults:
-            raise ConfigError(f"{path}: unknown setting `{key}` in [tool.driftlint]")
+            suggestion = did_you_mean(key, [*CORE_KEYS, *option_defaults])
+            raise ConfigError(f"{path}: unknown setting `{key}` in [tool.driftlint]{suggestion}")
         if key in ("select", "ignore", "extend-select", "extend-ignore"):
             values = _str_list(value, key, path)
             if key == "extend-ignore":
@@ -330,7 +343,8 @@ def _environments(value: Any, path: Path) -> tuple[DeclaredEnvironment, ...]:
     for index, table in enumerate(value):
         unknown = set(table) - ENVIRONMENT_KEYS
         if unknown:
-            raise ConfigError(f"{path}: unknown key `{sorted(unknown)[0]}` in environments[{index}]")
+            first = sorted(unknown)[0]
+            raise ConfigError(f"{path}: unknown key `{first}` in environments[{index}]{did_you_mean(first, ENVIRONMENT_KEYS)}")
         location = table.get("script-location")
         if not isinstance(location, str):
             raise ConfigError(f"{path}: environments[{index}] needs `script-location` (a string)")

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Mapping
 
-from driftlint.config import ConfigError, Settings, load_settings, nearest_settings_file, settings_from_file
+from driftlint.config import ConfigError, Settings, did_you_mean, load_settings, nearest_settings_file, settings_from_file
 from driftlint.inputs import UNRECORDED, Disk
 
 if TYPE_CHECKING:
@@ -147,7 +147,7 @@ def selected_rules(settings: Settings) -> list[type[RuleInfo]]:
             return [by[selector]]
         matched = [r for r in rules if r.code.startswith(selector.upper()) and selector.upper().startswith("DL")]
         if not matched:
-            raise ConfigError(f"unknown rule `{selector}` in `{key}` (see `driftlint rules`)")
+            raise ConfigError(f"unknown rule `{selector}` in `{key}`{_closest_rule(selector)} (see `driftlint rules`)")
         return matched
 
     chosen: dict[str, type[RuleInfo]] = {}
@@ -166,6 +166,12 @@ def selected_rules(settings: Settings) -> list[type[RuleInfo]]:
     for selector in settings.severity:
         resolve(selector, "severity")
     return [chosen[code] for code in sorted(chosen)]
+
+
+def _closest_rule(selector: str) -> str:
+    from driftlint.rule import all_rules
+
+    return did_you_mean(selector, [name for rule in all_rules() for name in (rule.code, rule.name)])
 
 
 def cache_dir(options: CheckOptions, settings: Settings) -> Path:

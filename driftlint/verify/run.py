@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Mapping
 
-from driftlint.config import ConfigError, Settings
+from driftlint.config import ConfigError, Settings, did_you_mean
 from driftlint.diagnostics import Diagnostic
 from driftlint.discovery import Environment, discover
 from driftlint.engine import CheckOptions, load_project_settings, run_check, selected_rules
@@ -77,7 +77,8 @@ def resolve_options(config: Mapping[str, Any], given: Mapping[str, Any], source:
     for key, value in config.items():
         name = key.replace("-", "_")
         if name not in known:
-            raise ConfigError(f"{where}unknown setting `{key}` in [tool.driftlint.verify]")
+            suggestion = did_you_mean(key, [field.replace("_", "-") for field in known])
+            raise ConfigError(f"{where}unknown setting `{key}` in [tool.driftlint.verify]{suggestion}")
         values[name] = _coerce(name, value, f"{where}[tool.driftlint.verify] `{key}`")
     for name, value in given.items():
         if value is not None and value != ():
