@@ -247,3 +247,24 @@ def test_a_services_severity_and_per_file_ignores_stay_in_that_service(tmp_path:
     result = invoke(tmp_path, "check", "--no-cache", "--output-format", "json")
     found = {(d["filename"], d["severity"]) for d in json.loads(result.stdout) if d["code"] == "DL101"}
     assert found == {("svc_a/migrations/versions/c1.py", "warning")}
+
+
+@pytest.mark.parametrize(
+    ("settings", "args", "expected"),
+    [
+        ("[tool.driftlint]\nselct = ['DL1']\n", (), "unknown setting `selct` in [tool.driftlint] (did you mean `select`?)"),
+        ("[tool.driftlint]\nignore = ['mulitple-heads']\n", (), "unknown rule `mulitple-heads` in `ignore` (did you mean `multiple-heads`?)"),
+        ("", ("--select", "DL1O1"), "unknown rule `DL1O1` in `select` (did you mean `DL101`?)"),
+        ("[tool.driftlint.verify]\ntimout = 3\n", (), None),
+    ],
+)
+def test_a_misspelt_setting_or_rule_names_the_closest_one(tmp_path: Path, settings: str, args: tuple[str, ...], expected: str | None):
+    write_tree(tmp_path, {**TWO_HEADS, "pyproject.toml": settings})
+    result = invoke(tmp_path, "check", "--no-cache", *args) if expected else invoke(tmp_path, "verify", "--fresh")
+    assert result.exit_code == 2
+    assert (expected or "unknown setting `timout` in [tool.driftlint.verify] (did you mean `timeout`?)") in result.stderr
+
+
+def test_explain_names_the_closest_rule(tmp_path: Path):
+    result = invoke(tmp_path, "explain", "mulitple-head")
+    assert result.exit_code == 2 and "(did you mean `multiple-heads`?)" in result.stderr

@@ -47,11 +47,9 @@ def explain(rule: str) -> None:
 
     found = rule_by_selector().get(rule) or rule_by_selector().get(rule.upper())
     if found is None:
-        from driftlint.config import did_you_mean
-        from driftlint.rule import all_rules
+        from driftlint.engine.setup import closest_rule
 
-        suggestion = did_you_mean(rule, [name for r in all_rules() for name in (r.code, r.name)])
-        raise fail(f"unknown rule `{rule}`{suggestion} (see `driftlint rules`)")
+        raise fail(f"unknown rule `{rule}`{closest_rule(rule)} (see `driftlint rules`)")
     path = rule_doc_path(found.name)
     if path is None:
         raise fail(f"documentation for {found.code} ({found.name}) is not installed")

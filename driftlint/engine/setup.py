@@ -147,7 +147,7 @@ def selected_rules(settings: Settings) -> list[type[RuleInfo]]:
             return [by[selector]]
         matched = [r for r in rules if r.code.startswith(selector.upper()) and selector.upper().startswith("DL")]
         if not matched:
-            raise ConfigError(f"unknown rule `{selector}` in `{key}`{_closest_rule(selector)} (see `driftlint rules`)")
+            raise ConfigError(f"unknown rule `{selector}` in `{key}`{closest_rule(selector)} (see `driftlint rules`)")
         return matched
 
     chosen: dict[str, type[RuleInfo]] = {}
@@ -168,10 +168,16 @@ def selected_rules(settings: Settings) -> list[type[RuleInfo]]:
     return [chosen[code] for code in sorted(chosen)]
 
 
-def _closest_rule(selector: str) -> str:
+def closest_rule(selector: str) -> str:
+    """` (did you mean ...?)` for a misspelt rule code or name."""
     from driftlint.rule import all_rules
 
-    return did_you_mean(selector, [name for rule in all_rules() for name in (rule.code, rule.name)])
+    if selector[:2].upper() == "DL":
+        # A code typed with a letter for a digit (DL1O1) is that code.
+        typed = "DL" + selector[2:].upper().translate(str.maketrans("OIL", "011"))
+        codes = [rule.code for rule in all_rules()]
+        return f" (did you mean `{typed}`?)" if typed in codes else did_you_mean(typed, codes)
+    return did_you_mean(selector, [rule.name for rule in all_rules()])
 
 
 def cache_dir(options: CheckOptions, settings: Settings) -> Path:
