@@ -116,6 +116,8 @@ class Settings:
     default_schema: str = "public"
     respect_gitignore: bool = True
     rule_options: dict[str, Any] = field(default_factory=dict)
+    # The keys `source` sets (the others keep their defaults): what `check --show-settings` says.
+    given: tuple[str, ...] = ()
 
     def is_excluded(self, relpath: str) -> bool:
         """`relpath` is POSIX and relative to the root; any component or the whole path may match."""
@@ -260,7 +262,7 @@ def settings_from_file(path: Path, known_option_keys: Mapping[str, Any], disk: D
 def settings_from_mapping(
     data: Mapping[str, Any], path: Path, option_defaults: Mapping[str, Any], disk: Disk = UNRECORDED
 ) -> Settings:
-    settings = Settings(root=disk.resolve(path.parent), source=path)
+    settings = Settings(root=disk.resolve(path.parent), source=path, given=tuple(data))
     for key, value in data.items():
         if key not in CORE_KEYS and key not in option_defaults:
             suggestion = did_you_mean(key, [*CORE_KEYS, *option_defaults])

@@ -268,3 +268,29 @@ def test_a_misspelt_setting_or_rule_names_the_closest_one(tmp_path: Path, settin
 def test_explain_names_the_closest_rule(tmp_path: Path):
     result = invoke(tmp_path, "explain", "mulitple-head")
     assert result.exit_code == 2 and "(did you mean `multiple-heads`?)" in result.stderr
+
+
+def test_show_settings_says_where_each_value_comes_from_for_each_settings_file(tmp_path: Path):
+    for service in ("svc_a", "svc_b"):
+        write_tree(tmp_path / service, TWO_HEADS)
+    (tmp_path / "svc_a" / "pyproject.toml").write_text("[tool.driftlint]\nignore = ['DL101']\n")
+    (tmp_path / ".git").mkdir()
+    result = invoke(tmp_path, "check", "--show-settings", "--select", "DL1")
+    assert result.exit_code == 0
+    text = result.stdout
+    # Each service: three revisions and env.py.
+    assert "no settings file (defaults) (the check's own settings; 4 checked files)" in text
+    assert "svc_a/pyproject.toml (closest settings; 4 checked files)" in text
+    assert any(line.split() == ["ignore", "DL101", "svc_a/pyproject.toml"] for line in text.splitlines())
+    assert any(line.split()[:2] == ["select", "DL1"] and line.endswith("command line") for line in text.splitlines())
+    assert "cache folder" in text and "rules selected" in text
+
+
+def test_show_files_lists_environments_files_and_task_modules(tmp_path: Path):
+    write_tree(tmp_path, {**TWO_HEADS, "app/tasks.py": "from celery import shared_task\n\n@shared_task\ndef t():\n    pass\n"})
+    result = invoke(tmp_path, "check", "--show-files")
+    assert result.exit_code == 0
+    assert "Alembic environments: 1" in result.stdout
+    assert any(line.split() == ["revisions", "3"] for line in result.stdout.splitlines())
+    assert "Files read: 5 (3 revision files, 0 unscanned candidates, 2 other modules)" in result.stdout
+    assert "app/tasks.py (1 task)" in result.stdout

@@ -38,6 +38,10 @@ if TYPE_CHECKING:
               help="Cache folder [default: .driftlint_cache at the project root; env DRIFTLINT_CACHE_DIR].")
 @click.option("--jobs", type=click.IntRange(min=1), help="Processes that read files and check rules (1: this one alone) [default: the CPUs available, at most 8].")
 @click.option("--show-unknown", is_flag=True, help="Also list SQL and Celery constructs driftlint could not resolve.")
+@click.option("--show-settings", is_flag=True,
+              help="Print the settings each checked file uses (where each value comes from, the rules selected, the cache folder) and exit.")
+@click.option("--show-files", is_flag=True,
+              help="Print the Alembic environments, the files read by kind and the Celery task modules found, and exit.")
 @debug_option
 @click.option("--base", "base_ref", metavar="REF",
               help="Check the merge of the working tree with git REF (e.g. origin/main): heads and references that only appear after merging.")
@@ -68,6 +72,8 @@ def check(
     cache_dir: Path | None,
     jobs: int | None,
     show_unknown: bool,
+    show_settings: bool,
+    show_files: bool,
     debug: bool,
     base_ref: str | None,
     baseline_file: Path | None,
@@ -95,6 +101,15 @@ def check(
         all_facts=show_unknown,
     )
     modes = Modes(base_ref, baseline_file, write_baseline_file, apply_fixes, diff, add_ignore)
+    if show_settings or show_files:
+        from driftlint.cli.show import show_files as files_text
+        from driftlint.cli.show import show_settings as settings_text
+
+        try:
+            write_output(settings_text(options) if show_settings else files_text(options), output_file)
+        except ConfigError as exc:
+            raise fail(str(exc)) from None
+        return
     try:
         result, diagnostics = check_modes(options, modes)
     except click.exceptions.Exit:
