@@ -52,6 +52,11 @@ def answer(argv: Sequence[str]) -> int | None:
         if keep.stale_lines():
             return None  # the command line prints those notes
         chosen = fmt or (result.settings.output_format if result.settings else None) or default_format()
+        if chosen == "json":
+            from driftlint.fixes import carries_edits
+
+            if any(carries_edits(d.code) for d in diagnostics):
+                return None  # JSON carries each fix's edits, which the command line computes
         report = build_report(
             diagnostics, result.files_read, chosen, statistics=False, color=False, quiet=parsed.quiet, to_file=False,
             checked_nothing=result.checked_nothing, notices=result.notices,

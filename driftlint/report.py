@@ -8,7 +8,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import driftlint
 
@@ -47,6 +47,7 @@ def build_report(
     to_file: bool,
     checked_nothing: bool = False,
     notices: Sequence[str] = (),
+    fix_edits: Mapping[str, Mapping[str, object]] | None = None,
 ) -> Report:
     from driftlint.output import RenderContext, render, rule_metadata
 
@@ -62,6 +63,7 @@ def build_report(
             tool_version=driftlint.__version__,
             rules=rule_metadata(),
             files_checked=files_read,
+            fix_edits=fix_edits or {},
         )
         text = render(diagnostics, fmt, context)
     summary = None

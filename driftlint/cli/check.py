@@ -52,6 +52,8 @@ if TYPE_CHECKING:
 @click.option("--fix", "apply_fixes", is_flag=True, help="Apply the available fixes, then report what remains.")
 @click.option("--diff", is_flag=True, help="Print the available fixes as a unified diff; write nothing.")
 @click.option("--add-ignore", is_flag=True, help="Add `# driftlint: ignore[CODE]` comments for the current findings and exit 0.")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="With --fix or --diff: also apply fixes that can change what the application does at run time (a registry entry).")
 @click.pass_context
 def check(
     ctx: click.Context,
@@ -81,6 +83,7 @@ def check(
     apply_fixes: bool,
     diff: bool,
     add_ignore: bool,
+    unsafe_fixes: bool,
 ) -> None:
     """Check Alembic histories and Celery modules under PATHS (default: the current directory)."""
     from driftlint.engine import CheckOptions
@@ -100,7 +103,7 @@ def check(
         reuse_result=not (show_unknown or apply_fixes or diff),
         all_facts=show_unknown,
     )
-    modes = Modes(base_ref, baseline_file, write_baseline_file, apply_fixes, diff, add_ignore)
+    modes = Modes(base_ref, baseline_file, write_baseline_file, apply_fixes, diff, add_ignore, unsafe_fixes)
     if show_settings or show_files:
         from driftlint.cli.show import show_files as files_text
         from driftlint.cli.show import show_settings as settings_text
@@ -121,10 +124,11 @@ def check(
             raise
         raise fail(f"internal error: {exc} (run with --debug for a traceback)") from None
     fmt = output_format or (result.settings.output_format if result.settings else None) or default_format()
+    fix_edits = _fix_edits(options, result, diagnostics) if fmt == "json" and not statistics else {}
     report = build_report(
         diagnostics, result.files_read, fmt,
         statistics=statistics, color=use_color(color) and output_file is None, quiet=quiet, to_file=output_file is not None,
-        checked_nothing=result.checked_nothing, notices=result.notices,
+        checked_nothing=result.checked_nothing, notices=result.notices, fix_edits=fix_edits,
     )
     write_output(report.text, output_file)
     for line in report.notices:
@@ -140,9 +144,30 @@ def check(
     code = 1 if diagnostics and not exit_zero else 0
     program = ctx.find_object(Program)
     argv = program.argv if program is not None else None
-    remember(argv, result, report, code, baseline=bool(baseline_file or (result.settings and result.settings.baseline)))
+    # Fix edits are computed from files the check does not read (script.py.mako): no snapshot.
+    if not fix_edits:
+        remember(argv, result, report, code, baseline=bool(baseline_file or (result.settings and result.settings.baseline)))
     if code:
         raise click.exceptions.Exit(code)
+
+
+def _fix_edits(options: CheckOptions, result: CheckResult, diagnostics: list[Diagnostic]) -> dict[str, Any]:
+    """Each fixable finding's own fix as JSON carries it (by fingerprint); a result reused from
+    the cache has no project, so the project is read again (from the fact cache) for them."""
+    from dataclasses import replace
+
+    from driftlint.fixes import carries_edits, suggestions
+
+    if not any(carries_edits(d.code) for d in diagnostics):
+        return {}
+    project = result.project
+    if project is None:
+        from driftlint.engine import run_check
+
+        project = run_check(replace(options, reuse_result=False)).project
+    if project is None:
+        return {}
+    return {key: found.to_dict(project.cwd) for key, found in suggestions(diagnostics, project).items()}
 
 
 def unknown_lines(project: Any) -> list[str]:
@@ -165,6 +190,7 @@ class Modes:
     fix: bool = False
     diff: bool = False
     add_ignore: bool = False
+    unsafe_fixes: bool = False
 
 
 def check_modes(options: CheckOptions, modes: Modes) -> tuple[CheckResult, list[Diagnostic]]:
@@ -193,7 +219,7 @@ def check_modes(options: CheckOptions, modes: Modes) -> tuple[CheckResult, list[
         from driftlint.cli.fix import finish_fixes
         from driftlint.fixes import fix_project
 
-        run = fix_project(options, keep)
+        run = fix_project(options, keep, unsafe=modes.unsafe_fixes)
         assert run.result is not None
         finish_fixes(run, options.cwd, write=not modes.diff)
         if modes.diff:

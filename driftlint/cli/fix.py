@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 @click.option("--baseline", "baseline_file", type=click.Path(path_type=Path),
               help="Leave the findings this baseline records alone [config: baseline].")
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff; write nothing.")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="Also apply fixes that can change what the application does at run time (a registry entry), as Ruff's unsafe fixes.")
 @no_cache_option
 def fix(
     paths: tuple[Path, ...],
@@ -32,6 +34,7 @@ def fix(
     ignore: tuple[str, ...],
     baseline_file: Path | None,
     diff: bool,
+    unsafe_fixes: bool,
     no_cache: bool,
 ) -> None:
     """Fix what can be fixed under PATHS: merge revisions for multiple heads (DL101), depends_on
@@ -55,7 +58,7 @@ def fix(
     )
     keep = BaselineFilter(baseline_file, options.cwd, options.paths)
     try:
-        run = fix_project(options, keep)
+        run = fix_project(options, keep, unsafe=unsafe_fixes)
         finish_fixes(run, options.cwd, write=not diff)
     except ConfigError as exc:
         raise fail(str(exc)) from None

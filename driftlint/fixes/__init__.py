@@ -22,9 +22,28 @@ FIXERS = {
     "DL201": "driftlint.fixes.depends_on:fix_cross_branch_reference",
     "DL401": "driftlint.fixes.matview_registry:fix_registry_drift",
 }
+# Fixes that can change what the application does at run time, applied only when asked for
+# (`--unsafe-fixes`, as Ruff's unsafe fixes): adding a view to the registry makes every refresh
+# loop refresh it, which fails where that view is not created yet.
+UNSAFE_FIXES = frozenset({"DL401"})
 # A fix can make another finding appear or disappear (a merge revision changes the heads); the
 # check runs again on the edited files until nothing more is fixable.
 MAX_PASSES = 4
+
+
+# Fixes that write a new file: a merge revision, named with a new revision id and today's date
+# as `alembic merge` names it. JSON output, the same on every run, carries no edits for them.
+CREATES_FILE = frozenset({"DL101"})
+
+
+def carries_edits(code: str) -> bool:
+    """Whether JSON output carries this rule's fix as edits (see `suggestions`)."""
+    return code in FIXERS and code not in CREATES_FILE
+
+
+def applicability(code: str) -> str:
+    """"safe" (keeps what the project does at run time) or "unsafe" (see UNSAFE_FIXES)."""
+    return "unsafe" if code in UNSAFE_FIXES else "safe"
 
 
 class FixError(Exception):
@@ -158,11 +177,14 @@ def plan(diagnostics: Sequence[Diagnostic], project: Project, files: Workspace) 
 def fix_project(
     options: CheckOptions,
     report: Callable[[CheckResult], list[Diagnostic]] = lambda result: result.diagnostics,
+    unsafe: bool = False,
 ) -> FixRun:
     """Check, fix what can be fixed, check the edited files again (through the engine overlay),
     until a pass changes nothing. Writes nothing: see `apply_edits`.
 
-    `report` picks the findings to fix from a result (all of them, or only those a baseline lets through).
+    `report` picks the findings to fix from a result (all of them, or only those a baseline lets
+    through); unsafe fixes (UNSAFE_FIXES) are planned only with `unsafe`, else each is skipped
+    with the reason.
     """
     run = FixRun()
 
@@ -179,6 +201,15 @@ def fix_project(
         run.result = result
         run.remaining = report(result)
         todo = [d for d in run.remaining if d.fingerprint() not in tried and d.code in FIXERS]
+        if not unsafe:
+            held = [d for d in todo if d.code in UNSAFE_FIXES]
+            run.skipped.extend(
+                Skipped(d, "its fix can change what the application does at run time; apply it with --unsafe-fixes")
+                for d in held
+                if d.fingerprint() not in tried
+            )
+            tried.update(d.fingerprint() for d in held)
+            todo = [d for d in todo if d.code not in UNSAFE_FIXES]
         # The last pass only checks: what it reports is what the edits leave.
         if attempt == MAX_PASSES or result.project is None or not todo:
             break
@@ -193,6 +224,60 @@ def fix_project(
     still_found = {d.fingerprint() for d in run.remaining}
     run.skipped = [s for s in run.skipped if s.diagnostic.fingerprint() in still_found]
     return run
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One finding's fix as JSON output carries it, for editors to apply: its edits alone."""
+
+    applicability: str
+    edits: tuple[FileEdit, ...]
+
+    def to_dict(self, cwd: Path) -> dict[str, object]:
+        return {"applicability": self.applicability, "edits": [_edit_dict(edit, cwd) for edit in self.edits]}
+
+
+def suggestions(diagnostics: Sequence[Diagnostic], project: Project) -> dict[str, Suggestion]:
+    """Each fixable finding's own fix (planned alone, on the files as they are), by fingerprint;
+    not the fixes that create a file (CREATES_FILE): output must be the same on every run."""
+    found: dict[str, Suggestion] = {}
+    for diagnostic in diagnostics:
+        if not carries_edits(diagnostic.code):
+            continue
+        files = Workspace(project.cwd)
+        _fixed, skipped = plan([diagnostic], project, files)
+        edits = tuple(files.edits())
+        if edits and not skipped:
+            found[diagnostic.fingerprint()] = Suggestion(applicability(diagnostic.code), edits)
+    return found
+
+
+def _edit_dict(edit: FileEdit, cwd: Path) -> dict[str, object]:
+    """A whole-file edit as the one replacement of lines it amounts to (1-based rows, the end row
+    exclusive at column 1), as Ruff's JSON edits give a range and its new content; a file the fix
+    creates is one insertion at 1:1, marked `new_file`."""
+    after = edit.after.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+    name = display_path(edit.path, cwd)
+    if edit.before is None:
+        return {"filename": name, "new_file": True, "content": "".join(after), "location": _at(1), "end_location": _at(1)}
+    before = edit.before.decode("utf-8", "surrogateescape").splitlines(keepends=True)
+    start = 0
+    while start < min(len(before), len(after)) and before[start] == after[start]:
+        start += 1
+    end_before, end_after = len(before), len(after)
+    while end_before > start and end_after > start and before[end_before - 1] == after[end_after - 1]:
+        end_before -= 1
+        end_after -= 1
+    return {
+        "filename": name,
+        "content": "".join(after[start:end_after]),
+        "location": _at(start + 1),
+        "end_location": _at(end_before + 1),
+    }
+
+
+def _at(row: int) -> dict[str, int]:
+    return {"row": row, "column": 1}
 
 
 def apply_edits(edits: Sequence[FileEdit]) -> list[NotWritten]:

@@ -22,6 +22,8 @@ class RenderContext:
     rules: Mapping[str, tuple[str, str, str]] = field(default_factory=dict)  # code -> (name, summary, severity)
     show_fixes: bool = True
     files_checked: int = 0
+    # Each fixable finding's own fix, by fingerprint, as JSON carries it (driftlint.fixes.Suggestion).
+    fix_edits: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
 
     def read_text(self, relpath: str) -> str | None:
         try:
