@@ -29,6 +29,9 @@ class MergeOverlay:
     merge_base: str | None
     files: dict[Path, bytes | None] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    # Every Python file REF itself has: what is not among them is new in the working tree
+    # (migration safety judges the revisions being deployed now by this).
+    ref_files: frozenset[Path] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -51,14 +54,21 @@ def merge_overlay(ref: str, start: Path) -> MergeOverlay:
     toplevel = Path(_git(directory, "rev-parse", "--show-toplevel", what=f"{directory} is not inside a git repository").strip())
     commit = _resolve(toplevel, ref)
     base = _merge_base(toplevel, commit)
+    ref_files = _python_files(toplevel, commit)
     if base is None:
         files = _union(toplevel, commit)
         note = (
             f"--base {ref}: no merge base with HEAD (a shallow clone? fetch the full history), "
             "so every file of the base that the working tree lacks is added"
         )
-        return MergeOverlay(ref, toplevel, None, files, (note,))
-    return MergeOverlay(ref, toplevel, base, _three_way(toplevel, base, commit))
+        return MergeOverlay(ref, toplevel, None, files, (note,), ref_files)
+    return MergeOverlay(ref, toplevel, base, _three_way(toplevel, base, commit), ref_files=ref_files)
+
+
+def _python_files(toplevel: Path, commit: str) -> frozenset[Path]:
+    listing = _git_bytes(toplevel, "ls-tree", "-r", "-z", "--name-only", "--full-tree", commit, what=f"cannot list {commit[:12]}")
+    names = (raw.decode("utf-8", errors="surrogateescape") for raw in listing.split(b"\0") if raw)
+    return frozenset(toplevel / name for name in names if _wanted(name))
 
 
 def _run(directory: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:

@@ -45,6 +45,9 @@ class Project:
     # Each file's own settings (its closest settings file, see engine.setup.SettingsTree); the
     # check's `settings` for every file when not given.
     settings_of: Callable[[Path], Settings] | None = None
+    # check --base REF: the Python files REF has. A revision file not among them is new on this
+    # branch, so it is being deployed now (driftlint.schema.safety). None without --base.
+    base_files: frozenset[Path] | None = None
     # Derived indexes (task index, schema history...) computed once and shared between rules.
     _memo: dict[str, Any] = field(default_factory=dict)
 

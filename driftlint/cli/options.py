@@ -105,4 +105,4 @@ def with_merge_overlay(options: CheckOptions, ref: str) -> CheckOptions:
     merged = merge_overlay(ref, (options.cwd / start).resolve())
     for note in merged.notes:
         click.echo(f"driftlint: warning: {note}", err=True)
-    return replace(options, overlay={**(options.overlay or {}), **merged.files})
+    return replace(options, overlay={**(options.overlay or {}), **merged.files}, base_files=merged.ref_files)

@@ -26,15 +26,17 @@ Findings = dict[str, list["Diagnostic"]]
 
 
 def build_project(
-    cwd: Path, tree: SettingsTree, structure: Structure, facts: dict[Path, FileFacts], disk: Disk = UNRECORDED
+    cwd: Path, tree: SettingsTree, structure: Structure, facts: dict[Path, FileFacts], disk: Disk = UNRECORDED,
+    base_files: frozenset[Path] | None = None,
 ) -> Project:
     """Every file's facts and each environment with its revision graph. The graphs read every
     revision's header: those facts are loaded here (before any rules child is forked, which
-    inherits them)."""
+    inherits them). `base_files`: check --base's (Project.base_files)."""
     from driftlint.graph import RevisionGraph
 
     project = Project(
-        cwd=disk.resolve(cwd), root=tree.root.root, settings=tree.root, files=facts, disk=disk, settings_of=tree.for_file
+        cwd=disk.resolve(cwd), root=tree.root.root, settings=tree.root, files=facts, disk=disk, settings_of=tree.for_file,
+        base_files=base_files,
     )
     for env, revision_files in zip(structure.environments, structure.revision_lists):
         scripts = [facts[path] for path in map(Path, revision_files) if path in facts]

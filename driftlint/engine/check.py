@@ -64,7 +64,7 @@ def run_check(options: CheckOptions) -> CheckResult:
         if not path.exists():
             raise ConfigError(f"{path}: no such file or directory")
     # Only a check that may reuse a stored result records what it reads.
-    recording = options.use_cache and options.reuse_result and not options.overlay
+    recording = options.use_cache and options.reuse_result and not options.overlay and options.base_files is None
     recorder = InputRecorder() if recording else None
     disk = Disk(recorder)
     attempt = Attempt()
@@ -149,7 +149,7 @@ def _check(options: CheckOptions, disk: Disk, attempt: Attempt) -> CheckResult:
     rules = [r for r in selected if issubclass(r, Rule)]
     standing = {r.code: answer.standing[r.code] for r in rules if answer.standing is not None and answer.stands(r)}
     try:
-        project = build_project(options.cwd, tree, structure, facts, disk)
+        project = build_project(options.cwd, tree, structure, facts, disk, options.base_files)
         watching: ContextManager[dict[tuple[str, str], Any]] = recorder.apart() if recorder is not None else nullcontext({})
         with watching as looked_at:
             by_rule = run_rules(rules, project, recorder, parallel, standing)

@@ -37,6 +37,8 @@ class CheckOptions:
     reuse_result: bool = False
     # File contents that replace the disk (check --base); None: the file is absent from the merge result.
     overlay: dict[Path, bytes | None] | None = None
+    # check --base: the Python files the base ref has (Project.base_files).
+    base_files: frozenset[Path] | None = None
     # Extract every fact, also those no rule can use in this project (the Celery facts of a
     # project without Celery or materialized views): --show-unknown lists what each analysis
     # could not resolve.

@@ -274,3 +274,19 @@ def test_base_reads_names_that_are_not_utf_8_or_hold_a_newline(make_repo):
     # Alembic's file pattern (.*\.py)$ stops at a newline: d1 is never loaded (DL106), as on disk.
     assert codes_of(merged.stdout) == ["DL101", "DL106"]
     assert "DL101 2 heads (b1, c1)" in merged.stdout
+
+
+def test_base_lists_the_python_files_the_ref_has_so_new_revisions_can_be_told_apart(make_repo):
+    from driftlint.merge_base import merge_overlay
+
+    repo = branch_off(make_repo, {"a1_base.py": revision("a1", None)})
+    repo.write(project({"b1_new.py": revision("b1", "a1")}))
+    (repo.root / "notes.txt").write_text("not python\n")
+    repo.commit("feature adds b1")
+
+    merged = merge_overlay("main", repo.root)
+
+    versions = repo.root.resolve() / "migrations" / "versions"
+    assert versions / "a1_base.py" in merged.ref_files
+    assert versions / "b1_new.py" not in merged.ref_files
+    assert all(path.suffix == ".py" for path in merged.ref_files)
