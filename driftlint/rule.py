@@ -36,6 +36,9 @@ class RuleInfo:
     options: ClassVar[dict[str, Any]] = {}
     # Whether a live database answers it (`driftlint verify`) rather than the project's files.
     live: ClassVar[bool] = False
+    # Off by default (style rules, as Squawk's opt-in ones): only a selector naming it, its code,
+    # its name or a code prefix that matches opt-in rules only, turns it on; `ALL` does not.
+    opt_in: ClassVar[bool] = False
 
     def diagnostic(
         self,

@@ -19,7 +19,10 @@ def rules(output_format: str) -> None:
     items = all_rules()
     if output_format == "json":
         data = [
-            {"code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity.value, "fixable": r.fixable}
+            {
+                "code": r.code, "name": r.name, "summary": r.summary, "severity": r.severity.value, "fixable": r.fixable,
+                "default": not r.opt_in,
+            }
             for r in items
         ]
         click.echo(json.dumps(data, indent=2))
@@ -27,7 +30,8 @@ def rules(output_format: str) -> None:
     width = max(len(r.name) for r in items)
     click.echo(f"{'code':<6}  {'name':<{width}}  {'severity':<8}  fix  summary")
     for r in items:
-        click.echo(f"{r.code:<6}  {r.name:<{width}}  {r.severity.value:<8}  {'yes' if r.fixable else '   '}  {r.summary}")
+        opt_in = " (opt-in: select it by code or name)" if r.opt_in else ""
+        click.echo(f"{r.code:<6}  {r.name:<{width}}  {r.severity.value:<8}  {'yes' if r.fixable else '   '}  {r.summary}{opt_in}")
 
 
 def rule_doc_path(name: str) -> Path | None:

@@ -7,6 +7,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
+from driftlint.config import ConfigError
 from driftlint.engine.options import InternalError
 from driftlint.facts.extractors import CELERY
 from driftlint.facts.store import UnreadableCachedFacts
@@ -100,8 +101,10 @@ def _check(rules: Sequence[type[Rule]], project: Project) -> Findings:
         rule = rule_class()
         try:
             found[rule.code] = list(rule.check(project))
-        except UnreadableCachedFacts:
-            raise  # not the rule's fault: the engine checks again without lazy facts
+        except (UnreadableCachedFacts, ConfigError):
+            # Not the rule's fault: the engine checks again without lazy facts; or a rule option
+            # names something the project lacks, which is exit 2 with that one line.
+            raise
         except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
             raise InternalError(f"rule {rule.code} ({rule.name}) failed: {type(exc).__name__}: {exc}") from exc
     return found

@@ -134,21 +134,22 @@ class _OptionDefaults(Mapping[str, Any]):
 
 
 def selected_rules(settings: Settings) -> list[type[RuleInfo]]:
-    """select (default: all), plus extend-select, minus ignore; codes, names and code prefixes accepted."""
+    """select (default: all), plus extend-select, minus ignore; codes, names and code prefixes accepted.
+    Opt-in rules are selected only by their code, their name, or a prefix matching opt-in rules only."""
     from driftlint.rule import all_rules, rule_by_selector
 
     rules = all_rules()
 
-    def resolve(selector: str, key: str) -> list[type[RuleInfo]]:
+    def resolve(selector: str, key: str, enabling: bool = True) -> list[type[RuleInfo]]:
         if selector.upper() == "ALL":
-            return list(rules)
+            return [r for r in rules if not (enabling and r.opt_in)]
         by = rule_by_selector()
         if selector in by:
             return [by[selector]]
         matched = [r for r in rules if r.code.startswith(selector.upper()) and selector.upper().startswith("DL")]
         if not matched:
             raise ConfigError(f"unknown rule `{selector}` in `{key}`{closest_rule(selector)} (see `driftlint rules`)")
-        return matched
+        return ([r for r in matched if not r.opt_in] or matched) if enabling else matched
 
     chosen: dict[str, type[RuleInfo]] = {}
     for selector in settings.select or ("ALL",):
@@ -158,7 +159,7 @@ def selected_rules(settings: Settings) -> list[type[RuleInfo]]:
         for rule in resolve(selector, "extend-select"):
             chosen[rule.code] = rule
     for selector in settings.ignore:
-        for rule in resolve(selector, "ignore"):
+        for rule in resolve(selector, "ignore", enabling=False):
             chosen.pop(rule.code, None)
     for selectors in settings.per_file_ignores.values():
         for selector in selectors:
