@@ -1,6 +1,7 @@
 """A file's facts, end to end: what is extracted from one file, by which extractor, and how they are stored."""
 
 from driftlint.facts.extractors import (
+    ALEMBIC_ENV,
     CELERY,
     EXTRACTORS,
     HEADER,
@@ -14,6 +15,7 @@ from driftlint.facts.extractors import (
 from driftlint.facts.model import MODULE, REVISION, UNSCANNED, FileFacts
 
 __all__ = [
+    "ALEMBIC_ENV",
     "CELERY",
     "EXTRACTORS",
     "HEADER",

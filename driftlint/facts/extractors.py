@@ -78,6 +78,8 @@ CELERY = Extractor("celery", (MODULE,), "driftlint.celery.extract:extract", open
 VERSION_LOCATIONS_IN_CODE = Extractor(
     "alembic_version_locations_in_code", (MODULE,), "driftlint.rules._alembic:sets_version_locations"
 )
+# What an Alembic env.py sets for every migration (lock_timeout, autocommit...); None for other modules.
+ALEMBIC_ENV = Extractor("alembic_env", (MODULE,), "driftlint.schema.environment:extract")
 
 # Every part, fields first; the extracted ones run in this order.
 EXTRACTORS: tuple[Extractor, ...] = (
@@ -86,6 +88,7 @@ EXTRACTORS: tuple[Extractor, ...] = (
     HEADER,
     LOOKS_LIKE_REVISION,
     VERSION_LOCATIONS_IN_CODE,
+    ALEMBIC_ENV,
     CELERY,
     SCHEMA,
 )

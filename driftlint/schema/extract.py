@@ -13,26 +13,60 @@ import ast
 import re
 import string
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
 from driftlint.config import Settings
+from driftlint.schema import columns
 from driftlint.schema.model import (
+    ADD_COLUMN,
+    ADD_CONSTRAINT,
     ALTER,
+    ALTER_COLUMN_TYPE,
+    AUTOCOMMIT,
     BACKFILL,
+    BEGIN,
+    BINARY_COERCIBLE,
+    CHECK,
+    COLUMN_TYPE,
+    COMMIT,
+    CONCURRENTLY,
     CREATE,
+    CREATE_INDEX,
     DROP,
+    DROP_COLUMN,
+    DROP_INDEX,
+    DROP_TABLE,
     EMPTY,
+    EXCLUDE,
+    FOREIGN_KEY,
+    FROM_SQL,
+    GENERATED,
+    HAS_DEFAULT,
+    IDENTITY,
+    IF_EXISTS,
     INDEX,
     MATVIEW,
+    NOT_NULL,
+    NOT_VALID,
     POLICY,
+    PRIMARY_KEY,
     REFERENCE,
     RENAME,
+    RENAME_COLUMN,
+    RENAME_TABLE,
+    SERIAL,
+    SET_NOT_NULL,
     TABLE,
+    UNIQUE,
+    USE_VALUES,
     VIEW,
+    VOLATILE_DEFAULT,
+    Branch,
     Effect,
     IndexInfo,
     ObjectRef,
+    Operation,
     RevisionEffects,
     Span,
     UnknownSql,
@@ -104,6 +138,7 @@ class Dml:
     verb: str
     table: TableConstruct
     from_select: bool = False
+    values: frozenset[str] = frozenset()  # string literals it writes (.values(status="new"))
 
 
 @dataclass(frozen=True)
@@ -254,6 +289,16 @@ class Interpreter:
         self._shared: dict[Any, Any] = {}
         self.creates_unknown_objects = False
         self.engine = ""
+        self.operations: list[Operation] = []
+        # Which arm of which `if` the statements being run sit in (model.Branch), and how many
+        # `if` statements have been run: each run is a new choice.
+        self.branch: Branch = ()
+        self.choices = 0
+        # Inside `op.get_context().autocommit_block()`, or after a COMMIT in SQL: statements run
+        # outside the migration's transaction.
+        self.autocommit = False
+        # How many effects were recorded when the op.* call being read began (Operation.position).
+        self.op_start = 0
 
     @property
     def module(self) -> _Module:
@@ -265,12 +310,15 @@ class Interpreter:
     # -- results --------------------------------------------------------------------------------
 
     def result(self) -> RevisionEffects:
-        if not (self.effects or self.unknown or self.indexes or self.creates_unknown_objects):
+        if not (self.effects or self.unknown or self.indexes or self.creates_unknown_objects or self.operations):
             return EMPTY
-        return RevisionEffects(tuple(self.effects), tuple(self.unknown), tuple(self.indexes), self.creates_unknown_objects)
+        return RevisionEffects(
+            tuple(self.effects), tuple(self.unknown), tuple(self.indexes), self.creates_unknown_objects, tuple(self.operations)
+        )
 
     def run_function(self, function: ast.FunctionDef | ast.AsyncFunctionDef, engine: str = "") -> None:
         self.engine = engine
+        self.autocommit = False
         self.sql.search_schema = self.default_schema
         frame = _Frame(Scope(), 0, None, (function.name,))
         for argument in [*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs]:
@@ -288,7 +336,24 @@ class Interpreter:
 
     def add(self, action: str, obj: ObjectRef | None, node: ast.AST, frame: _Frame, detail: str = "", guarded: bool = False) -> None:
         if obj is not None:
-            self.effects.append(Effect(action, self.shared(obj), self.shared(self.span(node, frame)), detail, guarded, self.engine))
+            self.effects.append(
+                Effect(action, self.shared(obj), self.shared(self.span(node, frame)), detail, guarded, self.engine, self.branch)
+            )
+
+    def operation(
+        self, kind: str, table: ObjectRef | None, span: Span, *, position: int | None = None, name: str = "", column: str = "",
+        detail: str = "", other_detail: str = "", flags: Iterable[str] = (), other: ObjectRef | None = None,
+        values: frozenset[str] = frozenset(),
+    ) -> None:
+        """Record what migration safety judges (model.Operation); `position` defaults to the effects
+        recorded before the current op.* call began."""
+        flag_set = frozenset((*flags, AUTOCOMMIT) if self.autocommit else flags)
+        shared = self.shared
+        self.operations.append(Operation(
+            kind, shared(table) if table is not None else None, shared(span), self.op_start if position is None else position,
+            name, column, detail, other_detail, shared(flag_set), shared(other) if other is not None else None, values,
+            self.engine, self.branch,
+        ))
 
     def add_index(self, index: ObjectRef, table: ObjectRef, unique: bool, partial: bool, expression: bool, span: Span) -> None:
         shared = self.shared
@@ -315,16 +380,41 @@ class Interpreter:
     # -- statements -----------------------------------------------------------------------------
 
     def run_body(self, body: Iterable[ast.stmt], frame: _Frame, top: bool = True) -> None:
-        for statement in body:
-            if isinstance(statement, ast.Return):
-                if statement.value is not None and frame.returned is None:
-                    frame.returned = self.evaluate(statement.value, frame)
-                if top:
-                    return
-                continue
-            self.run_statement(statement, frame)
+        outer = self.branch
+        try:
+            for statement in body:
+                if isinstance(statement, ast.Return):
+                    if statement.value is not None and frame.returned is None:
+                        frame.returned = self.evaluate(statement.value, frame)
+                    if top:
+                        return
+                    continue
+                rest = self.run_statement(statement, frame)
+                if rest is not None:
+                    self.branch = rest
+        finally:
+            self.branch = outer
 
-    def run_statement(self, statement: ast.stmt, frame: _Frame) -> None:
+    def run_if(self, statement: ast.If, frame: _Frame) -> Branch | None:
+        """Both arms run, each tagged as one alternative of a new choice (model.Branch): what one
+        arm drops the other may still use. When one arm ends in `return` or `raise` and the other
+        does not, the statements after the `if` belong to the other arm; the new branch for them
+        is returned."""
+        self.evaluate(statement.test, frame)
+        outer = self.branch
+        self.choices += 1
+        choice = self.choices
+        self.branch = (*outer, (choice, 0))
+        self.run_body(statement.body, frame, top=False)
+        self.branch = (*outer, (choice, 1))
+        self.run_body(statement.orelse, frame, top=False)
+        self.branch = outer
+        body_leaves, else_leaves = _leaves(statement.body), _leaves(statement.orelse)
+        if body_leaves != else_leaves:
+            return (*outer, (choice, 1 if body_leaves else 0))
+        return None
+
+    def run_statement(self, statement: ast.stmt, frame: _Frame) -> Branch | None:
         scope = frame.scope.names
         if isinstance(statement, ast.Expr):
             self.evaluate(statement.value, frame)
@@ -353,15 +443,17 @@ class Interpreter:
             self.run_body(statement.body, frame, top=False)
             self.run_body(statement.orelse, frame, top=False)
         elif isinstance(statement, ast.If):
-            self.evaluate(statement.test, frame)
-            self.run_body(statement.body, frame, top=False)
-            self.run_body(statement.orelse, frame, top=False)
+            return self.run_if(statement, frame)
         elif isinstance(statement, (ast.With, ast.AsyncWith)):
+            autocommit = self.autocommit
             for item in statement.items:
                 value = self.evaluate(item.context_expr, frame)
                 if item.optional_vars is not None:
                     self.bind(item.optional_vars, value, frame)
+                if isinstance(item.context_expr, ast.Call) and _call_name(item.context_expr.func) == "autocommit_block":
+                    self.autocommit = True
             self.run_body(statement.body, frame, top=False)
+            self.autocommit = autocommit
         elif isinstance(statement, ast.Try) or type(statement).__name__ == "TryStar":
             self.run_body(statement.body, frame, top=False)  # type: ignore[attr-defined]
             for handler in statement.handlers:  # type: ignore[attr-defined]
@@ -370,6 +462,7 @@ class Interpreter:
             self.run_body(statement.finalbody, frame, top=False)  # type: ignore[attr-defined]
         elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
             scope[statement.name] = LocalFunction(statement)
+        return None
 
     def bind(self, target: ast.expr, value: Any, frame: _Frame) -> None:
         if isinstance(target, ast.Name):
@@ -513,13 +606,18 @@ class Interpreter:
             db_like = isinstance(receiver, Bind) or (isinstance(func.value, ast.Name) and func.value.id in _DB_NAMES)
             self.execute(argument, node, frame, quiet=not db_like)
             return Unknown("a query result")
+        if isinstance(receiver, Dml) and name == "values":
+            written = [self.evaluate(k.value, frame) for k in node.keywords]
+            written += [self.evaluate(a, frame) for a in node.args]
+            literals = frozenset(_string_values(written))
+            return replace(receiver, values=receiver.values | literals) if literals else receiver
         if isinstance(receiver, (Sql, Dml)) and name in (
-            "bindparams", "columns", "execution_options", "where", "values", "returning", "filter", "inline", "with_only_columns",
+            "bindparams", "columns", "execution_options", "where", "returning", "filter", "inline", "with_only_columns",
         ):
             self.evaluate_arguments(node, frame)
             return receiver
         if isinstance(receiver, Dml) and name == "from_select":
-            return Dml(receiver.verb, receiver.table, True)
+            return replace(receiver, from_select=True)
         if isinstance(receiver, TableConstruct) and name in ("update", "delete", "insert"):
             return Dml(name.upper(), receiver)
         if isinstance(receiver, TableConstruct) and name == "create":
@@ -700,6 +798,7 @@ class Interpreter:
     # -- op.* -----------------------------------------------------------------------------------
 
     def op_call(self, operation: str, node: ast.Call, frame: _Frame) -> Any:
+        self.op_start = len(self.effects)
         handler = getattr(self, f"op_{operation}", None)
         if handler is not None:
             return handler(node, frame)
@@ -720,16 +819,21 @@ class Interpreter:
         self.add(CREATE, table, node, frame, "create_table", guarded)
         for item in node.args[1:]:
             self.schema_item(item, table, node, frame)
+        self.column_types(table, node.args[1:], frame)
         return TableConstruct(table.name, table.schema)
 
     def op_drop_table(self, node: ast.Call, frame: _Frame) -> None:
         table = self.object_argument(node, frame, 0, ("table_name", "name"), 1)
-        self.add(DROP, table, node, frame, "drop_table", self.flag(node, frame, None, "if_exists"))
+        guarded = self.flag(node, frame, None, "if_exists")
+        if table is not None:
+            self.operation(DROP_TABLE, table, self.span(node, frame), flags=(IF_EXISTS,) if guarded else ())
+        self.add(DROP, table, node, frame, "drop_table", guarded)
 
     def op_rename_table(self, node: ast.Call, frame: _Frame) -> None:
         table = self.object_argument(node, frame, 0, ("old_table_name",), 2)
         new = self.name_argument(node, frame, 1, "new_table_name")
         if table is not None and new is not None:
+            self.operation(RENAME_TABLE, table, self.span(node, frame), name=new)
             self.add(RENAME, table, node, frame, new)
 
     def op_add_column(self, node: ast.Call, frame: _Frame) -> None:
@@ -740,19 +844,26 @@ class Interpreter:
         column = self.argument(node, 1, "column")
         if column is not None:
             self.schema_item(column, table, node, frame)
+            self.added_column(table, column, node, frame)
 
     def op_drop_column(self, node: ast.Call, frame: _Frame) -> None:
-        self.add(ALTER, self.object_argument(node, frame, 0, ("table_name",), 2), node, frame, "drop_column")
+        table = self.object_argument(node, frame, 0, ("table_name",), 2)
+        self.dropped_column(table, self.argument(node, 1, "column_name"), node, frame)
+        self.add(ALTER, table, node, frame, "drop_column")
 
     def op_alter_column(self, node: ast.Call, frame: _Frame) -> None:
         table = self.object_argument(node, frame, 0, ("table_name",), 11)
         nullable = self.argument(node, 2, "nullable")
         not_null = nullable is not None and self.evaluate(nullable, frame) is False
+        if table is not None:
+            self.altered_column(table, node, frame, 1)
         self.add(ALTER, table, node, frame, "SET NOT NULL" if not_null else "alter_column")
 
     def op_create_foreign_key(self, node: ast.Call, frame: _Frame) -> None:
         source = self.object_argument(node, frame, 1, ("source_table", "source"), 10, ("source_schema",))
         referent = self.object_argument(node, frame, 2, ("referent_table", "referent"), 11, ("referent_schema",))
+        if source is not None:
+            self.constraint(FOREIGN_KEY, source, node, frame, other=referent)
         self.add(ALTER, source, node, frame, "create_foreign_key")
         self.add(REFERENCE, referent, node, frame, "create_foreign_key")
 
@@ -760,16 +871,211 @@ class Interpreter:
         self.add(ALTER, self.object_argument(node, frame, 1, ("table_name",), 3), node, frame, "drop_constraint")
 
     def op_create_unique_constraint(self, node: ast.Call, frame: _Frame) -> None:
-        self.add(ALTER, self.object_argument(node, frame, 1, ("table_name", "source"), 3), node, frame, "create_unique_constraint")
+        table = self.object_argument(node, frame, 1, ("table_name", "source"), 3)
+        if table is not None:
+            self.constraint(UNIQUE, table, node, frame)
+        self.add(ALTER, table, node, frame, "create_unique_constraint")
 
     def op_create_primary_key(self, node: ast.Call, frame: _Frame) -> None:
-        self.add(ALTER, self.object_argument(node, frame, 1, ("table_name",), 3), node, frame, "create_primary_key")
+        table = self.object_argument(node, frame, 1, ("table_name",), 3)
+        if table is not None:
+            self.constraint(PRIMARY_KEY, table, node, frame)
+        self.add(ALTER, table, node, frame, "create_primary_key")
 
     def op_create_check_constraint(self, node: ast.Call, frame: _Frame) -> None:
-        self.add(ALTER, self.object_argument(node, frame, 1, ("table_name", "source"), 3), node, frame, "create_check_constraint")
+        table = self.object_argument(node, frame, 1, ("table_name", "source"), 3)
+        if table is not None:
+            self.constraint(CHECK, table, node, frame, condition=self.argument(node, 2, "condition"))
+        self.add(ALTER, table, node, frame, "create_check_constraint")
 
     def op_create_exclude_constraint(self, node: ast.Call, frame: _Frame) -> None:
-        self.add(ALTER, self.object_argument(node, frame, 1, ("table_name",), None), node, frame, "create_exclude_constraint")
+        table = self.object_argument(node, frame, 1, ("table_name",), None)
+        if table is not None:
+            self.constraint(EXCLUDE, table, node, frame)
+        self.add(ALTER, table, node, frame, "create_exclude_constraint")
+
+    # -- what migration safety judges in op.* calls ---------------------------------------------
+
+    def constraint(
+        self, kind: str, table: ObjectRef, node: ast.Call, frame: _Frame, other: ObjectRef | None = None,
+        condition: ast.expr | None = None, name_position: int | None = 0,
+    ) -> None:
+        """An ADD_CONSTRAINT operation from create_foreign_key, create_check_constraint..."""
+        name = self.argument(node, name_position, "constraint_name", "name")
+        value = self.evaluate(name, frame) if name is not None else None
+        checked = ""
+        if condition is not None:
+            text = self.evaluate(condition, frame)
+            text = text.text if isinstance(text, Sql) else text
+            if isinstance(text, str):
+                checked = columns.checked_not_null(text)
+        flags = (NOT_VALID,) if self.flag(node, frame, None, "postgresql_not_valid") else ()
+        self.operation(
+            ADD_CONSTRAINT, table, self.span(node, frame), name=value if isinstance(value, str) else "", column=checked,
+            detail=kind, flags=flags, other=other,
+        )
+
+    def column_types(self, table: ObjectRef, items: Iterable[ast.expr], frame: _Frame) -> None:
+        """COLUMN_TYPE operations for the columns of a new table the opt-in type rules judge."""
+        calls = [found for found in (self.column_call(item, frame) for item in items) if found is not None]
+        # SQLAlchemy makes a lone integer primary key SERIAL on PostgreSQL (autoincrement="auto").
+        lone_key = sum(1 for call, _ in calls if _keyword_true(call, "primary_key")) == 1
+        for call, scope in calls:
+            facts = self.column_facts(call, scope, lone_key)
+            if facts is not None and columns.judged(facts.label):
+                self.operation(COLUMN_TYPE, table, self.span(call, frame), position=len(self.effects), column=facts.name,
+                               detail=facts.label, flags=facts.flags)
+
+    def added_column(self, table: ObjectRef, expression: ast.expr, node: ast.Call, frame: _Frame) -> None:
+        found = self.column_call(expression, frame)
+        if found is None:
+            return
+        facts = self.column_facts(found[0], found[1], True)
+        if facts is not None:
+            self.operation(ADD_COLUMN, table, self.span(node, frame), column=facts.name, detail=facts.label,
+                           flags=facts.flags, other=facts.target, values=facts.values)
+
+    def dropped_column(self, table: ObjectRef | None, expression: ast.expr | None, node: ast.Call, frame: _Frame) -> None:
+        name = self.evaluate(expression, frame) if expression is not None else None
+        if table is not None and isinstance(name, str):
+            flags = (IF_EXISTS,) if self.flag(node, frame, None, "if_exists") else ()
+            self.operation(DROP_COLUMN, table, self.span(node, frame), column=name, flags=flags)
+
+    def altered_column(self, table: ObjectRef, node: ast.Call, frame: _Frame, column_position: int) -> None:
+        """alter_column(...) and batch_op.alter_column(...): `column_position` is where the column
+        name sits; the pre-1.11 positional parameters follow it in Alembic's order."""
+        expression = self.argument(node, column_position, "column_name")
+        column = self.evaluate(expression, frame) if expression is not None else None
+        if not isinstance(column, str):
+            return
+        span = self.span(node, frame)
+        after = column_position + 1
+        nullable = self.argument(node, after, "nullable")
+        if nullable is not None and self.evaluate(nullable, frame) is False:
+            self.operation(SET_NOT_NULL, table, span, column=column)
+        default = self.argument(node, after + 2, "server_default")
+        if default is not None:
+            literal = self.evaluate(default, frame)
+            if isinstance(literal, str) and literal:
+                self.operation(USE_VALUES, table, span, column=column, detail="server_default", values=frozenset({literal}))
+        new_type = self.argument(node, after + 4, "type_")
+        if new_type is not None:
+            label = self.type_label(new_type, frame)
+            existing = self.argument(node, after + 5, "existing_type")
+            old = self.type_label(existing, frame) if existing is not None else ""
+            using = self.argument(node, None, "postgresql_using") is not None
+            flags = (BINARY_COERCIBLE,) if not using and columns.binary_coercible(old, label) else ()
+            self.operation(ALTER_COLUMN_TYPE, table, span, column=column, detail=label, other_detail=old, flags=flags)
+        new_name = self.argument(node, after + 3, "new_column_name")
+        if new_name is not None:
+            renamed = self.evaluate(new_name, frame)
+            if isinstance(renamed, str) and renamed != column:
+                self.operation(RENAME_COLUMN, table, span, column=column, name=renamed)
+
+    def column_call(self, expression: ast.expr, frame: _Frame) -> tuple[ast.Call, _Frame] | None:
+        """The `sa.Column(...)` an argument stands for (through a local name), and its frame."""
+        if isinstance(expression, ast.Name):
+            value = self.lookup(expression.id, frame)
+            if isinstance(value, Deferred) and isinstance(value.node, ast.Call) and _call_name(value.node.func) == "Column":
+                return value.node, _Frame(value.scope, frame.depth, frame.site, frame.stack)
+            return None
+        if isinstance(expression, ast.Call) and _call_name(expression.func) == "Column":
+            return expression, frame
+        return None
+
+    def column_facts(self, call: ast.Call, frame: _Frame, lone_key: bool) -> _ColumnFacts | None:
+        """Name, PostgreSQL type, flags and foreign-key target of a `sa.Column(...)`.
+
+        `lone_key`: whether it is the table's only primary-key column, which SQLAlchemy renders as
+        SERIAL when it is an integer with no other default."""
+        arguments = list(call.args)
+        name = ""
+        if arguments and not _looks_like_type(arguments[0]):
+            value = self.evaluate(arguments.pop(0), frame)
+            if not isinstance(value, str):
+                return None
+            name = value
+        keyword = {k.arg: k.value for k in call.keywords if k.arg}
+        type_node = keyword.get("type_") or (arguments[0] if arguments and _looks_like_type(arguments[0]) else None)
+        label = self.type_label(type_node, frame) if type_node is not None else ""
+        flags: set[str] = set()
+        target = None
+        items = {_call_name(a.func): a for a in arguments if isinstance(a, ast.Call)}
+        primary = "primary_key" in keyword and self.evaluate(keyword["primary_key"], frame) is True
+        if primary:
+            flags.update((PRIMARY_KEY, NOT_NULL))
+        if "nullable" in keyword:
+            nullable = self.evaluate(keyword["nullable"], frame)
+            if nullable is False:
+                flags.add(NOT_NULL)
+            elif nullable is True:
+                flags.discard(NOT_NULL)
+        if "unique" in keyword and self.evaluate(keyword["unique"], frame) is True:
+            flags.add(UNIQUE)
+        values: frozenset[str] = frozenset()
+        default = keyword.get("server_default")
+        if default is not None and not (isinstance(default, ast.Constant) and default.value is None):
+            flags.add(HAS_DEFAULT)
+            volatile, literal = self.default_value(default, frame)
+            if volatile:
+                flags.add(VOLATILE_DEFAULT)
+            if literal:
+                values = frozenset({literal})
+        if "Identity" in items:
+            flags.update((IDENTITY, NOT_NULL))
+        if "Computed" in items:
+            flags.add(GENERATED)
+        if "ForeignKey" in items:
+            foreign = items["ForeignKey"]
+            target_node = self.argument(foreign, 0, "column")
+            target_value = self.evaluate(target_node, frame) if target_node is not None else None
+            flags.add(FOREIGN_KEY)
+            if isinstance(target_value, str) and "." in target_value:
+                tokens = target_value.split(".")
+                target = self.table_ref(tokens[-2], ".".join(tokens[:-2]) or None)
+        automatic = keyword.get("autoincrement")
+        if (
+            primary and lone_key and label in _SERIAL_OF and HAS_DEFAULT not in flags and IDENTITY not in flags
+            and "Sequence" not in items and not (automatic is not None and self.evaluate(automatic, frame) is False)
+        ):
+            label = _SERIAL_OF[label]
+            flags.update((SERIAL, HAS_DEFAULT, VOLATILE_DEFAULT))
+        return _ColumnFacts(name, label, frozenset(flags), target, values)
+
+    def default_value(self, node: ast.expr, frame: _Frame) -> tuple[bool, str]:
+        """(volatile, the string literal it writes) for a `server_default=`."""
+        if isinstance(node, ast.Call):
+            name = _call_name(node.func)
+            if name == "DefaultClause" and node.args:
+                return self.default_value(node.args[0], frame)
+            if "func" in _dotted(node.func).split("."):
+                return columns.function_volatile(name), ""
+            if name in ("false", "true", "null", "literal"):
+                return False, ""
+        value = self.evaluate(node, frame)
+        if isinstance(value, Sql):
+            return (columns.expression_volatile(value.text) if isinstance(value.text, str) else False), ""
+        if isinstance(value, str):
+            return False, value
+        return False, ""
+
+    def type_label(self, node: ast.expr, frame: _Frame) -> str:
+        """The PostgreSQL type a SQLAlchemy type expression renders as: `integer`, `varchar(200)`,
+        `timestamptz`...; a lower-cased class name for types no rule distinguishes."""
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "with_variant":
+            return self.type_label(node.func.value, frame)
+        name = _call_name(node.func) if isinstance(node, ast.Call) else _call_name(node)
+        base = _SA_TYPES.get(name, name.lower())
+        if not isinstance(node, ast.Call):
+            return base
+        if base == "varchar":
+            length = self.argument(node, 0, "length")
+            value = self.evaluate(length, frame) if length is not None else None
+            return f"varchar({value})" if isinstance(value, int) and not isinstance(value, bool) else base
+        if base == "timestamp":
+            timezone = self.argument(node, 0, "timezone")
+            return "timestamptz" if timezone is not None and self.evaluate(timezone, frame) is True else base
+        return base
 
     def op_create_table_comment(self, node: ast.Call, frame: _Frame) -> None:
         self.add(ALTER, self.object_argument(node, frame, 0, ("table_name",), 3), node, frame, "create_table_comment")
@@ -791,6 +1097,8 @@ class Interpreter:
 
     def record_index(self, name: str, table: ObjectRef, columns: ast.expr | None, unique: bool, node: ast.Call, frame: _Frame) -> None:
         index = ObjectRef(INDEX, table.schema, name)
+        flags = (CONCURRENTLY,) if self.flag(node, frame, None, "postgresql_concurrently") else ()
+        self.operation(CREATE_INDEX, table, self.span(node, frame), name=name, flags=flags)
         partial = self.argument(node, None, "postgresql_where", "sqlite_where") is not None
         if isinstance(columns, (ast.List, ast.Tuple)):
             elements: list[ast.expr] = list(columns.elts)
@@ -824,13 +1132,28 @@ class Interpreter:
         name = self.name_argument(node, frame, 0, "index_name", "name", what="index name")
         known, schema = self.schema_argument(node, frame, 2, "schema")
         if name is not None and known:
+            table_name = self.argument(node, 1, "table_name", "tablename")
+            table_value = self.evaluate(table_name, frame) if table_name is not None else None
+            table = self.table_ref(table_value, schema) if isinstance(table_value, str) else None
+            self.dropped_index(name, table, schema, node, frame)
             self.add(DROP, self.table_ref(name, schema, INDEX), node, frame, "drop_index", self.flag(node, frame, None, "if_exists"))
+
+    def dropped_index(self, name: str, table: ObjectRef | None, schema: str | None, node: ast.Call, frame: _Frame) -> None:
+        flags = [CONCURRENTLY] if self.flag(node, frame, None, "postgresql_concurrently") else []
+        if self.flag(node, frame, None, "if_exists"):
+            flags.append(IF_EXISTS)
+        self.operation(DROP_INDEX, table, self.span(node, frame), name=name, flags=flags, other=self.table_ref(name, schema, INDEX))
 
     def op_bulk_insert(self, node: ast.Call, frame: _Frame) -> None:
         expression = self.argument(node, 0, "table")
         value = self.evaluate(expression, frame) if expression is not None else None
         if isinstance(value, TableConstruct):
-            self.add(REFERENCE, self.table_ref(value.name, value.schema), node, frame, "INSERT")
+            table = self.table_ref(value.name, value.schema)
+            rows = self.argument(node, 1, "rows")
+            literals = frozenset(_string_values(self.evaluate(rows, frame))) if rows is not None else frozenset()
+            if literals:
+                self.operation(USE_VALUES, table, self.span(node, frame), detail="bulk_insert", values=literals)
+            self.add(REFERENCE, table, node, frame, "INSERT")
         elif expression is not None:
             self.add_unknown(node, frame, "op.bulk_insert() on a table only known at run time")
 
@@ -868,6 +1191,7 @@ class Interpreter:
 
     def batch_call(self, batch: BatchTable, operation: str, node: ast.Call, frame: _Frame) -> Any:
         table = self.table_ref(batch.name, batch.schema)
+        self.op_start = len(self.effects)
         if operation == "execute":
             self.op_execute(node, frame)
         elif operation == "f" and node.args:
@@ -877,13 +1201,16 @@ class Interpreter:
             column = self.argument(node, 0, "column")
             if column is not None:
                 self.schema_item(column, table, node, frame)
+                self.added_column(table, column, node, frame)
         elif operation == "alter_column":
             nullable = self.argument(node, 1, "nullable")
             not_null = nullable is not None and self.evaluate(nullable, frame) is False
+            self.altered_column(table, node, frame, 0)
             self.add(ALTER, table, node, frame, "SET NOT NULL" if not_null else "alter_column")
         elif operation == "create_foreign_key":
-            self.add(ALTER, table, node, frame, "create_foreign_key")
             referent = self.object_argument(node, frame, 1, ("referent_table", "referent"), None, ("referent_schema",))
+            self.constraint(FOREIGN_KEY, table, node, frame, other=referent)
+            self.add(ALTER, table, node, frame, "create_foreign_key")
             self.add(REFERENCE, referent, node, frame, "create_foreign_key")
         elif operation == "create_index":
             self.add(REFERENCE, table, node, frame, "create_index")
@@ -893,11 +1220,17 @@ class Interpreter:
         elif operation == "drop_index":
             name = self.name_argument(node, frame, 0, "index_name", "name", what="index name")
             if name is not None:
+                self.dropped_index(name, table, table.schema, node, frame)
                 self.add(DROP, ObjectRef(INDEX, table.schema, name), node, frame, "drop_index", self.flag(node, frame, None, "if_exists"))
         elif operation in (
             "drop_column", "create_unique_constraint", "create_primary_key", "create_check_constraint",
             "drop_constraint", "create_table_comment", "drop_table_comment", "create_exclude_constraint",
         ):
+            if operation == "drop_column":
+                self.dropped_column(table, self.argument(node, 0, "column_name"), node, frame)
+            elif operation in _BATCH_CONSTRAINTS:
+                condition = self.argument(node, 1, "condition") if operation == "create_check_constraint" else None
+                self.constraint(_BATCH_CONSTRAINTS[operation], table, node, frame, condition=condition)
             self.add(ALTER, table, node, frame, operation)
         else:
             self.evaluate_arguments(node, frame)
@@ -984,6 +1317,9 @@ class Interpreter:
             self.run_sql(value, self.origin(_unwrap(argument), frame), call, frame)
         elif isinstance(value, Dml):
             table = self.table_ref(value.table.name, value.table.schema)
+            if value.values:
+                self.operation(USE_VALUES, table, self.span(call, frame), position=len(self.effects), detail=value.verb,
+                               values=value.values)
             if value.verb == "INSERT":
                 self.add(REFERENCE, table, call, frame, "INSERT" + (" ... SELECT" if value.from_select else ""))
             else:
@@ -1002,14 +1338,38 @@ class Interpreter:
         return node
 
     def run_sql(self, text: str, origin: ast.AST | None, call: ast.Call, frame: _Frame) -> None:
-        if len(text) > MAX_STRING or not text.strip():
+        if not text.strip():
+            return
+        if len(text) > MAX_STRING:
+            self.add_unknown(
+                call, frame, f"SQL of {len(text):,} characters is longer than driftlint reads ({MAX_STRING:,})", text[:200]
+            )
             return
         result = self.sql.analyze(text)
         locate = self.locator(origin, text, call, frame)
         shared = self.shared
+        first = len(self.effects)
+        call_span = self.span(call, frame)
         for effect in result.effects:
             span = locate(effect.offset, _name_length(text, effect.offset, effect.obj.name))
-            self.effects.append(Effect(effect.action, shared(effect.obj), shared(span), effect.detail, effect.guarded, self.engine))
+            self.effects.append(
+                Effect(effect.action, shared(effect.obj), shared(span), effect.detail, effect.guarded, self.engine, self.branch)
+            )
+        for operation in result.operations:
+            if operation.kind == COMMIT:
+                self.autocommit = True
+            elif operation.kind == BEGIN:
+                self.autocommit = False
+            name = operation.table.name if operation.table is not None else operation.name
+            span = locate(operation.offset, _name_length(text, operation.offset, name))
+            if span[0] != call_span[0]:
+                # Begin on the call's line: a suppression comment cannot go inside the SQL string.
+                span = (call_span[0], call_span[1], span[2], span[3])
+            self.operation(
+                operation.kind, operation.table, span, position=first + operation.effects_before, name=operation.name,
+                column=operation.column, detail=operation.detail, flags=(*operation.flags, FROM_SQL),
+                other=operation.other, values=operation.values,
+            )
         for index in result.indexes:
             span = locate(index.offset, _name_length(text, index.offset, index.table.name))
             self.add_index(index.index, index.table, index.unique, index.partial, index.expression, span)
@@ -1125,6 +1485,67 @@ def _is_op(node: ast.expr, frame: _Frame) -> bool:
         # A helper's `op` parameter is still Alembic's op (nothing else is passed as `op`).
         return node.id == "op" and isinstance(frame.scope.names.get("op", Unknown("")), Unknown)
     return _dotted(node) == "alembic.op"
+
+
+@dataclass(frozen=True)
+class _ColumnFacts:
+    name: str
+    label: str
+    flags: frozenset[str]
+    target: ObjectRef | None
+    values: frozenset[str]  # a string server_default: the value it writes into every row
+
+
+# SQLAlchemy type names, generic and dialect spellings, as the PostgreSQL types they render.
+_SA_TYPES = {
+    "Integer": "integer", "INTEGER": "integer", "INT": "integer",
+    "SmallInteger": "smallint", "SMALLINT": "smallint",
+    "BigInteger": "bigint", "BIGINT": "bigint",
+    "String": "varchar", "VARCHAR": "varchar", "Unicode": "varchar", "NVARCHAR": "varchar",
+    "Text": "text", "TEXT": "text", "UnicodeText": "text",
+    "DateTime": "timestamp", "TIMESTAMP": "timestamp",
+    "CHAR": "char", "Boolean": "boolean", "BOOLEAN": "boolean",
+}
+_SERIAL_OF = {"integer": "serial", "smallint": "smallserial", "bigint": "bigserial"}
+_SCHEMA_ITEMS = {"ForeignKey", "Identity", "Computed", "Sequence", "CheckConstraint", "FetchedValue", "DefaultClause"}
+_BATCH_CONSTRAINTS = {
+    "create_unique_constraint": UNIQUE,
+    "create_primary_key": PRIMARY_KEY,
+    "create_check_constraint": CHECK,
+    "create_exclude_constraint": EXCLUDE,
+}
+
+
+def _looks_like_type(node: ast.expr) -> bool:
+    """Whether a positional `sa.Column` argument is its type rather than its name or a schema item."""
+    if isinstance(node, ast.Constant):
+        return False
+    name = _call_name(node.func) if isinstance(node, ast.Call) else _call_name(node)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "with_variant":
+        return True
+    return bool(name) and name not in _SCHEMA_ITEMS and name[:1].isupper()
+
+
+def _keyword_true(call: ast.Call, name: str) -> bool:
+    return any(k.arg == name and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords)
+
+
+def _string_values(value: Any) -> Iterator[str]:
+    """The short string literals inside evaluated values (rows, `.values(...)` arguments)."""
+    if isinstance(value, str):
+        if 0 < len(value) <= 63:
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _string_values(item)
+    elif isinstance(value, (tuple, list)):
+        for item in value[:MAX_LOOP]:
+            yield from _string_values(item)
+
+
+def _leaves(body: list[ast.stmt]) -> bool:
+    """Whether a block ends by leaving the function (`return`, `raise`)."""
+    return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise))
 
 
 def _unwrap(node: ast.expr) -> ast.expr:

@@ -17,11 +17,13 @@ from driftlint.schema.model import (
     POLICY,
     RENAME,
     ROW_SECURITY_OFF,
+    Branch,
     Effect,
     IndexInfo,
     ObjectRef,
     RevisionEffects,
     Span,
+    exclusive,
 )
 
 if TYPE_CHECKING:
@@ -244,16 +246,25 @@ class EnvironmentHistory:
 
     # -- state ----------------------------------------------------------------------------------
 
-    def prior(self, key: ObjectKey, revision: str, position: int, actions: Iterable[str] = ()) -> Prior:
+    def prior(
+        self, key: ObjectKey, revision: str, position: int, actions: Iterable[str] = (), branch: Branch | None = None
+    ) -> Prior:
         """The object's existence just before effect `position` of `revision` runs.
 
-        Within the revision the last earlier event decides. Otherwise the deciding events are
-        the last ones of the ancestors that touch the object and that no other such ancestor
-        follows: all creations means PRESENT, all removals ABSENT, a mix MIXED.
+        Within the revision the last earlier event decides, leaving out events in another arm of
+        an `if` than the effect's (`branch`, by default the effect's own). Otherwise the deciding
+        events are the last ones of the ancestors that touch the object and that no other such
+        ancestor follows: all creations means PRESENT, all removals ABSENT, a mix MIXED.
         `actions` widens the events considered (e.g. RLS changes), which then decide too.
         """
         wanted = {CREATE, RENAME_INTO, DROP, RENAME, *actions}
-        own = [e for e in self.events_for(key) if e.revision == revision and e.position < position and e.action in wanted]
+        if branch is None:
+            effects = self.effects[revision].effects if revision in self.effects else ()
+            branch = effects[position].branch if position < len(effects) else ()
+        own = [
+            e for e in self.events_for(key)
+            if e.revision == revision and e.position < position and e.action in wanted and not exclusive(e.effect.branch, branch)
+        ]
         if own:
             return Prior(self._status([own[-1]], actions), (own[-1],))
         mask = self.ancestors_mask(revision)

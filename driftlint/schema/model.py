@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 Span = tuple[int, int, int, int]
+# Where a statement sits among mutually exclusive code paths: one (choice, arm) pair per enclosing
+# `if`/`else` the interpreter went through, outermost first. `choice` numbers each `if` statement
+# as it was run, so two passes of a loop over one `if` are two choices.
+Branch = tuple[tuple[int, int], ...]
 
 TABLE = "table"
 VIEW = "view"
@@ -82,6 +86,15 @@ class Effect:
     detail: str = ""
     guarded: bool = False
     engine: str = ""
+    branch: Branch = ()
+
+
+def exclusive(first: Branch, second: Branch) -> bool:
+    """Whether two statements sit in different arms of one `if`: at most one of them runs."""
+    if not first or not second:
+        return False
+    arms = dict(first)
+    return any(arms.get(choice, arm) != arm for choice, arm in second)
 
 
 @dataclass(frozen=True)
@@ -115,6 +128,75 @@ class UnknownSql:
     words: frozenset[str] = frozenset()
 
 
+# What migration safety judges (driftlint.schema.safety): one Operation per DDL statement or op.*
+# call that takes a lock, breaks running code, or changes what the migration transaction may do.
+ADD_COLUMN = "add_column"  # column, detail: type; flags below
+ALTER_COLUMN_TYPE = "alter_column_type"  # column, detail: new type, other_detail: the type it had
+SET_NOT_NULL = "set_not_null"  # column
+DROP_COLUMN = "drop_column"  # column
+RENAME_COLUMN = "rename_column"  # column, name: the new name
+COLUMN_TYPE = "column_type"  # a column declared with a type the opt-in type rules judge; detail: type
+DROP_TABLE = "drop_table"
+RENAME_TABLE = "rename_table"  # name: the new name
+CREATE_INDEX = "create_index"  # name: the index
+DROP_INDEX = "drop_index"  # name: the index; table when the call names it
+REINDEX = "reindex"  # name: the index or table
+ADD_CONSTRAINT = "add_constraint"  # name: the constraint, detail: CONSTRAINT_KINDS; other: FK target
+VALIDATE_CONSTRAINT = "validate_constraint"  # name: the constraint
+ADD_ENUM_VALUE = "add_enum_value"  # name: the value, detail: the type
+USE_VALUES = "use_values"  # string literals a statement writes (values: them)
+SET_LOCK_TIMEOUT = "set_lock_timeout"
+COMMIT = "commit"  # a COMMIT (or ROLLBACK) in SQL: what follows runs outside the migration's transaction
+BEGIN = "begin"  # a BEGIN in SQL: what follows runs in a transaction again
+
+CHECK = "check"
+FOREIGN_KEY = "foreign_key"
+UNIQUE = "unique"
+PRIMARY_KEY = "primary_key"
+EXCLUDE = "exclude"
+CONSTRAINT_KINDS = (CHECK, FOREIGN_KEY, UNIQUE, PRIMARY_KEY, EXCLUDE)
+
+# Operation flags.
+CONCURRENTLY = "concurrently"
+AUTOCOMMIT = "autocommit"  # runs outside the migration's transaction (autocommit_block, after a COMMIT)
+NOT_NULL = "not_null"
+HAS_DEFAULT = "default"  # a server-side default (DEFAULT, server_default=)
+VOLATILE_DEFAULT = "volatile_default"  # ... whose value PostgreSQL computes per row (a table rewrite)
+GENERATED = "generated"  # GENERATED ALWAYS AS (...) STORED: a rewrite
+IDENTITY = "identity"  # GENERATED ... AS IDENTITY: a rewrite
+SERIAL = "serial"  # serial types, and SQLAlchemy's implicit SERIAL integer primary key
+NOT_VALID = "not_valid"
+USING_INDEX = "using_index"  # UNIQUE/PRIMARY KEY USING INDEX: no index build under the lock
+IF_EXISTS = "if_exists"
+BINARY_COERCIBLE = "binary_coercible"  # a type change PostgreSQL makes without a rewrite or a scan
+FROM_SQL = "sql"  # written as SQL text, not as an op.* call (messages name the SQL form)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One statement as migration safety judges it: what it does, to which table, where.
+
+    `position` is the number of effects recorded before it in the revision, so the schema history
+    can say what existed when it ran (EnvironmentHistory.prior). `flags` are the facts above.
+    `other` is a second table it locks (a foreign key's target). `values` are string literals it
+    writes (what a new enum value may be used by).
+    """
+
+    kind: str
+    table: ObjectRef | None
+    span: Span
+    position: int
+    name: str = ""
+    column: str = ""
+    detail: str = ""
+    other_detail: str = ""
+    flags: frozenset[str] = frozenset()
+    other: ObjectRef | None = None
+    values: frozenset[str] = frozenset()
+    engine: str = ""
+    branch: Branch = ()
+
+
 @dataclass(frozen=True)
 class RevisionEffects:
     effects: tuple[Effect, ...] = ()
@@ -123,6 +205,7 @@ class RevisionEffects:
     # True when upgrade() hands the database to code that can create any table
     # (e.g. `metadata.create_all(bind)`), so a missing creator proves nothing.
     creates_unknown_objects: bool = False
+    operations: tuple[Operation, ...] = ()
 
 
 EMPTY = RevisionEffects()

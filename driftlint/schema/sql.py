@@ -5,25 +5,53 @@ from __future__ import annotations
 import functools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
 
+from driftlint.schema import columns
 from driftlint.schema.model import (
+    ADD_COLUMN,
+    ADD_CONSTRAINT,
+    ADD_ENUM_VALUE,
     ALTER,
+    ALTER_COLUMN_TYPE,
     BACKFILL,
+    BEGIN,
+    CHECK,
+    COLUMN_TYPE,
+    COMMIT,
+    CONCURRENTLY,
     CREATE,
+    CREATE_INDEX,
     DROP,
+    DROP_COLUMN,
+    DROP_INDEX,
+    DROP_TABLE,
+    EXCLUDE,
+    FOREIGN_KEY,
+    IF_EXISTS,
     INDEX,
     MATVIEW,
+    NOT_VALID,
     POLICY,
+    PRIMARY_KEY,
     READ,
     REFERENCE,
+    REINDEX,
     RENAME,
+    RENAME_COLUMN,
+    RENAME_TABLE,
     RLS_DISABLE,
     RLS_ENABLE,
     RLS_FORCE,
     ROW_SECURITY_OFF,
+    SET_LOCK_TIMEOUT,
+    SET_NOT_NULL,
     TABLE,
+    UNIQUE,
+    USE_VALUES,
+    USING_INDEX,
+    VALIDATE_CONSTRAINT,
     VIEW,
     ObjectRef,
 )
@@ -49,6 +77,16 @@ _COLON_PARAM = re.compile(r"(?<![:\w\\]):([A-Za-z_]\w*)")
 _PYFORMAT_PARAM = re.compile(r"%\((\w+)\)s|%s")
 _CATALOG_SCHEMAS = {"pg_catalog", "information_schema"}
 PLACEHOLDER = ObjectRef(TABLE, "", "")
+_CONSTRAINT_KINDS = {
+    "CONSTR_CHECK": CHECK,
+    "CONSTR_FOREIGN": FOREIGN_KEY,
+    "CONSTR_UNIQUE": UNIQUE,
+    "CONSTR_PRIMARY": PRIMARY_KEY,
+    "CONSTR_EXCLUSION": EXCLUDE,
+}
+_NONE: frozenset[str] = frozenset()
+_IF_EXISTS = frozenset({IF_EXISTS})
+_CONCURRENT = frozenset({CONCURRENTLY})
 
 
 @dataclass(frozen=True)
@@ -77,11 +115,29 @@ class SqlProblem:
     text: str
 
 
+@dataclass(frozen=True)
+class SqlOperation:
+    """What migration safety judges in one statement (see driftlint.schema.model.Operation);
+    `effects_before` counts the effects of the analysed text recorded before it."""
+
+    kind: str
+    table: ObjectRef | None
+    offset: int | None
+    name: str = ""
+    column: str = ""
+    detail: str = ""
+    flags: frozenset[str] = frozenset()
+    other: ObjectRef | None = None
+    values: frozenset[str] = frozenset()
+    effects_before: int = 0
+
+
 @dataclass
 class SqlResult:
     effects: list[SqlEffect] = field(default_factory=list)
     indexes: list[SqlIndex] = field(default_factory=list)
     problems: list[SqlProblem] = field(default_factory=list)
+    operations: list[SqlOperation] = field(default_factory=list)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -149,6 +205,10 @@ class SqlAnalyzer:
                     result.indexes.append(
                         SqlIndex(item.index, item.table, item.unique, item.partial, item.expression, _convert(to_char, item.offset))
                     )
+                elif isinstance(item, SqlOperation):
+                    result.operations.append(
+                        replace(item, offset=_convert(to_char, item.offset), effects_before=len(result.effects))
+                    )
                 else:
                     result.problems.append(SqlProblem(_convert(to_char, item.offset), item.reason, item.text))
         return result
@@ -208,7 +268,11 @@ class SqlAnalyzer:
                 yield SqlEffect(REFERENCE, parent_obj, parent.get("RangeVar", parent).get("location", start), "INHERITS")
         for element in node.get("tableElts", []):
             if "ColumnDef" in element:
-                for constraint in element["ColumnDef"].get("constraints", []):
+                definition = element["ColumnDef"]
+                label = columns.sql_type(definition.get("typeName", {}))
+                if obj is not None and columns.judged(label):
+                    yield SqlOperation(COLUMN_TYPE, obj, definition.get("location", start), column=definition.get("colname", ""), detail=label)
+                for constraint in definition.get("constraints", []):
                     yield from self._foreign_key(constraint.get("Constraint", {}), start)
             elif "Constraint" in element:
                 yield from self._foreign_key(element["Constraint"], start)
@@ -264,6 +328,42 @@ class SqlAnalyzer:
             if detail or not altered:
                 altered = True
                 yield SqlEffect(ALTER, obj, location, detail, guarded)
+            operation = self._table_command(obj, subtype, command, definition, location)
+            if operation is not None:
+                yield operation
+
+    def _table_command(self, table: ObjectRef, subtype: str, command: Node, definition: Node, location: int) -> SqlOperation | None:
+        """The operation migration safety judges in one ALTER TABLE command, if any."""
+        name = command.get("name", "")
+        if subtype == "AT_AddColumn":
+            column = definition.get("ColumnDef", {})
+            label, flags, target = columns.sql_column(column, self.relation)
+            return SqlOperation(ADD_COLUMN, table, column.get("location", location), column=column.get("colname", ""),
+                                detail=label, flags=flags, other=target)
+        if subtype == "AT_AlterColumnType":
+            label = columns.sql_type(definition.get("ColumnDef", {}).get("typeName", {}))
+            return SqlOperation(ALTER_COLUMN_TYPE, table, location, column=name, detail=label)
+        if subtype == "AT_SetNotNull":
+            return SqlOperation(SET_NOT_NULL, table, location, column=name)
+        if subtype == "AT_DropColumn":
+            return SqlOperation(DROP_COLUMN, table, location, column=name, flags=_IF_EXISTS if command.get("missing_ok") else _NONE)
+        if subtype == "AT_ValidateConstraint":
+            return SqlOperation(VALIDATE_CONSTRAINT, table, location, name=name)
+        if subtype == "AT_AddConstraint":
+            constraint = definition.get("Constraint", {})
+            kind = _CONSTRAINT_KINDS.get(constraint.get("contype", ""))
+            if kind is None:
+                return None
+            marks: set[str] = set()
+            if constraint.get("skip_validation"):
+                marks.add(NOT_VALID)
+            if constraint.get("indexname"):
+                marks.add(USING_INDEX)
+            target = self.relation(constraint["pktable"]) if kind == FOREIGN_KEY and "pktable" in constraint else None
+            checked = columns.not_null_check(constraint.get("raw_expr")) if kind == CHECK else ""
+            return SqlOperation(ADD_CONSTRAINT, table, constraint.get("location", location), name=constraint.get("conname", ""),
+                                column=checked, detail=kind, flags=frozenset(marks), other=target)
+        return None
 
     def _RenameStmt(self, node: Node, start: int, text: str) -> Iterator[Any]:
         rename_type = node.get("renameType", "")
@@ -275,6 +375,8 @@ class SqlAnalyzer:
         if rename_type in _OBJECT_KINDS:
             obj = self.relation(relation, _OBJECT_KINDS[rename_type])
             if obj is not None and node.get("newname"):
+                if obj.kind == TABLE:
+                    yield SqlOperation(RENAME_TABLE, obj, location, name=node["newname"])
                 yield SqlEffect(RENAME, obj, location, node["newname"], guarded)
         elif rename_type == "OBJECT_POLICY":
             table = self.relation(relation)
@@ -284,6 +386,8 @@ class SqlAnalyzer:
         else:
             obj = self.relation(relation, _OBJECT_KINDS.get(node.get("relationType", ""), TABLE))
             if obj is not None:
+                if rename_type == "OBJECT_COLUMN" and node.get("subname") and node.get("newname"):
+                    yield SqlOperation(RENAME_COLUMN, obj, location, name=node["newname"], column=node["subname"])
                 yield SqlEffect(ALTER, obj, location, "RENAME " + rename_type.removeprefix("OBJECT_"), guarded)
 
     def _DropStmt(self, node: Node, start: int, text: str) -> Iterator[Any]:
@@ -297,7 +401,15 @@ class SqlAnalyzer:
             items = item.get("List", {}).get("items", []) if isinstance(item, dict) else []
             obj = self.qualified(items, kind)
             if obj is not None:
-                yield SqlEffect(DROP, obj, _name_offset(text, start, obj.name), detail, guarded)
+                offset = _name_offset(text, start, obj.name)
+                if kind == TABLE:
+                    yield SqlOperation(DROP_TABLE, obj, offset, flags=_IF_EXISTS if guarded else _NONE)
+                elif kind == INDEX:
+                    flags = {CONCURRENTLY} if node.get("concurrent") else set()
+                    if guarded:
+                        flags.add(IF_EXISTS)
+                    yield SqlOperation(DROP_INDEX, None, offset, name=obj.name, flags=frozenset(flags), other=obj)
+                yield SqlEffect(DROP, obj, offset, detail, guarded)
 
     def _IndexStmt(self, node: Node, start: int, text: str) -> Iterator[Any]:
         relation = node.get("relation", {})
@@ -305,6 +417,8 @@ class SqlAnalyzer:
         if table is None:
             return
         location = relation.get("location", start)
+        yield SqlOperation(CREATE_INDEX, table, location, name=node.get("idxname") or "",
+                           flags=_CONCURRENT if node.get("concurrent") else _NONE)
         yield SqlEffect(REFERENCE, table, location, "CREATE INDEX")
         name = node.get("idxname")
         if not name:
@@ -342,11 +456,14 @@ class SqlAnalyzer:
         # An INSERT target under RLS fails loudly (WITH CHECK); what it reads is filtered silently.
         yield from self._dml(node, start, "INSERT", REFERENCE)
 
-    def _dml(self, node: Node, start: int, detail: str, target_action: str) -> Iterator[SqlEffect]:
+    def _dml(self, node: Node, start: int, detail: str, target_action: str) -> Iterator[Any]:
         relation = node.get("relation", {})
         target = self.relation(relation)
         if target is not None:
             yield SqlEffect(target_action, target, relation.get("location", start), detail)
+            values = _string_literals(node)
+            if values:
+                yield SqlOperation(USE_VALUES, target, relation.get("location", start), detail=detail, values=values)
         yield from self.reads(node, detail, skip=(id(relation),))
 
     def _SelectStmt(self, node: Node, start: int, text: str) -> Iterator[Any]:
@@ -396,11 +513,41 @@ class SqlAnalyzer:
         if name == "row_security" and node.get("kind") == "VAR_SET_VALUE":
             if values and values[0] is not None and values[0].lower() in _OFF_VALUES:
                 yield SqlEffect(ROW_SECURITY_OFF, PLACEHOLDER, start, "SET LOCAL" if node.get("is_local") else "SET")
+        elif name == "lock_timeout" and node.get("kind") == "VAR_SET_VALUE":
+            if values and values[0] is not None and values[0].strip() not in ("0", "0s", "0ms"):
+                yield SqlOperation(SET_LOCK_TIMEOUT, None, start)
         elif name == "search_path":
             if node.get("kind") == "VAR_SET_VALUE" and values and values[0]:
                 self.search_schema = values[0] if values[0] != "$user" else (values[1] if len(values) > 1 and values[1] else self.default_schema)
             elif node.get("kind") in ("VAR_RESET", "VAR_SET_DEFAULT"):
                 self.search_schema = self.default_schema
+
+    def _TransactionStmt(self, node: Node, start: int, text: str) -> Iterator[Any]:
+        kind = node.get("kind", "")
+        if kind in ("TRANS_STMT_COMMIT", "TRANS_STMT_ROLLBACK", "TRANS_STMT_COMMIT_PREPARED", "TRANS_STMT_PREPARE"):
+            yield SqlOperation(COMMIT, None, start)
+        elif kind in ("TRANS_STMT_BEGIN", "TRANS_STMT_START"):
+            yield SqlOperation(BEGIN, None, start)
+
+    def _AlterEnumStmt(self, node: Node, start: int, text: str) -> Iterator[Any]:
+        if node.get("newVal") and not node.get("oldVal"):
+            type_name = ".".join(filter(None, (_string(item) for item in node.get("typeName", []))))
+            flags = _IF_EXISTS if node.get("skipIfNewValExists") else _NONE
+            yield SqlOperation(ADD_ENUM_VALUE, None, start, name=node["newVal"], detail=type_name, flags=flags)
+
+    def _ReindexStmt(self, node: Node, start: int, text: str) -> Iterator[Any]:
+        kind = node.get("kind", "")
+        relation = node.get("relation")
+        if kind not in ("REINDEX_OBJECT_INDEX", "REINDEX_OBJECT_TABLE") or relation is None:
+            return  # a whole schema or database: no one table to judge
+        concurrent = node.get("concurrent") or any(
+            p.get("DefElem", {}).get("defname") == "concurrently" for p in node.get("params", [])
+        )
+        obj = self.relation(relation, INDEX if kind == "REINDEX_OBJECT_INDEX" else TABLE)
+        if obj is not None:
+            table = obj if obj.kind == TABLE else None
+            yield SqlOperation(REINDEX, table, relation.get("location", start), name=obj.name,
+                               flags=_CONCURRENT if concurrent else _NONE, other=obj)
 
     def _DoStmt(self, node: Node, start: int, text: str) -> Iterator[Any]:
         body = None
@@ -456,6 +603,8 @@ def _do_block(analyzer: SqlAnalyzer, body: str, text: str, start: int) -> Iterat
             for index in inner.indexes:
                 offset = _inner_offset(query, found, where, index.offset)
                 yield SqlIndex(index.index, index.table, index.unique, index.partial, index.expression, offset)
+            for operation in inner.operations:
+                yield replace(operation, offset=_inner_offset(query, found, where, operation.offset))
             for problem in inner.problems:
                 yield SqlProblem(where, problem.reason, problem.text)
         elif "PLpgSQL_stmt_dynexecute" in statement:
@@ -511,6 +660,25 @@ def _relations_and_ctes(node: Any) -> tuple[list[Node], set[str]]:
     if len(found) > 1:
         found.sort(key=lambda r: r.get("location", -1))
     return found, ctes
+
+
+def _string_literals(node: Any) -> frozenset[str]:
+    """The string constants a statement holds (what it may write into an enum column)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if type(current) is dict:
+            const = current.get("A_Const")
+            if const is not None:
+                value = const.get("sval", {}).get("sval")
+                if isinstance(value, str) and len(value) <= 63:  # longer than an enum label can be
+                    found.add(value)
+                continue
+            stack.extend(current.values())
+        elif type(current) is list:
+            stack.extend(current)
+    return frozenset(found)
 
 
 def _string(node: Node) -> str | None:
