@@ -1,0 +1,388 @@
+"""Migration safety (DL5xx): which revisions are deployed now, what that proves new, and what each statement locks.
+
+Squawk judges each SQL file as if every table in it held production data. driftlint knows the
+history: a table created by the same revision, or by an earlier revision deployed in the same run,
+is new and empty, and nothing running uses it yet, so locking, rewriting or dropping it harms no
+one. "Deployed in the same run" (Deployment) is, per environment:
+
+- with `check --base REF`: the revision files REF does not have (new on this branch);
+- else with `migration-safety-since = "<revision>"`: the revisions after that one (what ran before
+  is history);
+- else each revision on its own: every revision is checked, as Squawk checks each file, and
+  only what a revision creates itself is new to it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator
+
+from driftlint.config import ConfigError
+from driftlint.diagnostics import Diagnostic, Location, Related, Severity
+from driftlint.facts.extractors import ALEMBIC_ENV, HEADER, SCHEMA
+from driftlint.rule import Rule
+from driftlint.schema.environment import EnvSettings
+from driftlint.schema.history import NONE, RENAME_INTO, EnvironmentHistory, Event, schema_history
+from driftlint.schema.model import (
+    ADD_COLUMN,
+    AUTOCOMMIT,
+    CONCURRENTLY,
+    CREATE_INDEX,
+    DROP_INDEX,
+    FROM_SQL,
+    INDEX,
+    RENAME,
+    TABLE,
+    Branch,
+    ObjectRef,
+    Operation,
+    RevisionEffects,
+    exclusive,
+)
+
+if TYPE_CHECKING:
+    from driftlint.project import EnvironmentAnalysis, Project
+
+SINCE_OPTION = "migration-safety-since"
+VERSION_OPTION = "postgres-version"
+# The oldest PostgreSQL release its developers still support when this was written (14; 13 reached
+# end of life in November 2025). Every version-dependent rule behaves the same from 12 on.
+DEFAULT_POSTGRES_VERSION = 14
+SAFETY_OPTIONS = {SINCE_OPTION: "", VERSION_OPTION: DEFAULT_POSTGRES_VERSION}
+
+EACH = "each"  # no scope configured: every revision, each as its own deployment
+BASE = "base"
+SINCE = "since"
+
+
+@dataclass(frozen=True)
+class New:
+    """Why a table holds no rows anyone relies on when a statement runs: the event that created it
+    (in the same revision or one deployed with it), or None when code driftlint cannot read in
+    the deployment may have created it (`metadata.create_all()`, SQL built at run time)."""
+
+    creation: Event | None
+
+
+GONE = "gone"  # the table does not exist any more when the statement runs (DL202's business)
+
+
+class Deployment:
+    """One environment's revisions as migration safety sees them: which are checked, which run
+    together, and the env.py settings every migration runs under."""
+
+    def __init__(self, project: Project, analysis: EnvironmentAnalysis, history: EnvironmentHistory, since: tuple[str, ...]):
+        self.project = project
+        self.history = history
+        self.env_path, self.env = _env_settings(project, analysis)
+        self.version = _version(project)
+        order = history.order
+        self.mode = EACH
+        self.deployed: frozenset[str] = frozenset()
+        if project.base_files is not None:
+            self.mode = BASE
+            base = project.base_files
+            self.deployed = frozenset(r for r in order if not _in(history.path(r), base))
+        elif since:
+            anchors = [found for found in (_resolve(order, wanted) for wanted in since) if found is not None]
+            if anchors:
+                self.mode = SINCE
+                self.deployed = frozenset(
+                    r for r in order if any(history.is_ancestor(anchor, r) for anchor in anchors) and r not in anchors
+                )
+        self.knows_since = self.mode == SINCE
+        self.checked = [r for r in order if self.mode == EACH or r in self.deployed]
+
+    # -- what runs together ---------------------------------------------------------------------
+
+    def together(self, earlier: str, revision: str) -> bool:
+        """Whether `earlier` is deployed in the same run as `revision`."""
+        if earlier == revision:
+            return True
+        return self.mode != EACH and earlier in self.deployed and revision in self.deployed
+
+    def outside_transaction(self, operation: Operation) -> bool:
+        return AUTOCOMMIT in operation.flags or (self.env is not None and self.env.autocommit)
+
+    def same_transaction(self, first: tuple[str, Operation], second: tuple[str, Operation]) -> bool:
+        """Whether `first` (which runs before) and `second` run in one transaction."""
+        (first_revision, first_op), (second_revision, second_op) = first, second
+        if self.outside_transaction(first_op) or self.outside_transaction(second_op):
+            return False
+        if exclusive(first_op.branch, second_op.branch):
+            return False
+        if first_revision == second_revision:
+            return True
+        per_migration = self.env is not None and self.env.transaction_per_migration
+        return not per_migration and self.together(first_revision, second_revision) and self.history.is_ancestor(
+            first_revision, second_revision
+        )
+
+    # -- what the history proves ----------------------------------------------------------------
+
+    def table_state(self, table: ObjectRef, revision: str, operation: Operation) -> New | str | None:
+        """New(...) when the table is new in this deployment when `operation` runs, GONE when it
+        does not exist then, None when it may hold rows that running code uses."""
+        return self._state(table, operation.engine, revision, operation.position, operation.branch, 0)
+
+    def _state(self, table: ObjectRef, engine: str, revision: str, position: int, branch: Branch, depth: int) -> New | str | None:
+        history = self.history
+        key = history.key(table, engine)
+        prior = history.prior(key, revision, position, branch=branch)
+        if prior.status == NONE:
+            return New(None) if self._opaque_before(table, revision) else None
+        if not prior.events:
+            return None
+        if all(e.removes for e in prior.events):
+            return GONE
+        for event in prior.events:
+            if not event.creates or not self.together(event.revision, revision):
+                return None
+            if event.action == RENAME_INTO:
+                # A renamed table is as new as it was under its old name.
+                if depth > 16:
+                    return None
+                old = event.effect.obj
+                state = self._state(old, engine, event.revision, event.position, event.effect.branch, depth + 1)
+                if not isinstance(state, New):
+                    return None
+        return New(prior.events[-1])
+
+    def _opaque_before(self, table: ObjectRef, revision: str) -> bool:
+        """Whether code deployed with `revision` (or in it) that driftlint cannot read may have
+        created a table no readable statement creates."""
+        history = self.history
+        deployed = [r for r in (revision, *self._deployed_ancestors(revision))]
+        for candidate in deployed:
+            effects = history.effects[candidate]
+            if effects.creates_unknown_objects:
+                return True
+            if any(table.name.lower() in unknown.words for unknown in effects.unknown):
+                return True
+        return False
+
+    def _deployed_ancestors(self, revision: str) -> Iterator[str]:
+        if self.mode == EACH:
+            return
+        for candidate in self.deployed:
+            if candidate != revision and self.history.is_ancestor(candidate, revision):
+                yield candidate
+
+    def column_added(self, table: ObjectRef, column: str, revision: str, operation: Operation) -> tuple[str, Operation] | None:
+        """The ADD COLUMN, in this revision before `operation` or in one deployed with it, that
+        created `column`: no code running before the deployment reads or writes it."""
+        own = self.history.effects[revision].operations
+        index = next((i for i, candidate in enumerate(own) if candidate is operation), len(own))
+        candidates = [(revision, earlier) for earlier in own[:index] if not exclusive(earlier.branch, operation.branch)]
+        for ancestor in self._deployed_ancestors(revision):
+            candidates.extend((ancestor, earlier) for earlier in self.history.effects[ancestor].operations)
+        for candidate, earlier in candidates:
+            if (
+                earlier.kind == ADD_COLUMN and earlier.column == column and earlier.table is not None
+                and earlier.table.key == table.key and earlier.engine == operation.engine
+            ):
+                return candidate, earlier
+        return None
+
+    def index_table(self, index: ObjectRef | None, revision: str, operation: Operation) -> ObjectRef | None:
+        """The table an index was created on, under the name it has when `operation` runs (an
+        index follows its table through renames)."""
+        if index is None:
+            return None
+        history = self.history
+        for info, created_in in history.index_infos():
+            if info.engine != operation.engine or info.index.key != index.key or info.table.kind != TABLE:
+                continue
+            table = info.table
+            since = next(
+                (e for e in history.events_for(history.key(index, info.engine)) if e.revision == created_in and e.creates),
+                None,
+            )
+            for _ in range(16):
+                renames = [
+                    e for e in history.events_for(history.key(table, info.engine))
+                    if e.action == RENAME and (since is None or not history.runs_before(e, since))
+                    and (history.is_ancestor(e.revision, revision) or (e.revision == revision and e.position < operation.position))
+                ]
+                if not renames:
+                    break
+                since = max(renames, key=lambda e: (history.index[e.revision], e.position))
+                table = ObjectRef(table.kind, table.schema, since.effect.detail)
+            return table
+        return None
+
+    def earlier_operations(self, revision: str, operation: Operation) -> Iterator[tuple[str, Operation]]:
+        """The operations that run before `operation`, nearest first: earlier in its revision (not
+        in another arm of an `if`), then in every ancestor, deployed with it or not."""
+        history = self.history
+        own = history.effects[revision].operations
+        index = next((i for i, candidate in enumerate(own) if candidate is operation), len(own))
+        for earlier in reversed(own[:index]):
+            if not exclusive(earlier.branch, operation.branch):
+                yield revision, earlier
+        for ancestor in reversed(history.order):
+            if history.is_ancestor(ancestor, revision):
+                for earlier in reversed(history.effects[ancestor].operations):
+                    yield ancestor, earlier
+
+    def later_operations(self, revision: str, operation: Operation, *, own_only: bool = False) -> Iterator[tuple[str, Operation]]:
+        """The operations that run after `operation` in the same `alembic upgrade`: later in its
+        revision (not in another arm of an `if`), then, unless `own_only`, in descendants
+        deployed with it."""
+        history = self.history
+        own = history.effects[revision].operations
+        index = next((i for i, candidate in enumerate(own) if candidate is operation), len(own))
+        for later in own[index + 1:]:
+            if not exclusive(later.branch, operation.branch):
+                yield revision, later
+        if self.mode == EACH or own_only:
+            return
+        for descendant in history.order:
+            if descendant in self.deployed and history.is_ancestor(revision, descendant):
+                for later in history.effects[descendant].operations:
+                    yield descendant, later
+
+    # -- iteration ------------------------------------------------------------------------------
+
+    def operations(self, kinds: Iterable[str]) -> Iterator[tuple[str, Operation]]:
+        """The operations of the checked revisions, of the given kinds, in load and statement order."""
+        wanted = frozenset(kinds)
+        for revision in self.checked:
+            for operation in self.history.effects[revision].operations:
+                if operation.kind in wanted:
+                    yield revision, operation
+
+    # -- wording --------------------------------------------------------------------------------
+
+    def path(self, revision: str) -> str:
+        return self.project.relpath(self.history.path(revision))
+
+    def label(self, table: ObjectRef) -> str:
+        default = self.project.settings.default_schema or "public"
+        return f"`{table.name}`" if table.schema == default else f"`{table.qualified}`"
+
+    def related(self, revision: str, operation: Operation, note: str) -> Related:
+        row, column, _, _ = operation.span
+        return Related(self.path(revision), Location(row, column), note)
+
+
+def deployments(project: Project) -> list[Deployment]:
+    """Every environment's Deployment, computed once per run and shared by the DL5xx rules."""
+    return project.memo("migration-safety", _deployments)  # type: ignore[no-any-return]
+
+
+def _deployments(project: Project) -> list[Deployment]:
+    since = _since(project)
+    histories = schema_history(project).environments
+    result = [Deployment(project, analysis, history, since) for analysis, history in zip(project.environments, histories)]
+    if since and project.base_files is None and result and not any(d.knows_since for d in result):
+        where = project.settings.source or Path("settings")
+        raise ConfigError(
+            f"{where}: `{SINCE_OPTION}` names {', '.join(f'`{s}`' for s in since)}, "
+            "which no Alembic environment's revisions are (a revision id, or the start of one)"
+        )
+    return result
+
+
+def _since(project: Project) -> tuple[str, ...]:
+    value = project.settings.option(SINCE_OPTION, "")
+    return tuple(part for part in re.split(r"[\s,]+", str(value)) if part)
+
+
+def _version(project: Project) -> int:
+    value = project.settings.option(VERSION_OPTION, DEFAULT_POSTGRES_VERSION)
+    return value if isinstance(value, int) else DEFAULT_POSTGRES_VERSION
+
+
+def _resolve(order: list[str], wanted: str) -> str | None:
+    """A revision id, or a unique start of one, as Alembic resolves a partial id."""
+    if wanted in order:
+        return wanted
+    matches = [r for r in order if r.startswith(wanted)]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _in(path: Path, files: frozenset[Path]) -> bool:
+    if path in files:
+        return True
+    try:
+        return path.resolve() in files
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def _env_settings(project: Project, analysis: EnvironmentAnalysis) -> tuple[Path | None, EnvSettings | None]:
+    location = analysis.environment.script_location
+    if location is None:
+        return None, None
+    candidate = location / "env.py"
+    facts = project.files.get(candidate)
+    if facts is None:
+        try:
+            candidate = candidate.resolve()
+        except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in a configured path
+            return None, None
+        facts = project.files.get(candidate)
+    if facts is None:
+        return None, None
+    settings = facts.extra.get(ALEMBIC_ENV.key)
+    return candidate, settings if isinstance(settings, EnvSettings) else None
+
+
+def index_on(operation: Operation) -> ObjectRef | None:
+    """The index a DROP INDEX or REINDEX INDEX names."""
+    return operation.other if operation.other is not None and operation.other.kind == INDEX else None
+
+
+def only_index_operations(effects: RevisionEffects) -> bool:
+    """Whether upgrade() does nothing but build and drop indexes with op.* calls, outside any `if`
+    and with nothing driftlint cannot read: then the whole revision can move out of the migration's
+    transaction together (`driftlint fix` for DL501-DL503)."""
+    operations = effects.operations
+    return (
+        bool(operations)
+        and not effects.unknown
+        and all(o.kind in (CREATE_INDEX, DROP_INDEX) and FROM_SQL not in o.flags and not o.branch for o in operations)
+    )
+
+
+def concurrently(operation: Operation) -> bool:
+    return CONCURRENTLY in operation.flags
+
+
+class SafetyRule(Rule):
+    """A DL5xx rule: it judges the operations of the revisions being checked (Deployment)."""
+
+    severity = Severity.WARNING
+    reads = frozenset({HEADER, SCHEMA, ALEMBIC_ENV})
+    options = dict(SAFETY_OPTIONS)
+    # The Operation kinds the rule looks at.
+    kinds: ClassVar[tuple[str, ...]] = ()
+
+    def check(self, project: Project) -> Iterator[Diagnostic]:
+        for deployment in deployments(project):
+            for revision, operation in deployment.operations(self.kinds):
+                yield from self.judge(deployment, revision, operation)
+
+    def judge(self, deployment: Deployment, revision: str, operation: Operation) -> Iterator[Diagnostic]:
+        raise NotImplementedError
+
+    def existing(self, deployment: Deployment, revision: str, operation: Operation, table: ObjectRef | None = None) -> bool:
+        """Whether the table the statement locks may hold rows that running code uses: neither new
+        in this deployment nor gone (a statement on a dropped table fails: DL202 says so)."""
+        table = table or operation.table
+        if table is None:
+            return True
+        return deployment.table_state(table, revision, operation) is None
+
+    def finding(
+        self, deployment: Deployment, revision: str, operation: Operation, message: str, fix: str,
+        related: Iterable[Related] = (), subject: Iterable[str] = (),
+    ) -> Diagnostic:
+        table = operation.table.qualified if operation.table is not None else ""
+        return self.diagnostic(
+            message, deployment.path(revision), operation.span, fix_title=fix, related=related,
+            subject=(revision, table, operation.column or operation.name, *subject),
+        )
