@@ -21,6 +21,9 @@ FIXERS = {
     "DL101": "driftlint.fixes.merge_heads:fix_multiple_heads",
     "DL201": "driftlint.fixes.depends_on:fix_cross_branch_reference",
     "DL401": "driftlint.fixes.matview_registry:fix_registry_drift",
+    "DL501": "driftlint.fixes.concurrent_index:fix_concurrent_index",
+    "DL502": "driftlint.fixes.concurrent_index:fix_concurrent_index",
+    "DL503": "driftlint.fixes.concurrent_index:fix_concurrent_index",
 }
 # Fixes that can change what the application does at run time, applied only when asked for
 # (`--unsafe-fixes`, as Ruff's unsafe fixes): adding a view to the registry makes every refresh
