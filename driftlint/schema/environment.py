@@ -3,31 +3,13 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from driftlint.schema.model import EnvSettings
 
 if TYPE_CHECKING:
     from driftlint.config import Settings
     from driftlint.source import SourceFile
-
-
-@dataclass(frozen=True)
-class EnvSettings:
-    """Read from env.py's source, never by running it.
-
-    `lock_timeout`: some string in it names `lock_timeout` (`SET lock_timeout ...` through the
-    connection, `-c lock_timeout=...` in a URL or `connect_args`, asyncpg's `server_settings`).
-    `autocommit`: it asks for `isolation_level="AUTOCOMMIT"`, so no statement runs in a transaction.
-    `transaction_per_migration`: `context.configure(transaction_per_migration=True)`; otherwise
-    one `alembic upgrade` runs every revision in one transaction.
-    `anchor`: the line of the `context.configure(...)` call findings about the environment point
-    at (the one given a connection, else the first; 1 without any).
-    """
-
-    lock_timeout: bool = False
-    autocommit: bool = False
-    transaction_per_migration: bool = False
-    anchor: int = 1
 
 
 def extract(tree: ast.Module, source: SourceFile, settings: Settings) -> EnvSettings | None:

@@ -1,4 +1,4 @@
-"""The data a revision's upgrade() does to schema objects: object references, effects, unknowns."""
+"""The data a revision's upgrade() does to schema objects (references, effects, operations, unknowns), and what env.py sets."""
 
 from __future__ import annotations
 
@@ -209,3 +209,22 @@ class RevisionEffects:
 
 
 EMPTY = RevisionEffects()
+
+
+@dataclass(frozen=True)
+class EnvSettings:
+    """Read from env.py's source, never by running it.
+
+    `lock_timeout`: some string in it names `lock_timeout` (`SET lock_timeout ...` through the
+    connection, `-c lock_timeout=...` in a URL or `connect_args`, asyncpg's `server_settings`).
+    `autocommit`: it asks for `isolation_level="AUTOCOMMIT"`, so no statement runs in a transaction.
+    `transaction_per_migration`: `context.configure(transaction_per_migration=True)`; otherwise
+    one `alembic upgrade` runs every revision in one transaction.
+    `anchor`: the line of the `context.configure(...)` call findings about the environment point
+    at (the one given a connection, else the first; 1 without any).
+    """
+
+    lock_timeout: bool = False
+    autocommit: bool = False
+    transaction_per_migration: bool = False
+    anchor: int = 1

@@ -23,7 +23,6 @@ from driftlint.config import ConfigError
 from driftlint.diagnostics import Diagnostic, Location, Related, Severity
 from driftlint.facts.extractors import ALEMBIC_ENV, HEADER, SCHEMA
 from driftlint.rule import Rule
-from driftlint.schema.environment import EnvSettings
 from driftlint.schema.history import NONE, RENAME_INTO, EnvironmentHistory, Event, schema_history
 from driftlint.schema.model import (
     ADD_COLUMN,
@@ -36,6 +35,7 @@ from driftlint.schema.model import (
     RENAME,
     TABLE,
     Branch,
+    EnvSettings,
     ObjectRef,
     Operation,
     RevisionEffects,

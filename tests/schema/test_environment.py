@@ -6,7 +6,8 @@ import textwrap
 from pathlib import Path
 
 from driftlint.config import Settings
-from driftlint.schema.environment import EnvSettings, extract
+from driftlint.schema.environment import extract
+from driftlint.schema.model import EnvSettings
 from driftlint.source import SourceFile
 
 
