@@ -37,12 +37,6 @@ _SQL_TYPES = {
     "float4": "real",
 }
 SERIAL_TYPES = ("serial", "smallserial", "bigserial")
-# The types the opt-in type rules (DL551-DL554) discourage: only columns of these are recorded.
-_JUDGED = ("integer", "timestamp", *SERIAL_TYPES)
-
-
-def judged(label: str) -> bool:
-    return label in _JUDGED or label.startswith("varchar(")
 
 
 def sql_type(type_name: Node) -> str:

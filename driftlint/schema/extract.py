@@ -606,6 +606,13 @@ class Interpreter:
             db_like = isinstance(receiver, Bind) or (isinstance(func.value, ast.Name) and func.value.id in _DB_NAMES)
             self.execute(argument, node, frame, quiet=not db_like)
             return Unknown("a query result")
+        if name == "execution_options" and any(
+            k.arg == "isolation_level" and self.evaluate(k.value, frame) == "AUTOCOMMIT" for k in node.keywords
+        ):
+            # SQLAlchemy switches the connection itself (it returns it), so whatever runs after
+            # this, through it or through op, runs outside a transaction.
+            self.autocommit = True
+            return Bind()
         if isinstance(receiver, Dml) and name == "values":
             written = [self.evaluate(k.value, frame) for k in node.keywords]
             written += [self.evaluate(a, frame) for a in node.args]
@@ -916,13 +923,14 @@ class Interpreter:
         )
 
     def column_types(self, table: ObjectRef, items: Iterable[ast.expr], frame: _Frame) -> None:
-        """COLUMN_TYPE operations for the columns of a new table the opt-in type rules judge."""
+        """COLUMN_TYPE operations for the columns of a new table: what the opt-in type rules judge,
+        and the type a later type change starts from."""
         calls = [found for found in (self.column_call(item, frame) for item in items) if found is not None]
         # SQLAlchemy makes a lone integer primary key SERIAL on PostgreSQL (autoincrement="auto").
         lone_key = sum(1 for call, _ in calls if _keyword_true(call, "primary_key")) == 1
         for call, scope in calls:
             facts = self.column_facts(call, scope, lone_key)
-            if facts is not None and columns.judged(facts.label):
+            if facts is not None and facts.label:
                 self.operation(COLUMN_TYPE, table, self.span(call, frame), position=len(self.effects), column=facts.name,
                                detail=facts.label, flags=facts.flags)
 

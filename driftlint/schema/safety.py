@@ -6,8 +6,8 @@ is new and empty, and nothing running uses it yet, so locking, rewriting or drop
 one. "Deployed in the same run" (Deployment) is, per environment:
 
 - with `check --base REF`: the revision files REF does not have (new on this branch);
-- else with `migration-safety-since = "<revision>"`: the revisions after that one (what ran before
-  is history);
+- else with `migration-safety-since = "<revision>"`: every revision that is neither that one nor
+  one of its ancestors (what ran before is history);
 - else each revision on its own: every revision is checked, as Squawk checks each file, and
   only what a revision creates itself is new to it.
 """
@@ -88,9 +88,12 @@ class Deployment:
         elif since:
             anchors = [found for found in (_resolve(order, wanted) for wanted in since) if found is not None]
             if anchors:
+                # What ran before is history: each named revision and its ancestors. Everything
+                # else is being deployed, branches that fork below a named revision included.
                 self.mode = SINCE
+                ran = set(anchors)
                 self.deployed = frozenset(
-                    r for r in order if any(history.is_ancestor(anchor, r) for anchor in anchors) and r not in anchors
+                    r for r in order if r not in ran and not any(history.is_ancestor(r, anchor) for anchor in anchors)
                 )
         self.knows_since = self.mode == SINCE
         self.checked = [r for r in order if self.mode == EACH or r in self.deployed]

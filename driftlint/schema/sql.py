@@ -270,7 +270,7 @@ class SqlAnalyzer:
             if "ColumnDef" in element:
                 definition = element["ColumnDef"]
                 label = columns.sql_type(definition.get("typeName", {}))
-                if obj is not None and columns.judged(label):
+                if obj is not None and label:
                     yield SqlOperation(COLUMN_TYPE, obj, definition.get("location", start), column=definition.get("colname", ""), detail=label)
                 for constraint in definition.get("constraints", []):
                     yield from self._foreign_key(constraint.get("Constraint", {}), start)

@@ -99,6 +99,19 @@ def test_concurrently_and_the_autocommit_block_are_recorded():
     ]
 
 
+def test_an_autocommit_isolation_level_takes_what_follows_out_of_the_transaction():
+    found = ops(
+        """
+        op.create_index("before", "t", ["x"])
+        connection = op.get_bind()
+        connection.commit()
+        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+        autocommit.exec_driver_sql("CREATE INDEX CONCURRENTLY after ON t (x)")
+        """
+    )
+    assert [(o.name, AUTOCOMMIT in o.flags) for o in found] == [("before", False), ("after", True)]
+
+
 def test_a_commit_in_sql_ends_the_transaction_for_what_follows_until_a_begin():
     found = ops(
         """
@@ -226,7 +239,7 @@ def test_enum_values_lock_timeout_reindex_and_written_literals():
     assert found[4].values == found[5].values == {"calm"}
 
 
-def test_only_the_types_the_opt_in_rules_judge_are_recorded_for_new_tables():
+def test_every_column_of_a_new_table_records_its_type():
     found = ops(
         """
         op.create_table(
@@ -241,8 +254,9 @@ def test_only_the_types_the_opt_in_rules_judge_are_recorded_for_new_tables():
         """
     )
     assert [(o.table.name if o.table else "", o.column, o.detail) for o in found if o.kind == COLUMN_TYPE] == [
-        ("t", "id", "serial"), ("t", "at", "timestamp"), ("t", "name", "varchar(50)"),
-        ("u", "id", "serial"), ("u", "at", "timestamp"), ("u", "v", "varchar(9)"),
+        ("t", "id", "serial"), ("t", "at", "timestamp"), ("t", "name", "varchar(50)"), ("t", "note", "text"),
+        ("t", "big", "bigint"), ("u", "id", "serial"), ("u", "at", "timestamp"), ("u", "tz", "timestamptz"),
+        ("u", "v", "varchar(9)"),
     ]
 
 

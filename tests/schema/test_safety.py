@@ -352,3 +352,30 @@ def test_rules_lists_the_family_with_the_type_rules_marked_opt_in():
     assert len(family) == 23
     assert family["DL501"]["name"] == "require-concurrent-index-creation" and family["DL501"]["default"]
     assert not family["DL551"]["default"] and family["DL503"]["severity"] == "error"
+
+
+def test_since_treats_a_branch_forked_below_it_as_deployed_and_its_ancestors_as_history(tmp_path: Path):
+    findings = check(tmp_path, {
+        "a1": revision("a1", None, ORDERS),
+        "b1": revision("b1", "a1", 'op.create_index("ix_b", "orders", ["id"])'),
+        "c1": revision("c1", "b1", 'op.create_index("ix_c", "orders", ["id"])'),
+        # forked from a1 before the production head b1, merged after it: never ran
+        "x1": revision("x1", "a1", 'op.create_index("ix_x", "orders", ["id"])'),
+        "m1": revision("m1", ("c1", "x1"), "pass"),
+    }, "DL501", settings='migration-safety-since = "b1"')
+    assert where(findings) == [("DL501", "c1"), ("DL501", "x1")]
+
+
+def test_a_type_change_the_history_shows_to_be_catalog_only_is_not_reported(tmp_path: Path):
+    findings = check(tmp_path, {
+        "a1": revision("a1", None, 'op.create_table("t", sa.Column("name", sa.String(50)), sa.Column("n", sa.Integer()))'),
+        "b1": revision("b1", "a1", '''
+            op.alter_column("t", "name", type_=sa.Text())
+            op.alter_column("t", "n", type_=sa.Text())
+            op.alter_column("legacy", "x", type_=sa.Text())
+        '''),
+    }, "DL507")
+    assert [(d.message.split("`")[1], d.message.split("(")[1].split(")")[0]) for d in findings] == [
+        ("n", "integer to text"), ("x", "to text"),
+    ]
+    assert "existing_type=" in (findings[1].fix_title or "") and "existing_type=" not in (findings[0].fix_title or "")
