@@ -347,12 +347,13 @@ class Interpreter:
     ) -> None:
         """Record what migration safety judges (model.Operation); `position` defaults to the effects
         recorded before the current op.* call began."""
-        flag_set = frozenset((*flags, AUTOCOMMIT) if self.autocommit else flags)
+        if self.autocommit:
+            flags = (*flags, AUTOCOMMIT)
         shared = self.shared
         self.operations.append(Operation(
             kind, shared(table) if table is not None else None, shared(span), self.op_start if position is None else position,
-            name, column, detail, other_detail, shared(flag_set), shared(other) if other is not None else None, values,
-            self.engine, self.branch,
+            name, column, detail, other_detail, shared(frozenset(flags)) if flags else _NO_FLAGS,
+            shared(other) if other is not None else None, values, self.engine, self.branch,
         ))
 
     def add_index(self, index: ObjectRef, table: ObjectRef, unique: bool, partial: bool, expression: bool, span: Span) -> None:
@@ -924,15 +925,53 @@ class Interpreter:
 
     def column_types(self, table: ObjectRef, items: Iterable[ast.expr], frame: _Frame) -> None:
         """COLUMN_TYPE operations for the columns of a new table: what the opt-in type rules judge,
-        and the type a later type change starts from."""
-        calls = [found for found in (self.column_call(item, frame) for item in items) if found is not None]
+        and the type a later type change starts from. Every column of every new table comes
+        through here, so the common `sa.Column("name", sa.Type(...), ...)` is read directly."""
+        calls: list[tuple[ast.Call, _Frame, bool]] = []
+        keys = 0
+        for item in items:
+            found = self.column_call(item, frame) if not isinstance(item, ast.Call) or _call_name(item.func) != "Column" else (item, frame)
+            if found is None:
+                continue
+            primary = _keyword_true(found[0], "primary_key")
+            keys += primary
+            calls.append((found[0], found[1], primary))
+        position = len(self.effects)
         # SQLAlchemy makes a lone integer primary key SERIAL on PostgreSQL (autoincrement="auto").
-        lone_key = sum(1 for call, _ in calls if _keyword_true(call, "primary_key")) == 1
-        for call, scope in calls:
-            facts = self.column_facts(call, scope, lone_key)
-            if facts is not None and facts.label:
-                self.operation(COLUMN_TYPE, table, self.span(call, frame), position=len(self.effects), column=facts.name,
-                               detail=facts.label, flags=facts.flags)
+        lone_key = keys == 1
+        for call, scope, primary in calls:
+            name, label = self.column_type(call, scope, lone_key and primary)
+            if name and label:
+                self.operation(COLUMN_TYPE, table, frame.site or node_location(call), position=position, column=name, detail=label)
+
+    def column_type(self, call: ast.Call, frame: _Frame, serial_candidate: bool) -> tuple[str, str]:
+        """(name, PostgreSQL type) of a new table's `sa.Column(...)`, as column_facts reads it.
+        `serial_candidate`: it is the table's lone primary-key column."""
+        arguments = call.args
+        if not arguments:
+            return "", ""
+        first = arguments[0]
+        name = first.value if isinstance(first, ast.Constant) else self.evaluate(first, frame)
+        if not isinstance(name, str):
+            return "", ""
+        type_node = None
+        for keyword in call.keywords:
+            if keyword.arg == "type_":
+                type_node = keyword.value
+        if type_node is None and len(arguments) > 1 and _looks_like_type(arguments[1]):
+            type_node = arguments[1]
+        label = self.type_label(type_node, frame) if type_node is not None else ""
+        if serial_candidate and label in _SERIAL_OF:
+            # SERIAL, unless something else gives it its values.
+            keywords = {k.arg: k.value for k in call.keywords}
+            items = {_call_name(a.func) for a in arguments if isinstance(a, ast.Call)}
+            automatic = keywords.get("autoincrement")
+            if (
+                "server_default" not in keywords and not items & {"Identity", "Sequence"}
+                and not (automatic is not None and self.evaluate(automatic, frame) is False)
+            ):
+                label = _SERIAL_OF[label]
+        return name, label
 
     def added_column(self, table: ObjectRef, expression: ast.expr, node: ast.Call, frame: _Frame) -> None:
         found = self.column_call(expression, frame)
@@ -1504,6 +1543,7 @@ class _ColumnFacts:
     values: frozenset[str]  # a string server_default: the value it writes into every row
 
 
+_NO_FLAGS: frozenset[str] = frozenset()
 # SQLAlchemy type names, generic and dialect spellings, as the PostgreSQL types they render.
 _SA_TYPES = {
     "Integer": "integer", "INTEGER": "integer", "INT": "integer",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 Span = tuple[int, int, int, int]
 # Where a statement sits among mutually exclusive code paths: one (choice, arm) pair per enclosing
@@ -172,9 +172,13 @@ BINARY_COERCIBLE = "binary_coercible"  # a type change PostgreSQL makes without 
 FROM_SQL = "sql"  # written as SQL text, not as an op.* call (messages name the SQL form)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Operation:
     """One statement as migration safety judges it: what it does, to which table, where.
+
+    Not frozen, though nothing changes one once made: a frozen dataclass sets each of its fields
+    through object.__setattr__, which made building the thousands of a large history cost a
+    third of the schema extractor's time. It is not hashable either (nothing keys on one).
 
     `position` is the number of effects recorded before it in the revision, so the schema history
     can say what existed when it ran (EnvironmentHistory.prior). `flags` are the facts above.
@@ -195,6 +199,14 @@ class Operation:
     values: frozenset[str] = frozenset()
     engine: str = ""
     branch: Branch = ()
+
+    def __reduce__(self) -> tuple[type[Operation], tuple[object, ...]]:
+        # Pickled as its fields in order, without their names: a 2,000-revision history holds
+        # thousands, each file's facts are pickled on their own, and the names were most of it.
+        return (Operation, tuple(getattr(self, name) for name in _OPERATION_FIELDS))
+
+
+_OPERATION_FIELDS = tuple(f.name for f in fields(Operation))
 
 
 @dataclass(frozen=True)

@@ -97,6 +97,10 @@ class Deployment:
                 )
         self.knows_since = self.mode == SINCE
         self.checked = [r for r in order if self.mode == EACH or r in self.deployed]
+        # The checked revisions' operations by kind (each rule looks at a few kinds), and what
+        # table_state answered, by operation and table (several rules ask about one statement).
+        self._by_kind: dict[str, list[tuple[int, int, str, Operation]]] | None = None
+        self._states: dict[tuple[int, tuple[str, ...]], New | str | None] = {}
 
     # -- what runs together ---------------------------------------------------------------------
 
@@ -128,7 +132,10 @@ class Deployment:
     def table_state(self, table: ObjectRef, revision: str, operation: Operation) -> New | str | None:
         """New(...) when the table is new in this deployment when `operation` runs, GONE when it
         does not exist then, None when it may hold rows that running code uses."""
-        return self._state(table, operation.engine, revision, operation.position, operation.branch, 0)
+        key = (id(operation), table.key)
+        if key not in self._states:
+            self._states[key] = self._state(table, operation.engine, revision, operation.position, operation.branch, 0)
+        return self._states[key]
 
     def _state(self, table: ObjectRef, engine: str, revision: str, position: int, branch: Branch, depth: int) -> New | str | None:
         history = self.history
@@ -251,11 +258,16 @@ class Deployment:
 
     def operations(self, kinds: Iterable[str]) -> Iterator[tuple[str, Operation]]:
         """The operations of the checked revisions, of the given kinds, in load and statement order."""
-        wanted = frozenset(kinds)
-        for revision in self.checked:
-            for operation in self.history.effects[revision].operations:
-                if operation.kind in wanted:
-                    yield revision, operation
+        if self._by_kind is None:
+            self._by_kind = {}
+            effects = self.history.effects
+            for number, revision in enumerate(self.checked):
+                for position, operation in enumerate(effects[revision].operations):
+                    self._by_kind.setdefault(operation.kind, []).append((number, position, revision, operation))
+        found = [item for kind in set(kinds) for item in self._by_kind.get(kind, ())]
+        found.sort(key=lambda item: (item[0], item[1]))
+        for _, _, revision, operation in found:
+            yield revision, operation
 
     # -- wording --------------------------------------------------------------------------------
 

@@ -447,21 +447,22 @@ class SqlAnalyzer:
             yield SqlEffect(ALTER, policy, table_node.get("location", start), "ALTER POLICY")
 
     def _UpdateStmt(self, node: Node, start: int, text: str) -> Iterator[Any]:
-        yield from self._dml(node, start, "UPDATE", BACKFILL)
+        yield from self._dml(node, start, "UPDATE", BACKFILL, text)
 
     def _DeleteStmt(self, node: Node, start: int, text: str) -> Iterator[Any]:
-        yield from self._dml(node, start, "DELETE", BACKFILL)
+        yield from self._dml(node, start, "DELETE", BACKFILL, text)
 
     def _InsertStmt(self, node: Node, start: int, text: str) -> Iterator[Any]:
         # An INSERT target under RLS fails loudly (WITH CHECK); what it reads is filtered silently.
-        yield from self._dml(node, start, "INSERT", REFERENCE)
+        yield from self._dml(node, start, "INSERT", REFERENCE, text)
 
-    def _dml(self, node: Node, start: int, detail: str, target_action: str) -> Iterator[Any]:
+    def _dml(self, node: Node, start: int, detail: str, target_action: str, text: str) -> Iterator[Any]:
         relation = node.get("relation", {})
         target = self.relation(relation)
         if target is not None:
             yield SqlEffect(target_action, target, relation.get("location", start), detail)
-            values = _string_literals(node)
+            # A string literal needs a quote: most backfills have none, and walking the tree costs.
+            values = _string_literals(node) if "'" in text or "$" in text else frozenset()
             if values:
                 yield SqlOperation(USE_VALUES, target, relation.get("location", start), detail=detail, values=values)
         yield from self.reads(node, detail, skip=(id(relation),))

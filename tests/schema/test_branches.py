@@ -110,3 +110,13 @@ def test_sql_longer_than_driftlint_reads_is_an_unknown_saying_so():
     result = upgrade("op.execute(SQL)", prelude=f'SQL = "{"SELECT 1;" * 30000}"')
     [unknown] = result.unknown
     assert "SQL of 270,000 characters is longer than driftlint reads (200,000)" in unknown.reason
+
+
+def test_show_unknown_says_sql_was_too_long_to_read(tmp_path: Path):
+    from ..adoption.helpers import invoke
+
+    write_tree(tmp_path, alembic_tree({
+        "a1": revision("a1", None, "op.execute(HUGE)", prelude=f'HUGE = "{"SELECT 1;" * 30000}"'),
+    }))
+    result = invoke(tmp_path, "check", "--no-cache", "--show-unknown", "--output-format", "concise")
+    assert "unknown: SQL of 270,000 characters is longer than driftlint reads (200,000)" in result.stderr
