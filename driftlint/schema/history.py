@@ -263,7 +263,8 @@ class EnvironmentHistory:
             branch = effects[position].branch if position < len(effects) else ()
         own = [
             e for e in self.events_for(key)
-            if e.revision == revision and e.position < position and e.action in wanted and not exclusive(e.effect.branch, branch)
+            if e.revision == revision and e.position < position and e.action in wanted
+            and not (branch and e.effect.branch and exclusive(e.effect.branch, branch))
         ]
         if own:
             return Prior(self._status([own[-1]], actions), (own[-1],))

@@ -264,8 +264,11 @@ class Deployment:
             for number, revision in enumerate(self.checked):
                 for position, operation in enumerate(effects[revision].operations):
                     self._by_kind.setdefault(operation.kind, []).append((number, position, revision, operation))
-        found = [item for kind in set(kinds) for item in self._by_kind.get(kind, ())]
-        found.sort(key=lambda item: (item[0], item[1]))
+        wanted = set(kinds)
+        if len(wanted) == 1:
+            found = self._by_kind.get(wanted.pop(), [])  # already in order
+        else:
+            found = sorted((item for kind in wanted for item in self._by_kind.get(kind, ())), key=lambda item: item[:2])
         for _, _, revision, operation in found:
             yield revision, operation
 
