@@ -43,15 +43,17 @@ class AddingNotNullableField(SafetyRule):
 def _validated_check(deployment: Deployment, revision: str, operation: Operation) -> bool:
     """Whether a CHECK (column IS NOT NULL) on the table is valid before SET NOT NULL runs: added
     without NOT VALID, or added NOT VALID and validated since."""
-    assert operation.table is not None
-    key = operation.table.key
-    validated: set[str] = set()
-    for _, earlier in deployment.earlier_operations(revision, operation):
-        if earlier.table is None or earlier.table.key != key:
+    for checked_in, check in deployment.earlier_operations(revision, operation, column=operation.column):
+        if check.kind != ADD_CONSTRAINT or check.detail != CHECK:
             continue
-        if earlier.kind == VALIDATE_CONSTRAINT:
-            validated.add(earlier.name)
-        elif earlier.kind == ADD_CONSTRAINT and earlier.detail == CHECK and earlier.column == operation.column:
-            if NOT_VALID not in earlier.flags or earlier.name in validated:
+        if NOT_VALID not in check.flags:
+            return True
+        # A VALIDATE of it that runs after it and before the SET NOT NULL.
+        for validated_in, validation in deployment.earlier_operations(revision, operation, name=check.name):
+            if validation.kind != VALIDATE_CONSTRAINT:
+                continue
+            if validated_in == checked_in and validation.position < check.position:
+                continue
+            if validated_in == checked_in or deployment.history.is_ancestor(checked_in, validated_in):
                 return True
     return False

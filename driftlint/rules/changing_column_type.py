@@ -49,10 +49,7 @@ class ChangingColumnType(SafetyRule):
 def _type_before(deployment: Deployment, revision: str, operation: Operation) -> str:
     """The column's type before the change, as the history last set it ("" when it never did)."""
     assert operation.table is not None
-    for _, earlier in deployment.earlier_operations(revision, operation):
-        if (
-            earlier.kind in _TYPED and earlier.column == operation.column and earlier.table is not None
-            and earlier.table.key == operation.table.key and earlier.engine == operation.engine
-        ):
+    for _, earlier in deployment.earlier_operations(revision, operation, column=operation.column):
+        if earlier.kind in _TYPED:
             return earlier.detail
     return ""

@@ -41,11 +41,8 @@ class ConstraintMissingNotValid(SafetyRule):
         ADD took is held until the transaction ends, so the scan runs under it after all."""
         if operation.table is None or not self.existing(deployment, revision, operation):
             return
-        for earlier_revision, earlier in deployment.earlier_operations(revision, operation):
-            if (
-                earlier.kind == ADD_CONSTRAINT and earlier.name == operation.name and earlier.table is not None
-                and earlier.table.key == operation.table.key and NOT_VALID in earlier.flags
-            ):
+        for earlier_revision, earlier in deployment.earlier_operations(revision, operation, name=operation.name):
+            if earlier.kind == ADD_CONSTRAINT and NOT_VALID in earlier.flags:
                 if not deployment.same_transaction((earlier_revision, earlier), (revision, operation)):
                     return
                 where = "this revision" if earlier_revision == revision else f"revision `{earlier_revision}`"

@@ -14,6 +14,7 @@ one. "Deployed in the same run" (Deployment) is, per environment:
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from driftlint.config import ConfigError
 from driftlint.diagnostics import Diagnostic, Location, Related, Severity
 from driftlint.facts.extractors import ALEMBIC_ENV, HEADER, SCHEMA
 from driftlint.rule import Rule
-from driftlint.schema.history import NONE, RENAME_INTO, EnvironmentHistory, Event, schema_history
+from driftlint.schema.history import RENAME_INTO, EnvironmentHistory, Event, ObjectKey, schema_history
 from driftlint.schema.model import (
     ADD_COLUMN,
     AUTOCOMMIT,
@@ -36,6 +37,7 @@ from driftlint.schema.model import (
     TABLE,
     Branch,
     EnvSettings,
+    IndexInfo,
     ObjectRef,
     Operation,
     RevisionEffects,
@@ -101,6 +103,10 @@ class Deployment:
         # table_state answered, by operation and table (several rules ask about one statement).
         self._by_kind: dict[str, list[tuple[int, int, str, Operation]]] | None = None
         self._states: dict[tuple[int, tuple[str, ...]], New | str | None] = {}
+        self._by_table: dict[tuple[object, ...], list[tuple[str, Operation]]] | None = None
+        self._opaque: list[str] | None = None
+        self._indexes: dict[tuple[str, tuple[str, ...]], tuple[IndexInfo, str]] | None = None
+        self._events: dict[ObjectKey, _ObjectEvents] = {}
 
     # -- what runs together ---------------------------------------------------------------------
 
@@ -138,16 +144,12 @@ class Deployment:
         return self._states[key]
 
     def _state(self, table: ObjectRef, engine: str, revision: str, position: int, branch: Branch, depth: int) -> New | str | None:
-        history = self.history
-        key = history.key(table, engine)
-        prior = history.prior(key, revision, position, branch=branch)
-        if prior.status == NONE:
+        deciding = self._deciding(self.history.key(table, engine), revision, position, branch)
+        if not deciding:
             return New(None) if self._opaque_before(table, revision) else None
-        if not prior.events:
-            return None
-        if all(e.removes for e in prior.events):
+        if all(e.removes for e in deciding):
             return GONE
-        for event in prior.events:
+        for event in deciding:
             if not event.creates or not self.together(event.revision, revision):
                 return None
             if event.action == RENAME_INTO:
@@ -158,41 +160,74 @@ class Deployment:
                 state = self._state(old, engine, event.revision, event.position, event.effect.branch, depth + 1)
                 if not isinstance(state, New):
                     return None
-        return New(prior.events[-1])
+        return New(deciding[-1])
+
+    def _object_events(self, key: ObjectKey) -> _ObjectEvents:
+        index = self._events.get(key)
+        if index is None:
+            index = self._events[key] = _ObjectEvents(self.history, key)
+        return index
+
+    def _deciding(self, key: ObjectKey, revision: str, position: int, branch: Branch) -> list[Event]:
+        """The events that decide whether the object exists when effect `position` of `revision`
+        runs, as EnvironmentHistory.prior finds them (the creations and removals it weighs; none:
+        nothing before it touched the object), answered from an index of the object's events,
+        so that a table altered by thousands of revisions costs each question a few steps rather
+        than a pass over all of them."""
+        index = self._object_events(key)
+        own = [
+            e for e in index.by_revision.get(revision, ())
+            if e.position < position and not (branch and e.effect.branch and exclusive(e.effect.branch, branch))
+        ]
+        if own:
+            return [own[-1]]
+        history = self.history
+        mask = history.ancestors_mask(revision)
+        remaining = index.mask & mask
+        if not remaining:
+            return []
+        # The maximal touching ancestors: those no other touching ancestor descends from. A
+        # descendant has more ancestors, so going down by that count, each candidate not yet
+        # covered by an earlier one's ancestors is maximal.
+        deciding: list[Event] = []
+        covered = 0
+        for count, bit, event in index.by_depth[bisect.bisect_left(index.depths, -_ancestor_count(history, revision) + 1):]:
+            if not remaining:
+                break
+            if not remaining >> bit & 1 or covered >> bit & 1:
+                continue
+            deciding.append(event)
+            covered |= history.ancestors_mask(event.revision)
+            remaining &= ~covered & ~(1 << bit)
+        deciding.sort(key=lambda e: (history.index[e.revision], e.position))
+        return deciding
 
     def _opaque_before(self, table: ObjectRef, revision: str) -> bool:
         """Whether code deployed with `revision` (or in it) that driftlint cannot read may have
         created a table no readable statement creates."""
         history = self.history
-        deployed = [r for r in (revision, *self._deployed_ancestors(revision))]
-        for candidate in deployed:
+        if self._opaque is None:
+            # The revisions with such code, found once: most have none.
+            self._opaque = [
+                r for r in history.order
+                if history.effects[r].creates_unknown_objects or history.effects[r].unknown
+            ]
+        name = table.name.lower()
+        for candidate in self._opaque:
+            if candidate != revision and not (self.together(candidate, revision) and history.is_ancestor(candidate, revision)):
+                continue
             effects = history.effects[candidate]
-            if effects.creates_unknown_objects:
-                return True
-            if any(table.name.lower() in unknown.words for unknown in effects.unknown):
+            if effects.creates_unknown_objects or any(name in unknown.words for unknown in effects.unknown):
                 return True
         return False
-
-    def _deployed_ancestors(self, revision: str) -> Iterator[str]:
-        if self.mode == EACH:
-            return
-        for candidate in self.deployed:
-            if candidate != revision and self.history.is_ancestor(candidate, revision):
-                yield candidate
 
     def column_added(self, table: ObjectRef, column: str, revision: str, operation: Operation) -> tuple[str, Operation] | None:
         """The ADD COLUMN, in this revision before `operation` or in one deployed with it, that
         created `column`: no code running before the deployment reads or writes it."""
-        own = self.history.effects[revision].operations
-        index = next((i for i, candidate in enumerate(own) if candidate is operation), len(own))
-        candidates = [(revision, earlier) for earlier in own[:index] if not exclusive(earlier.branch, operation.branch)]
-        for ancestor in self._deployed_ancestors(revision):
-            candidates.extend((ancestor, earlier) for earlier in self.history.effects[ancestor].operations)
-        for candidate, earlier in candidates:
-            if (
-                earlier.kind == ADD_COLUMN and earlier.column == column and earlier.table is not None
-                and earlier.table.key == table.key and earlier.engine == operation.engine
-            ):
+        for candidate, earlier in self.earlier_operations(revision, operation, column=column):
+            if candidate != revision and not self.together(candidate, revision):
+                continue
+            if earlier.kind == ADD_COLUMN:
                 return candidate, earlier
         return None
 
@@ -202,9 +237,14 @@ class Deployment:
         if index is None:
             return None
         history = self.history
-        for info, created_in in history.index_infos():
-            if info.engine != operation.engine or info.index.key != index.key or info.table.kind != TABLE:
-                continue
+        if self._indexes is None:
+            self._indexes = {}
+            for info, created_in in history.index_infos():
+                if info.table.kind == TABLE:
+                    self._indexes.setdefault((info.engine, info.index.key), (info, created_in))
+        found = self._indexes.get((operation.engine, index.key))
+        if found is not None:
+            info, created_in = found
             table = info.table
             since = next(
                 (e for e in history.events_for(history.key(index, info.engine)) if e.revision == created_in and e.creates),
@@ -212,8 +252,8 @@ class Deployment:
             )
             for _ in range(16):
                 renames = [
-                    e for e in history.events_for(history.key(table, info.engine))
-                    if e.action == RENAME and (since is None or not history.runs_before(e, since))
+                    e for e in self._object_events(history.key(table, info.engine)).renames
+                    if since is None or not history.runs_before(e, since)
                     and (history.is_ancestor(e.revision, revision) or (e.revision == revision and e.position < operation.position))
                 ]
                 if not renames:
@@ -223,19 +263,55 @@ class Deployment:
             return table
         return None
 
-    def earlier_operations(self, revision: str, operation: Operation) -> Iterator[tuple[str, Operation]]:
-        """The operations that run before `operation`, nearest first: earlier in its revision (not
-        in another arm of an `if`), then in every ancestor, deployed with it or not."""
+    def earlier_operations(
+        self, revision: str, operation: Operation, *, column: str | None = None, name: str | None = None
+    ) -> Iterator[tuple[str, Operation]]:
+        """The operations on `operation`'s table that run before it, nearest first: earlier in its
+        revision (not in another arm of an `if`), then in every ancestor, deployed with it or not.
+        With `column` (or `name`), only those on that column (or of that index or constraint
+        name): a table altered by thousands of revisions is then not walked whole for each."""
+        table = operation.table
+        if table is None:
+            return
         history = self.history
         own = history.effects[revision].operations
         index = next((i for i, candidate in enumerate(own) if candidate is operation), len(own))
         for earlier in reversed(own[:index]):
-            if not exclusive(earlier.branch, operation.branch):
+            if (
+                earlier.table is not None and earlier.table.key == table.key
+                and (column is None or earlier.column == column) and (name is None or earlier.name == name)
+                and not exclusive(earlier.branch, operation.branch)
+            ):
                 yield revision, earlier
-        for ancestor in reversed(history.order):
-            if history.is_ancestor(ancestor, revision):
-                for earlier in reversed(history.effects[ancestor].operations):
-                    yield ancestor, earlier
+        if self._by_table is None:
+            self._index_operations()
+        assert self._by_table is not None
+        place = (operation.engine, table.key)
+        if column is not None:
+            found = self._by_table.get((*place, "column", column), [])
+        elif name is not None:
+            found = self._by_table.get((*place, "name", name), [])
+        else:
+            found = self._by_table.get(place, [])
+        for candidate, earlier in reversed(found):
+            if candidate != revision and history.is_ancestor(candidate, revision):
+                yield candidate, earlier
+
+    def _index_operations(self) -> None:
+        """Every revision's operations by table, and by table and column or name, in load order."""
+        index: dict[tuple[object, ...], list[tuple[str, Operation]]] = {}
+        for candidate in self.history.order:
+            for earlier in self.history.effects[candidate].operations:
+                if earlier.table is None:
+                    continue
+                place = (earlier.engine, earlier.table.key)
+                item = (candidate, earlier)
+                index.setdefault(place, []).append(item)
+                if earlier.column:
+                    index.setdefault((*place, "column", earlier.column), []).append(item)
+                if earlier.name:
+                    index.setdefault((*place, "name", earlier.name), []).append(item)
+        self._by_table = index
 
     def later_operations(self, revision: str, operation: Operation, *, own_only: bool = False) -> Iterator[tuple[str, Operation]]:
         """The operations that run after `operation` in the same `alembic upgrade`: later in its
@@ -284,6 +360,33 @@ class Deployment:
     def related(self, revision: str, operation: Operation, note: str) -> Related:
         row, column, _, _ = operation.span
         return Related(self.path(revision), Location(row, column), note)
+
+
+def _ancestor_count(history: EnvironmentHistory, revision: str) -> int:
+    return history.ancestors_mask(revision).bit_count()
+
+
+class _ObjectEvents:
+    """One object's creations and removals, indexed for Deployment._deciding: by revision, and
+    each revision's last one by how many ancestors the revision has (most first); and its renames."""
+
+    def __init__(self, history: EnvironmentHistory, key: ObjectKey):
+        self.by_revision: dict[str, list[Event]] = {}
+        self.renames: list[Event] = []
+        for event in history.events_for(key):
+            if event.creates or event.removes:
+                self.by_revision.setdefault(event.revision, []).append(event)
+            if event.action == RENAME:
+                self.renames.append(event)
+        self.mask = 0
+        ranked = []
+        for revision, events in self.by_revision.items():
+            bit = history.index[revision]
+            self.mask |= 1 << bit
+            ranked.append((-_ancestor_count(history, revision), bit, events[-1]))
+        ranked.sort(key=lambda item: (item[0], item[1]))
+        self.by_depth = ranked
+        self.depths = [item[0] for item in ranked]
 
 
 def deployments(project: Project) -> list[Deployment]:

@@ -379,3 +379,37 @@ def test_a_type_change_the_history_shows_to_be_catalog_only_is_not_reported(tmp_
         ("n", "integer to text"), ("x", "to text"),
     ]
     assert "existing_type=" in (findings[1].fix_title or "") and "existing_type=" not in (findings[0].fix_title or "")
+
+
+def test_the_indexed_existence_question_answers_as_the_history_does():
+    """Deployment._deciding (an index, for histories that alter one table thousands of times) gives
+    EnvironmentHistory.prior's deciding events, on every statement of every fixture."""
+    import os
+
+    from driftlint.engine import CheckOptions, run_check
+    from driftlint.schema.safety import deployments
+
+    from ..conftest import FIXTURES
+
+    compared = 0
+    for folder in sorted(FIXTURES.iterdir()):
+        previous = Path.cwd()
+        os.chdir(folder)
+        try:
+            result = run_check(CheckOptions(paths=[Path(".")], cwd=folder, use_cache=False, select=("DL501",)))
+        finally:
+            os.chdir(previous)
+        if result.project is None:
+            continue
+        for deployment in deployments(result.project):
+            history = deployment.history
+            for revision_id in history.order:
+                for operation in history.effects[revision_id].operations:
+                    if operation.table is None:
+                        continue
+                    key = history.key(operation.table, operation.engine)
+                    expected = history.prior(key, revision_id, operation.position, branch=operation.branch).events
+                    assert tuple(deployment._deciding(key, revision_id, operation.position, operation.branch)) == expected
+                    compared += 1
+    assert compared > 200
+
