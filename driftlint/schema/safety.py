@@ -86,7 +86,7 @@ class Deployment:
         if project.base_files is not None:
             self.mode = BASE
             base = project.base_files
-            self.deployed = frozenset(r for r in order if not _in(history.path(r), base))
+            self.deployed = frozenset(r for r in order if not _in(project, history.path(r), base))
         elif since:
             anchors = [found for found in (_resolve(order, wanted) for wanted in since) if found is not None]
             if anchors:
@@ -425,11 +425,11 @@ def _resolve(order: list[str], wanted: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-def _in(path: Path, files: frozenset[Path]) -> bool:
+def _in(project: Project, path: Path, files: frozenset[Path]) -> bool:
     if path in files:
         return True
     try:
-        return path.resolve() in files
+        return project.disk.resolve(path) in files
     except (OSError, RuntimeError, ValueError):
         return False
 
@@ -442,7 +442,7 @@ def _env_settings(project: Project, analysis: EnvironmentAnalysis) -> tuple[Path
     facts = project.files.get(candidate)
     if facts is None:
         try:
-            candidate = candidate.resolve()
+            candidate = project.disk.resolve(candidate)
         except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in a configured path
             return None, None
         facts = project.files.get(candidate)
