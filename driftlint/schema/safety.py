@@ -45,6 +45,7 @@ from driftlint.schema.model import (
 )
 
 if TYPE_CHECKING:
+    from driftlint.config import Settings
     from driftlint.project import EnvironmentAnalysis, Project
 
 SINCE_OPTION = "migration-safety-since"
@@ -75,11 +76,15 @@ class Deployment:
     """One environment's revisions as migration safety sees them: which are checked, which run
     together, and the env.py settings every migration runs under."""
 
-    def __init__(self, project: Project, analysis: EnvironmentAnalysis, history: EnvironmentHistory, since: tuple[str, ...]):
+    def __init__(self, project: Project, analysis: EnvironmentAnalysis, history: EnvironmentHistory):
         self.project = project
         self.history = history
+        # The environment's own settings (its config file's closest settings file).
+        self.settings = history.settings(project)
+        since = _since(self.settings)
+        self.since = since
         self.env_path, self.env = _env_settings(project, analysis)
-        self.version = _version(project)
+        self.version = _version(self.settings)
         order = history.order
         self.mode = EACH
         self.deployed: frozenset[str] = frozenset()
@@ -354,7 +359,7 @@ class Deployment:
         return self.project.relpath(self.history.path(revision))
 
     def label(self, table: ObjectRef) -> str:
-        default = self.project.settings.default_schema or "public"
+        default = self.settings.default_schema or "public"
         return f"`{table.name}`" if table.schema == default else f"`{table.qualified}`"
 
     def related(self, revision: str, operation: Operation, note: str) -> Related:
@@ -395,25 +400,32 @@ def deployments(project: Project) -> list[Deployment]:
 
 
 def _deployments(project: Project) -> list[Deployment]:
-    since = _since(project)
     histories = schema_history(project).environments
-    result = [Deployment(project, analysis, history, since) for analysis, history in zip(project.environments, histories)]
-    if since and project.base_files is None and result and not any(d.knows_since for d in result):
-        where = project.settings.source or Path("settings")
-        raise ConfigError(
-            f"{where}: `{SINCE_OPTION}` names {', '.join(f'`{s}`' for s in since)}, "
-            "which no Alembic environment's revisions are (a revision id, or the start of one)"
-        )
+    result = [Deployment(project, analysis, history) for analysis, history in zip(project.environments, histories)]
+    if project.base_files is None:
+        # A `since` that no environment it applies to knows is a typo, not "check everything".
+        by_settings: dict[int, list[Deployment]] = {}
+        for deployment in result:
+            if deployment.since:
+                by_settings.setdefault(id(deployment.settings), []).append(deployment)
+        for group in by_settings.values():
+            if not any(d.knows_since for d in group):
+                settings = group[0].settings
+                raise ConfigError(
+                    f"{settings.source or Path('settings')}: `{SINCE_OPTION}` names "
+                    f"{', '.join(f'`{s}`' for s in group[0].since)}, which no Alembic environment's revisions are "
+                    "(a revision id, or the start of one)"
+                )
     return result
 
 
-def _since(project: Project) -> tuple[str, ...]:
-    value = project.settings.option(SINCE_OPTION, "")
+def _since(settings: Settings) -> tuple[str, ...]:
+    value = settings.option(SINCE_OPTION, "")
     return tuple(part for part in re.split(r"[\s,]+", str(value)) if part)
 
 
-def _version(project: Project) -> int:
-    value = project.settings.option(VERSION_OPTION, DEFAULT_POSTGRES_VERSION)
+def _version(settings: Settings) -> int:
+    value = settings.option(VERSION_OPTION, DEFAULT_POSTGRES_VERSION)
     return value if isinstance(value, int) else DEFAULT_POSTGRES_VERSION
 
 

@@ -413,3 +413,17 @@ def test_the_indexed_existence_question_answers_as_the_history_does():
                     compared += 1
     assert compared > 200
 
+
+
+def test_each_environment_takes_migration_safety_since_from_its_own_settings(tmp_path: Path):
+    def service(name: str) -> dict[str, str]:
+        tree = alembic_tree({
+            f"{name}1": revision(f"{name}1", None, ORDERS),
+            f"{name}2": revision(f"{name}2", f"{name}1", 'op.create_index("ix_a", "orders", ["id"])'),
+            f"{name}3": revision(f"{name}3", f"{name}2", 'op.create_index("ix_b", "orders", ["id"])'),
+        }, {"pyproject.toml": f'[tool.driftlint]\nmigration-safety-since = "{name}2"\n'})
+        return {f"{name}/{path}": text for path, text in tree.items()}
+
+    write_tree(tmp_path, {**service("a"), **service("b")})
+    found = [d for d in lint(tmp_path, select=("DL501",))]
+    assert sorted(Path(d.path).stem for d in found) == ["a3", "b3"]
