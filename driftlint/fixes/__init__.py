@@ -27,8 +27,11 @@ FIXERS = {
 }
 # Fixes that can change what the application does at run time, applied only when asked for
 # (`--unsafe-fixes`, as Ruff's unsafe fixes): adding a view to the registry makes every refresh
-# loop refresh it, which fails where that view is not created yet.
-UNSAFE_FIXES = frozenset({"DL401"})
+# loop refresh it, which fails where that view is not created yet; building an index that works
+# today CONCURRENTLY in an autocommit block changes what a failure leaves behind (an INVALID
+# index, the earlier revisions of the run committed). Moving a CONCURRENTLY that fails today out
+# of the transaction (DL503) only makes a migration that cannot run, run.
+UNSAFE_FIXES = frozenset({"DL401", "DL501", "DL502"})
 # A fix can make another finding appear or disappear (a merge revision changes the heads); the
 # check runs again on the edited files until nothing more is fixable.
 MAX_PASSES = 4

@@ -31,11 +31,12 @@ class RequireConcurrentIndexCreation(SafetyRule):
 
 
 def concurrent_fix(deployment: Deployment, revision: str, operation: Operation, statement: str) -> str:
-    """The fix title of DL501/DL502: the SQL or op.* form, and whether `driftlint fix` applies it."""
+    """The fix title of DL501/DL502: the SQL or op.* form, and whether `driftlint fix --unsafe-fixes`
+    applies it."""
     if FROM_SQL in operation.flags:
         return f"Use `{statement}` inside `with op.get_context().autocommit_block():`"
     fix = "Pass `postgresql_concurrently=True` and move it into `with op.get_context().autocommit_block():`"
-    return fix + " (`driftlint fix` does this)" if fixable_in_place(deployment, revision) else fix
+    return fix + " (`driftlint fix --unsafe-fixes` does this)" if fixable_in_place(deployment, revision) else fix
 
 
 def fixable_in_place(deployment: Deployment, revision: str) -> bool:

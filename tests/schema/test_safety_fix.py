@@ -33,9 +33,15 @@ def test_fix_builds_and_drops_the_indexes_concurrently_in_an_autocommit_block(tm
         )
     ''')
     [creation, deletion] = [d for d in lint(root) if d.code in ("DL501", "DL502")]
-    assert "(`driftlint fix` does this)" in (creation.fix_title or "") and "(`driftlint fix` does this)" in (deletion.fix_title or "")
+    assert "(`driftlint fix --unsafe-fixes` does this)" in (creation.fix_title or "")
+    assert "(`driftlint fix --unsafe-fixes` does this)" in (deletion.fix_title or "")
+    before = (root / "migrations/versions/b1.py").read_text()
+    # Unsafe: what a failure leaves behind changes. Plain fix names it and leaves it.
+    held = invoke(root, "fix", "--no-cache")
+    assert (root / "migrations/versions/b1.py").read_text() == before
+    assert "--unsafe-fixes" in held.stderr
 
-    result = invoke(root, "fix", "--no-cache")
+    result = invoke(root, "fix", "--no-cache", "--unsafe-fixes")
 
     assert result.exit_code == 0, result.output
     text = (root / "migrations/versions/b1.py").read_text()
@@ -51,13 +57,14 @@ def test_fix_builds_and_drops_the_indexes_concurrently_in_an_autocommit_block(tm
         '        )\n'
     )
     assert invoke(root, "check", "--no-cache").exit_code == 0
-    again = invoke(root, "fix", "--no-cache")
+    again = invoke(root, "fix", "--no-cache", "--unsafe-fixes")
     assert "Fixed 0 findings" in again.stderr and (root / "migrations/versions/b1.py").read_text() == text
 
 
-def test_fix_moves_a_concurrent_build_out_of_the_transaction(tmp_path: Path):
+def test_fix_moves_a_concurrent_build_out_of_the_transaction_as_a_safe_fix(tmp_path: Path):
     root = tree(tmp_path, 'op.create_index("ix_orders_email", "orders", ["email"], postgresql_concurrently=True)')
-    assert [d.code for d in lint(root)] == ["DL503"]
+    [finding] = lint(root)
+    assert finding.code == "DL503" and "(`driftlint fix` does this)" in (finding.fix_title or "")
     assert invoke(root, "fix", "--no-cache").exit_code == 0
     assert "with op.get_context().autocommit_block():" in (root / "migrations/versions/b1.py").read_text()
     assert lint(root) == []
@@ -72,7 +79,7 @@ def test_fix_leaves_a_revision_that_does_more_than_indexes_and_says_why(tmp_path
     [finding] = [d for d in lint(root) if d.code == "DL501"]
     assert "driftlint fix" not in (finding.fix_title or "")
 
-    result = invoke(root, "fix", "--no-cache")
+    result = invoke(root, "fix", "--no-cache", "--unsafe-fixes")
 
     assert (root / "migrations/versions/b1.py").read_bytes() == before
     assert "moving part of it out of the transaction would commit that part on its own" in result.stderr
