@@ -27,18 +27,33 @@ Findings = dict[str, list["Diagnostic"]]
 
 
 def build_project(
-    cwd: Path, tree: SettingsTree, structure: Structure, facts: dict[Path, FileFacts], disk: Disk = UNRECORDED,
+    cwd: Path,
+    tree: SettingsTree,
+    structure: Structure,
+    facts: dict[Path, FileFacts],
+    disk: Disk = UNRECORDED,
     base_files: frozenset[Path] | None = None,
+    same_graphs: Project | None = None,
 ) -> Project:
     """Every file's facts and each environment with its revision graph. The graphs read every
     revision's header: those facts are loaded here (before any rules child is forked, which
-    inherits them). `base_files`: check --base's (Project.base_files)."""
+    inherits them). `base_files`: check --base's (Project.base_files).
+
+    `same_graphs`: a project built earlier over the same structure, holding these same facts
+    objects, with no revision header changed since; its environments' revision lists and graphs
+    (with their derived orders, the costly part) are kept. driftlint server edits facts in place
+    between keystrokes."""
     from driftlint.graph import RevisionGraph
 
     project = Project(
         cwd=disk.resolve(cwd), root=tree.root.root, settings=tree.root, files=facts, disk=disk, settings_of=tree.for_file,
         base_files=base_files,
     )
+    if same_graphs is not None:
+        # New EnvironmentAnalysis objects all the same: the analyses built on them (the schema
+        # history) are per object, and must be built again from the edited facts.
+        project.environments = [EnvironmentAnalysis(a.environment, a.scripts, a.graph) for a in same_graphs.environments]
+        return project
     for env, revision_files in zip(structure.environments, structure.revision_lists):
         scripts = [facts[path] for path in map(Path, revision_files) if path in facts]
         project.environments.append(EnvironmentAnalysis(env, scripts, RevisionGraph(scripts)))
