@@ -1,7 +1,8 @@
-"""`driftlint check`, with its adoption modes: --base, --baseline, --write-baseline, --fix, --diff, --add-ignore."""
+"""`driftlint check`, with its adoption modes (--base, --baseline, --write-baseline, --fix, --diff, --add-ignore) and --stdin-filename."""
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,8 @@ if TYPE_CHECKING:
 @click.option("--add-ignore", is_flag=True, help="Add `# driftlint: ignore[CODE]` comments for the current findings and exit 0.")
 @click.option("--unsafe-fixes", is_flag=True,
               help="With --fix or --diff: also apply fixes that can change what the application does at run time (a registry entry).")
+@click.option("--stdin-filename", type=click.Path(path_type=Path), metavar="PATH",
+              help="Check the contents read from stdin as PATH's, with the rest of the project from disk; report PATH's findings (PATHS: `-` or none).")
 @click.pass_context
 def check(
     ctx: click.Context,
@@ -84,10 +87,12 @@ def check(
     diff: bool,
     add_ignore: bool,
     unsafe_fixes: bool,
+    stdin_filename: Path | None,
 ) -> None:
     """Check Alembic histories and Celery modules under PATHS (default: the current directory)."""
     from driftlint.engine import CheckOptions
 
+    paths, buffer = stdin_buffer(paths, stdin_filename, base_ref or write_baseline_file or apply_fixes or diff or add_ignore)
     options = CheckOptions.from_arguments(
         paths,
         alembic_config=alembic_config,
@@ -103,6 +108,8 @@ def check(
         reuse_result=not (show_unknown or apply_fixes or diff),
         all_facts=show_unknown,
     )
+    if buffer is not None:
+        options.overlay = {**(options.overlay or {}), **buffer}
     modes = Modes(base_ref, baseline_file, write_baseline_file, apply_fixes, diff, add_ignore, unsafe_fixes)
     if show_settings or show_files:
         from driftlint.cli.show import show_files as files_text
@@ -168,6 +175,22 @@ def _fix_edits(options: CheckOptions, result: CheckResult, diagnostics: list[Dia
     if project is None:
         return {}
     return {key: found.to_dict(project.cwd) for key, found in suggestions(diagnostics, project).items()}
+
+
+def stdin_buffer(paths: tuple[Path, ...], stdin_filename: Path | None, other_mode: object) -> tuple[tuple[Path, ...], dict[Path, bytes] | None]:
+    """`check --stdin-filename PATH -`, for editors without a language server: the bytes on
+    stdin stand in for PATH (which need not exist yet) and PATH becomes the file argument, so the
+    rest of the project is read from disk and the report keeps PATH's findings."""
+    reading = stdin_filename is not None or any(str(p) == "-" for p in paths)
+    if not reading:
+        return paths, None
+    if stdin_filename is None:
+        raise fail("`-` reads the file to check from stdin: name the file it stands for with --stdin-filename PATH")
+    if any(str(p) != "-" for p in paths):
+        raise fail("--stdin-filename checks the contents on stdin: give `-` (or nothing) as PATHS")
+    if other_mode:
+        raise fail("--stdin-filename checks contents that are not on disk; it cannot be combined with --base, --write-baseline, --fix, --diff or --add-ignore")
+    return (stdin_filename,), {stdin_filename.resolve(): sys.stdin.buffer.read()}
 
 
 def unknown_lines(project: Any) -> list[str]:

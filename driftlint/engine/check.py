@@ -61,7 +61,8 @@ class _Restart(Exception):
 
 def run_check(options: CheckOptions) -> CheckResult:
     for path in options.paths:
-        if not path.exists():
+        # A file only the overlay has (check --stdin-filename for a file not saved yet) exists.
+        if not path.exists() and (options.overlay or {}).get(path.resolve()) is None:
             raise ConfigError(f"{path}: no such file or directory")
     # Only a check that may reuse a stored result records what it reads.
     recording = options.use_cache and options.reuse_result and not options.overlay and options.base_files is None

@@ -145,7 +145,10 @@ def only_file_arguments(diagnostics: list[Diagnostic], options: CheckOptions, di
 
     Applied after the whole-run cache, so pre-commit runs naming different files share one entry.
     """
-    file_args = [disk.resolve(p) for p in options.paths if disk.is_file(p)]
+    # A file only the overlay has (check --stdin-filename for a file not saved yet) is a file argument too.
+    file_args = [
+        disk.resolve(p) for p in options.paths if disk.is_file(p) or (options.overlay or {}).get(disk.resolve(p)) is not None
+    ]
     if not file_args:
         return diagnostics
     cwd = disk.resolve(options.cwd)
