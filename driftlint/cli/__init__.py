@@ -1,4 +1,4 @@
-"""The `driftlint` command line: check, fix, graph, verify, rules and explain. click is imported here
+"""The `driftlint` command line: check, fix, graph, verify, server, rules and explain. click is imported here
 and nowhere else; each command's module is loaded only when that command runs."""
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ COMMANDS = {
     "check": "driftlint.cli.check:check",
     "fix": "driftlint.cli.fix:fix",
     "graph": "driftlint.cli.graph:graph",
+    "server": "driftlint.cli.server:server",
     "verify": "driftlint.cli.verify:verify",
     "rules": "driftlint.cli.rules:rules",
     "explain": "driftlint.cli.rules:explain",

@@ -1,0 +1,1 @@
+"""`driftlint server`: the language server (findings as you type, fixes as code actions, rule docs on hover)."""
