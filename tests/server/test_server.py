@@ -352,3 +352,20 @@ def test_without_pygls_the_server_command_says_so_in_one_line(monkeypatch):
 def test_the_server_command_is_listed_in_help():
     result = CliRunner().invoke(cli, ["--help"])
     assert result.exit_code == 0 and "  server " in result.output
+
+
+def test_a_folder_reached_through_a_symlink_is_answered_in_the_clients_paths(project, tmp_path):
+    real = project(BRANCHED)
+    linked = tmp_path / "linked"
+    linked.symlink_to(real, target_is_directory=True)
+    y1 = linked / "migrations/versions/y1.py"
+
+    async def scenario(editor: Editor) -> None:
+        editor.open(y1)
+        found = await editor.diagnostics(y1, lambda found: "DL201" in codes(found))
+        reference = next(d for d in found if d.code == "DL201")
+        assert reference.related_information is not None
+        assert reference.related_information[0].location.uri == (linked / "migrations/versions/x1.py").as_uri()
+        assert not any(uri.startswith(real.as_uri()) for uri in editor.published)
+
+    run_editor(linked, scenario)
