@@ -59,7 +59,7 @@ def fix_action(diagnostic: Diagnostic, lsp_diagnostic: lsp.Diagnostic, context: 
     """The edit `driftlint fix` makes for this finding, on the open buffers; None when its rule
     has no fix. A fix that cannot be made here is a disabled action saying why (where the client
     shows those)."""
-    from driftlint.fixes import FIXERS, Workspace, plan
+    from driftlint.fixes import FIXERS, Workspace, applicability, plan
 
     if diagnostic.code not in FIXERS:
         return None
@@ -79,11 +79,14 @@ def fix_action(diagnostic: Diagnostic, lsp_diagnostic: lsp.Diagnostic, context: 
     edit = _workspace_edit(changed, context)
     if isinstance(edit, str):
         return _disabled(title, edit, context) if context.support.disabled else None
+    # An unsafe fix (`driftlint fix` waits for --unsafe-fixes) is offered, said so, and never
+    # the preferred action an editor applies on its own.
+    safe = applicability(diagnostic.code) == "safe"
     return lsp.CodeAction(
-        title=f"{diagnostic.code}: {imperative(fixed[0].done)}",
+        title=f"{diagnostic.code}: {imperative(fixed[0].done)}" + ("" if safe else " (unsafe fix)"),
         kind=lsp.CodeActionKind.QuickFix,
         diagnostics=[lsp_diagnostic],
-        is_preferred=True,
+        is_preferred=safe,
         edit=edit,
     )
 

@@ -369,3 +369,18 @@ def test_a_folder_reached_through_a_symlink_is_answered_in_the_clients_paths(pro
         assert not any(uri.startswith(real.as_uri()) for uri in editor.published)
 
     run_editor(linked, scenario)
+
+
+def test_an_unsafe_fix_is_offered_as_such_and_never_preferred(fixture_copy):
+    root = fixture_copy("demo")
+    tasks = root / "backend/app/tasks/maintenance.py"
+
+    async def scenario(editor: Editor) -> None:
+        editor.open(tasks)
+        found = await editor.diagnostics(tasks, lambda found: "DL401" in codes(found))
+        drift = next(d for d in found if d.code == "DL401")
+        fix = next(a for a in await editor.code_actions(tasks, drift) if "Ignore" not in a.title)
+        assert fix.title.startswith("DL401: Add `mv_allocation_summary` to `MATERIALIZED_VIEWS`")
+        assert fix.title.endswith("(unsafe fix)") and not fix.is_preferred
+
+    run_editor(root, scenario)
