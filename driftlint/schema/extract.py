@@ -14,7 +14,7 @@ import re
 import string
 import textwrap
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator, cast
 
 from driftlint.config import Settings
 from driftlint.schema import columns
@@ -581,7 +581,9 @@ class Interpreter:
                 if not isinstance(spec_value, str):
                     return spec_value
                 spec = spec_value
-            converted = {115: str, 114: repr, 97: ascii}.get(value.conversion, lambda x: x)(inner)
+            # !s, !r and !a (the conversion is the character's code); -1 is none.
+            conversions: dict[int, Callable[[Any], Any]] = {115: str, 114: repr, 97: ascii}
+            converted = conversions.get(value.conversion, lambda x: x)(inner)
             try:
                 parts.append(format(converted, spec))
             except (ValueError, TypeError):
@@ -595,9 +597,10 @@ class Interpreter:
         if isinstance(func, ast.Attribute) and _is_op(func.value, frame):
             return self.op_call(func.attr, node, frame)
         receiver = self.evaluate(func.value, frame) if isinstance(func, ast.Attribute) else None
-        if isinstance(receiver, BatchTable):
-            return self.batch_call(receiver, func.attr, node, frame)  # type: ignore[union-attr]
+        if isinstance(receiver, BatchTable) and isinstance(func, ast.Attribute):
+            return self.batch_call(receiver, func.attr, node, frame)
         if name in ("execute", "exec_driver_sql", "executescript") and isinstance(func, ast.Attribute):
+            argument: ast.expr | None
             if node.args:
                 argument = node.args[0]
             else:
@@ -1498,7 +1501,7 @@ class Interpreter:
             if value.on is None:
                 return
             table_schema, _, table_name = value.on.rpartition(".")
-            schema = _unquote(table_schema) or value.schema
+            schema = _unquote(table_schema) or value.schema or self.default_schema
             table = ObjectRef(TABLE, schema, _unquote(table_name))
             policy = ObjectRef(POLICY, schema, value.name, table.name)
             self.add(REFERENCE, table, node, frame, "PGPolicy")
@@ -1615,7 +1618,7 @@ def _binary(operator: ast.operator, left: Any, right: Any) -> Any:
             if isinstance(right, Sql):
                 right = right.text
             if isinstance(left, (str, tuple, list, int, float)) and type(left) is type(right):
-                return left + right
+                return cast(Any, left) + right
             if isinstance(left, (tuple, list)) and isinstance(right, (tuple, list)):
                 return tuple(left) + tuple(right)
         elif isinstance(operator, ast.Mod) and isinstance(left, str):
