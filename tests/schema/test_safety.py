@@ -274,6 +274,21 @@ def test_breaking_changes_to_tables_and_columns_running_code_uses(tmp_path: Path
     assert all(d.severity.value == "warning" for d in findings)
 
 
+def test_a_self_referencing_foreign_key_names_its_one_table_once(tmp_path: Path):
+    # indico: attachments.converted_from_id references attachments.id.
+    findings = check(tmp_path, {
+        "a1": revision("a1", None, ORDERS),
+        "b1": revision("b1", "a1", (
+            'op.add_column("orders", sa.Column("parent_id", sa.BigInteger()))\n'
+            'op.create_foreign_key(None, "orders", "orders", ["parent_id"], ["id"])'
+        )),
+    }, "DL510")
+    assert [d.message for d in findings] == [
+        "Adding a foreign key to `orders` takes a SHARE ROW EXCLUSIVE lock on `orders` and checks every row: every "
+        "write to it waits until the check ends"
+    ]
+
+
 def test_an_index_dropped_before_its_table_is_left_to_ban_drop_table(tmp_path: Path):
     findings = check(tmp_path, {
         "a1": revision("a1", None, f"{ORDERS}\n{INDEX}"),
