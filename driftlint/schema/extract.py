@@ -1287,16 +1287,21 @@ class Interpreter:
         if table is None:
             return
         self.add(REFERENCE, table, node, frame, "create_index")
-        if name is None:
-            return
         columns = self.argument(node, 2, "columns")
         unique = self.flag(node, frame, 4, "unique")
         self.record_index(name, table, columns, unique, node, frame)
 
-    def record_index(self, name: str, table: ObjectRef, columns: ast.expr | None, unique: bool, node: ast.Call, frame: _Frame) -> None:
-        index = ObjectRef(INDEX, table.schema, name)
+    def record_index(
+        self, name: str | None, table: ObjectRef, columns: ast.expr | None, unique: bool, node: ast.Call, frame: _Frame
+    ) -> None:
+        """An index built on `table`. Without a name (`create_index(None, ...)`, named by the
+        metadata's naming convention at run time) it is still built, locks and all, but there is
+        no object for the history to follow."""
         flags = (CONCURRENTLY,) if self.flag(node, frame, None, "postgresql_concurrently") else ()
-        self.operation(CREATE_INDEX, table, self.span(node, frame), name=name, flags=flags)
+        self.operation(CREATE_INDEX, table, self.span(node, frame), name=name or "", flags=flags)
+        if name is None:
+            return
+        index = ObjectRef(INDEX, table.schema, name)
         partial = self.argument(node, None, "postgresql_where", "sqlite_where") is not None
         if isinstance(columns, (ast.List, ast.Tuple)):
             elements: list[ast.expr] = list(columns.elts)
@@ -1413,8 +1418,7 @@ class Interpreter:
         elif operation == "create_index":
             self.add(REFERENCE, table, node, frame, "create_index")
             name = self.name_argument(node, frame, 0, "index_name", "name", what="index name")
-            if name is not None:
-                self.record_index(name, table, self.argument(node, 1, "columns"), self.flag(node, frame, None, "unique"), node, frame)
+            self.record_index(name, table, self.argument(node, 1, "columns"), self.flag(node, frame, None, "unique"), node, frame)
         elif operation == "drop_index":
             name = self.name_argument(node, frame, 0, "index_name", "name", what="index name")
             if name is not None:
