@@ -37,9 +37,8 @@ class AddingForeignKeyConstraint(SafetyRule):
                 "Add it with `postgresql_not_valid=True` (`NOT VALID`), then `VALIDATE CONSTRAINT` in a later migration "
                 "transaction"
             )
-        yield self.finding(
-            deployment, revision, operation,
-            f"{what} to {table} takes SHARE ROW EXCLUSIVE locks on {table} and {target} and checks every row: every "
-            f"write to both waits until the check ends",
-            fix,
-        )
+        if target == table:  # a self-reference (a parent_id): one table, one lock
+            locks = f"takes a SHARE ROW EXCLUSIVE lock on {table} and checks every row: every write to it"
+        else:
+            locks = f"takes SHARE ROW EXCLUSIVE locks on {table} and {target} and checks every row: every write to both"
+        yield self.finding(deployment, revision, operation, f"{what} to {table} {locks} waits until the check ends", fix)

@@ -115,6 +115,36 @@ class Unknown:
         self.reason = reason
 
 
+class Database(Unknown):
+    """What a revision can learn about the database it runs on, only at run time: `.dialect`
+    (kind DIALECT), `.engine` (ENGINE), or a string naming it (NAME: `dialect.name`, `engine.name`,
+    `str(engine.url)`, `url.drivername`). Still an Unknown wherever a value is needed."""
+
+    __slots__ = ("kind",)
+
+    def __init__(self, kind: str, reason: str):
+        super().__init__(reason)
+        self.kind = kind
+
+
+class DialectTest(Unknown):
+    """A condition on which database runs the migration (`bind.dialect.name == "sqlite"`,
+    `url.startswith("mysql")`), with whether it holds on PostgreSQL."""
+
+    __slots__ = ("on_postgres",)
+
+    def __init__(self, on_postgres: bool, reason: str):
+        super().__init__(reason)
+        self.on_postgres = on_postgres
+
+
+DIALECT, ENGINE, NAME = "dialect", "engine", "name"
+# How PostgreSQL spells itself in a dialect name, an engine name and a URL's scheme.
+_POSTGRES_NAMES = ("postgresql", "postgres")
+# Calls a dialect test may go through without running anything a revision records.
+_HARMLESS_CALLS = frozenset({"get_bind", "get_context", "get_connection", "str", "get_backend_name"})
+
+
 @dataclass(frozen=True)
 class Sql:
     """sa.text(...) / sa.DDL(...): SQL text (with the node it came from, to map positions)."""
@@ -299,6 +329,9 @@ class Interpreter:
         self.autocommit = False
         # How many effects were recorded when the op.* call being read began (Operation.position).
         self.op_start = 0
+        # The arms (model.Branch items) of `if` statements that run only on another database
+        # than PostgreSQL: migration safety judges PostgreSQL, so they record no Operation.
+        self.elsewhere: set[tuple[int, int]] = set()
 
     @property
     def module(self) -> _Module:
@@ -347,6 +380,8 @@ class Interpreter:
     ) -> None:
         """Record what migration safety judges (model.Operation); `position` defaults to the effects
         recorded before the current op.* call began."""
+        if self.elsewhere and any(arm in self.elsewhere for arm in self.branch):
+            return
         if self.autocommit:
             flags = (*flags, AUTOCOMMIT)
         shared = self.shared
@@ -400,11 +435,14 @@ class Interpreter:
         """Both arms run, each tagged as one alternative of a new choice (model.Branch): what one
         arm drops the other may still use. When one arm ends in `return` or `raise` and the other
         does not, the statements after the `if` belong to the other arm; the new branch for them
-        is returned."""
-        self.evaluate(statement.test, frame)
+        is returned. When the test asks which database runs the migration, the arm that does not
+        run on PostgreSQL is marked elsewhere."""
+        test = self.evaluate(statement.test, frame)
         outer = self.branch
         self.choices += 1
         choice = self.choices
+        if isinstance(test, DialectTest):
+            self.elsewhere.add((choice, 1 if test.on_postgres else 0))
         self.branch = (*outer, (choice, 0))
         self.run_body(statement.body, frame, top=False)
         self.branch = (*outer, (choice, 1))
@@ -557,13 +595,122 @@ class Interpreter:
             if isinstance(base, ast.Call) and _call_name(base.func) == "get_context" and node.attr in ("bind", "connection"):
                 self.evaluate(base, frame)
                 return Bind()
-            return Unknown(f"`{_dotted(node) or node.attr}` is only known at run time")
+            reason = f"`{_dotted(node) or node.attr}` is only known at run time"
+            return self.database_attribute(node, frame, reason) or Unknown(reason)
+        if isinstance(node, (ast.Compare, ast.BoolOp, ast.UnaryOp)):
+            reason = f"a {type(node).__name__} expression is only known at run time"
+            held = self.dialect_test(node, frame)
+            return Unknown(reason) if held is None else DialectTest(held, reason)
         if isinstance(node, ast.IfExp):
             self.evaluate(node.test, frame)
             return Unknown("a conditional expression is only known at run time")
         if isinstance(node, (ast.Await,)):
             return self.evaluate(node.value, frame)
         return Unknown(f"a {type(node).__name__} expression is only known at run time")
+
+    # -- which database runs the migration -------------------------------------------------------
+
+    def database_attribute(self, node: ast.Attribute, frame: _Frame, reason: str) -> Database | None:
+        """`x.dialect`, `x.engine`, and the name of a dialect, an engine or its URL."""
+        if node.attr == "dialect":
+            return Database(DIALECT, reason)
+        if node.attr == "engine":
+            return Database(ENGINE, reason)
+        if node.attr in ("name", "url", "drivername"):
+            base = self.harmless(node.value, frame)
+            if isinstance(base, Database) and (base.kind == ENGINE or node.attr != "url"):
+                return Database(NAME, reason)
+            if isinstance(base, Bind) and node.attr == "url":
+                return Database(NAME, reason)
+        return None
+
+    def harmless(self, node: ast.expr, frame: _Frame) -> Any:
+        """The value of `node` when evaluating it records nothing (names, attributes, literals,
+        op.get_bind(), str(...)); None otherwise."""
+        if isinstance(node, (ast.Constant, ast.Name, ast.Attribute)):
+            return self.evaluate(node, frame)
+        if isinstance(node, (ast.Tuple, ast.List)):
+            items = [self.harmless(element, frame) for element in node.elts]
+            return tuple(items) if all(isinstance(item, str) for item in items) else None
+        if isinstance(node, ast.Call) and _call_name(node.func) in _HARMLESS_CALLS:
+            if _call_name(node.func) in ("str", "get_backend_name"):
+                inner = node.args[0] if node.args else node.func.value if isinstance(node.func, ast.Attribute) else None
+                value = self.harmless(inner, frame) if inner is not None else None
+                return Database(NAME, "the database is only known at run time") if isinstance(value, Database) else None
+            return Bind() if _call_name(node.func) in ("get_bind", "get_connection") else None
+        return None
+
+    def dialect_test(self, node: ast.expr, frame: _Frame) -> bool | None:
+        """Whether `node` holds on PostgreSQL, when all it asks is which database runs the
+        migration; None when it asks anything else. Evaluates nothing that records."""
+        if isinstance(node, ast.UnaryOp):
+            held = self.dialect_test(node.operand, frame) if isinstance(node.op, ast.Not) else None
+            return None if held is None else not held
+        if isinstance(node, ast.BoolOp):
+            values = [self.dialect_test(value, frame) for value in node.values]
+            decisive = isinstance(node.op, ast.Or)  # True decides an `or`, False an `and`
+            if decisive in values:
+                return decisive
+            return None if None in values else not decisive
+        if isinstance(node, ast.Compare):
+            if len(node.ops) != 1:
+                return None
+            left, right = self.harmless(node.left, frame), self.harmless(node.comparators[0], frame)
+            operator = node.ops[0]
+            if isinstance(operator, (ast.In, ast.NotIn)) and isinstance(left, str) and _is_name(right):
+                held = _names_postgres(left, substring=True)  # "sqlite" in str(engine.url)
+            elif _is_name(left) and isinstance(operator, (ast.Eq, ast.NotEq)) and isinstance(right, str):
+                held = _names_postgres(right)
+            elif _is_name(right) and isinstance(operator, (ast.Eq, ast.NotEq)) and isinstance(left, str):
+                held = _names_postgres(left)
+            elif _is_name(left) and isinstance(operator, (ast.In, ast.NotIn)) and isinstance(right, tuple):
+                found = [_names_postgres(item) for item in right]
+                held = True if True in found else None if None in found else False
+            else:
+                return None
+            if held is None:
+                return None
+            return not held if isinstance(operator, (ast.NotEq, ast.NotIn)) else held
+        if isinstance(node, ast.Name):
+            value = self.lookup(node.id, frame)
+            return value.on_postgres if isinstance(value, DialectTest) else None
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr == "startswith" and len(node.args) == 1 and not node.keywords:
+                if not _is_name(self.harmless(func.value, frame)):
+                    return None
+                prefixes = self.harmless(node.args[0], frame)
+                if isinstance(prefixes, str):
+                    prefixes = (prefixes,)
+                if not isinstance(prefixes, tuple):
+                    return None
+                found = [_names_postgres(prefix, prefix=True) for prefix in prefixes]
+                return True if True in found else None if None in found else False
+            if isinstance(func, ast.Name) and not node.args and not node.keywords:
+                callee = self.lookup(func.id, frame)
+                if isinstance(callee, LocalFunction):
+                    return self.dialect_function(callee.node, frame)
+        return None
+
+    def dialect_function(self, function: ast.FunctionDef | ast.AsyncFunctionDef, frame: _Frame) -> bool | None:
+        """What a helper such as `def is_postgres(): return op.get_bind().dialect.name == "postgresql"`
+        answers on PostgreSQL: a body of harmless assignments and one `return` of a dialect test."""
+        if function.args.args or function.args.posonlyargs or frame.depth >= MAX_DEPTH:
+            return None
+        body = list(function.body)
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:]  # the docstring
+        if not body or not isinstance(body[-1], ast.Return) or body[-1].value is None:
+            return None
+        inner = _Frame(Scope(), frame.depth + 1, frame.site, (*frame.stack, function.name))
+        for statement in body[:-1]:
+            if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name)):
+                return None
+            value = self.harmless(statement.value, inner)
+            if value is None:
+                return None
+            inner.scope.names[statement.targets[0].id] = value
+        return self.dialect_test(body[-1].value, inner)
 
     def fstring(self, node: ast.JoinedStr, frame: _Frame) -> Any:
         parts: list[str] = []
@@ -599,6 +746,10 @@ class Interpreter:
         receiver = self.evaluate(func.value, frame) if isinstance(func, ast.Attribute) else None
         if isinstance(receiver, BatchTable) and isinstance(func, ast.Attribute):
             return self.batch_call(receiver, func.attr, node, frame)
+        if name == "startswith" and _is_name(receiver):
+            held = self.dialect_test(node, frame)
+            if held is not None:
+                return DialectTest(held, f"the result of `{_dotted(func) or name}()` is only known at run time")
         if name in ("execute", "exec_driver_sql", "executescript") and isinstance(func, ast.Attribute):
             argument: ast.expr | None
             if node.args:
@@ -1139,16 +1290,21 @@ class Interpreter:
         if table is None:
             return
         self.add(REFERENCE, table, node, frame, "create_index")
-        if name is None:
-            return
         columns = self.argument(node, 2, "columns")
         unique = self.flag(node, frame, 4, "unique")
         self.record_index(name, table, columns, unique, node, frame)
 
-    def record_index(self, name: str, table: ObjectRef, columns: ast.expr | None, unique: bool, node: ast.Call, frame: _Frame) -> None:
-        index = ObjectRef(INDEX, table.schema, name)
+    def record_index(
+        self, name: str | None, table: ObjectRef, columns: ast.expr | None, unique: bool, node: ast.Call, frame: _Frame
+    ) -> None:
+        """An index built on `table`. Without a name (`create_index(None, ...)`, named by the
+        metadata's naming convention at run time) it is still built, locks and all, but there is
+        no object for the history to follow."""
         flags = (CONCURRENTLY,) if self.flag(node, frame, None, "postgresql_concurrently") else ()
-        self.operation(CREATE_INDEX, table, self.span(node, frame), name=name, flags=flags)
+        self.operation(CREATE_INDEX, table, self.span(node, frame), name=name or "", flags=flags)
+        if name is None:
+            return
+        index = ObjectRef(INDEX, table.schema, name)
         partial = self.argument(node, None, "postgresql_where", "sqlite_where") is not None
         if isinstance(columns, (ast.List, ast.Tuple)):
             elements: list[ast.expr] = list(columns.elts)
@@ -1265,8 +1421,7 @@ class Interpreter:
         elif operation == "create_index":
             self.add(REFERENCE, table, node, frame, "create_index")
             name = self.name_argument(node, frame, 0, "index_name", "name", what="index name")
-            if name is not None:
-                self.record_index(name, table, self.argument(node, 1, "columns"), self.flag(node, frame, None, "unique"), node, frame)
+            self.record_index(name, table, self.argument(node, 1, "columns"), self.flag(node, frame, None, "unique"), node, frame)
         elif operation == "drop_index":
             name = self.name_argument(node, frame, 0, "index_name", "name", what="index name")
             if name is not None:
@@ -1597,6 +1752,25 @@ def _string_values(value: Any) -> Iterator[str]:
 def _leaves(body: list[ast.stmt]) -> bool:
     """Whether a block ends by leaving the function (`return`, `raise`)."""
     return bool(body) and isinstance(body[-1], (ast.Return, ast.Raise))
+
+
+def _is_name(value: Any) -> bool:
+    """Whether a value is the name of the database a migration runs on (Extractor.database_attribute)."""
+    return isinstance(value, Database) and value.kind == NAME
+
+
+def _names_postgres(text: str, *, prefix: bool = False, substring: bool = False) -> bool | None:
+    """Whether a dialect name, a URL scheme prefix (`prefix`) or a piece of a URL (`substring`)
+    is PostgreSQL's; None when it names one PostgreSQL driver (`postgresql+asyncpg`), which the
+    database alone does not decide."""
+    text = text.lower()
+    if text.startswith("postgresql+"):
+        return None
+    if prefix:
+        return any(name.startswith(text) for name in _POSTGRES_NAMES) or text.startswith(("postgresql:", "postgres:"))
+    if substring:
+        return any(text in name for name in _POSTGRES_NAMES)
+    return text in _POSTGRES_NAMES
 
 
 def _unwrap(node: ast.expr) -> ast.expr:

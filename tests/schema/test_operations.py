@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pickle
 
+import pytest
+
 from driftlint.schema.model import (
     ADD_COLUMN,
     ADD_CONSTRAINT,
@@ -41,7 +43,7 @@ from driftlint.schema.model import (
     Operation,
 )
 
-from .helpers import upgrade
+from .helpers import summary, upgrade
 
 
 def ops(body: str, prelude: str = "") -> list[Operation]:
@@ -123,6 +125,69 @@ def test_a_commit_in_sql_ends_the_transaction_for_what_follows_until_a_begin():
     assert [(o.kind, AUTOCOMMIT in o.flags) for o in found if o.kind in (ADD_ENUM_VALUE, CREATE_INDEX)] == [
         (ADD_ENUM_VALUE, True), (CREATE_INDEX, False),
     ]
+
+
+@pytest.mark.parametrize(
+    ("test", "judged"),
+    [
+        ('op.get_bind().dialect.name == "sqlite"', ["else"]),
+        ('op.get_context().dialect.name != "postgresql"', ["else"]),
+        ('bind.engine.name == "postgresql"', ["if"]),
+        ('"postgresql" == bind.dialect.name', ["if"]),
+        ('bind.dialect.name in ("mysql", "mariadb")', ["else"]),
+        ('str(bind.engine.url).startswith(("mysql", "sqlite"))', ["else"]),
+        ('bind.engine.url.get_backend_name() == "postgresql"', ["if"]),
+        ('"sqlite" in str(bind.engine.url)', ["else"]),
+        ("not is_sqlite", ["if"]),
+        ("is_postgres()", ["if"]),
+        ("is_sqlite and has_rows", ["else"]),  # False on PostgreSQL whatever has_rows is
+        ("is_sqlite or has_rows", ["if", "else"]),
+        ('bind.engine.url.drivername.startswith("postgresql+asyncpg")', ["if", "else"]),  # a driver, not a database
+        ('bind.info.name == "sqlite"', ["if", "else"]),
+        ("has_rows", ["if", "else"]),
+    ],
+)
+def test_an_arm_that_runs_only_on_another_database_records_no_operation(test: str, judged: list[str]):
+    prelude = """
+        def is_postgres():
+            \"\"\"Whether the migration runs on PostgreSQL.\"\"\"
+            bind = op.get_bind()
+            return bind.dialect.name == "postgresql"
+    """
+    body = f"""
+        bind = op.get_bind()
+        is_sqlite = bind.dialect.name == "sqlite"
+        has_rows = bind.execute(sa.text("SELECT 1 FROM t")).scalar()
+        if {test}:
+            op.create_index("if", "t", ["x"])
+        else:
+            op.create_index("else", "t", ["x"])
+    """
+    assert [o.name for o in ops(body, prelude)] == judged
+    # What the history records (DL2xx, what exists) still comes from both arms.
+    assert [e for e in summary(upgrade(body, prelude)) if e[1] == "index"] == [
+        ("create", "index", "public.if"), ("create", "index", "public.else"),
+    ]
+
+
+def test_after_an_early_return_for_one_database_only_the_others_run():
+    found = ops(
+        """
+        if op.get_bind().dialect.name != "postgresql":
+            return
+        op.create_index("postgres_only", "t", ["x"])
+        """
+    )
+    assert [o.name for o in found] == ["postgres_only"]
+    found = ops(
+        """
+        if op.get_bind().dialect.name == "postgresql":
+            op.create_index("postgres", "t", ["x"], postgresql_concurrently=True)
+            return
+        op.create_index("elsewhere", "t", ["x"])
+        """
+    )
+    assert [o.name for o in found] == ["postgres"]
 
 
 def test_added_columns_carry_nullability_defaults_and_volatility():

@@ -274,6 +274,38 @@ def test_breaking_changes_to_tables_and_columns_running_code_uses(tmp_path: Path
     assert all(d.severity.value == "warning" for d in findings)
 
 
+def test_an_index_the_naming_convention_names_is_judged_like_any_other(tmp_path: Path):
+    # indico names every index through its metadata's naming convention: create_index(None, ...).
+    findings = check(tmp_path, {
+        "a1": revision("a1", None, f'{ORDERS}\nop.create_index(None, "orders", ["email"])'),
+        "b1": revision("b1", "a1", (
+            'op.create_index(None, "orders", ["id"])\n'
+            'op.create_index(None, "orders", ["email"], postgresql_concurrently=True)\n'
+            'with op.batch_alter_table("orders") as batch_op:\n'
+            '    batch_op.create_index(None, ["email", "id"])'
+        )),
+    }, "DL501", "DL503")
+    assert sorted((d.code, Path(d.path).stem, d.location.row) for d in findings) == [
+        ("DL501", "b1", 10), ("DL501", "b1", 13), ("DL503", "b1", 11),
+    ]
+    assert findings[0].message == "Building index on `orders` takes a SHARE lock: every write to `orders` waits until the index is built"
+
+
+def test_a_self_referencing_foreign_key_names_its_one_table_once(tmp_path: Path):
+    # indico: attachments.converted_from_id references attachments.id.
+    findings = check(tmp_path, {
+        "a1": revision("a1", None, ORDERS),
+        "b1": revision("b1", "a1", (
+            'op.add_column("orders", sa.Column("parent_id", sa.BigInteger()))\n'
+            'op.create_foreign_key(None, "orders", "orders", ["parent_id"], ["id"])'
+        )),
+    }, "DL510")
+    assert [d.message for d in findings] == [
+        "Adding a foreign key to `orders` takes a SHARE ROW EXCLUSIVE lock on `orders` and checks every row: every "
+        "write to it waits until the check ends"
+    ]
+
+
 def test_an_index_dropped_before_its_table_is_left_to_ban_drop_table(tmp_path: Path):
     findings = check(tmp_path, {
         "a1": revision("a1", None, f"{ORDERS}\n{INDEX}"),

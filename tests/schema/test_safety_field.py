@@ -19,13 +19,23 @@ def test_indexes_built_on_an_autocommit_connection_are_outside_the_transaction()
 
 def test_the_arms_of_a_dialect_if_are_alternatives():
     # letta: the SQLite arm drops and re-creates a table, the PostgreSQL arm alters and renames
-    # it. Nothing refers to a dropped object; what is reported is true of the PostgreSQL arm (and
-    # of the SQLite arm's drop), and the index the SQLite arm drops with its table is not.
+    # it. Nothing refers to a dropped object; what is reported is true of the PostgreSQL arm, and
+    # the SQLite arm (`is_sqlite = bind.dialect.name == "sqlite"`) never runs on PostgreSQL.
     assert findings("dialect-branches", "DL2") == []
     assert findings("dialect-branches", "DL5") == [
         ("DL501", "74e860718e0d_add_archival_memory_sharing.py", 36),
         ("DL502", "74e860718e0d_add_archival_memory_sharing.py", 33),
         ("DL512", "74e860718e0d_add_archival_memory_sharing.py", 34),
-        ("DL513", "74e860718e0d_add_archival_memory_sharing.py", 24),
         ("DL515", "74e860718e0d_add_archival_memory_sharing.py", 35),
     ]
+
+
+def test_arms_that_run_only_on_another_database_are_not_judged():
+    # CTFd: `if url.startswith("mysql"): ... elif url.startswith("postgres"): ...` re-creates a
+    # foreign key under each database's name; mealie: `if is_postgres(): ... else:` with a batch
+    # rebuild for SQLite. The rules judge PostgreSQL: only the PostgreSQL arm is reported, once.
+    assert findings("other-database-arms", "DL5") == [
+        ("DL507", "c3_rating_to_float.py", 22),
+        ("DL510", "b2_cascade_solution_files.py", 29),
+    ]
+    assert findings("other-database-arms", "DL2") == []
