@@ -354,8 +354,8 @@ def test_garbage_inside_an_intact_pack_is_a_miss_for_that_file(
     (pack,) = cache_files(cache, "facts")
     salt, entries = read_entry(pack)
     victim = next(p for p in entries if p.endswith(name))
-    kind, digest, _blob, suppressions = entries[victim]
-    entries[victim] = (kind, digest, b"\x80\x05garbage", suppressions)
+    kind, digest, _blob, suppressions, parse_error = entries[victim]
+    entries[victim] = (kind, digest, b"\x80\x05garbage", suppressions, parse_error)
     write_entry(cache, pack.name, (salt, entries))
     extractions.clear()
     assert findings(check(repo, cache, jobs=jobs)) == expected
@@ -398,8 +398,8 @@ def test_a_planted_blob_inside_an_intact_pack_cannot_run_code(repo: Path, tmp_pa
     key, entries = read_entry(pack)
     marker = tmp_path / "planted-code-ran"
     for victim in list(entries):
-        kind, digest, _blob, suppressions = entries[victim]
-        entries[victim] = (kind, digest, pickle.dumps(_Planted(marker)), suppressions)
+        kind, digest, _blob, suppressions, parse_error = entries[victim]
+        entries[victim] = (kind, digest, pickle.dumps(_Planted(marker)), suppressions, parse_error)
     write_entry(cache, pack.name, (key, entries))
     assert findings(check(repo, cache)) == expected
     assert not marker.exists()
@@ -424,6 +424,37 @@ def test_an_edit_after_a_check_with_another_selection_costs_an_edit(
     result = check(repo, cache, reuse=True)
     assert (extractions, discovered) == (["c1.py"], [])
     assert findings(result) == findings(check(repo, None))
+
+
+def test_an_edit_to_a_revisions_sql_loads_no_modules_facts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The facts every run reads of every file (suppressions, whether it parses) are kept beside
+    the stored facts: an edit that reruns the schema rules unpickles no task module's facts, and a
+    module that does not parse is still found without them."""
+    from driftlint.facts.store import LazyFileFacts
+
+    monkeypatch.setattr(inputs, "RACY_WINDOW_NS", -(10**18))
+    repo = write_tree(tmp_path / "repo", {
+        **TWO_HEADS_AND_A_MODULE,
+        "migrations/versions/c1.py": 'revision = "c1"\ndown_revision = "b1"\nfrom alembic import op\n\n\n'
+        'def upgrade():\n    op.execute("CREATE TABLE t (id int)")\n',
+        "app/broken.py": "def broken(:\n",
+    })
+    cache = tmp_path / "cache"
+    expected = findings(check(repo, cache, reuse=True))
+    assert any(found[:2] == ("DL001", "app/broken.py") for found in expected)
+    revision = repo / "migrations/versions/c1.py"
+    revision.write_text(revision.read_text().replace("id int", "id bigint"))
+    loaded: list[str] = []
+    original = LazyFileFacts.load
+
+    def load(self: LazyFileFacts) -> Any:
+        loaded.append(self.path.name)
+        return original(self)
+
+    monkeypatch.setattr(LazyFileFacts, "load", load)
+    result = check(repo, cache, reuse=True)
+    assert findings(result) == expected
+    assert not {"tasks.py", "broken.py"} & set(loaded), loaded
 
 
 def test_a_cache_folder_whose_gitignore_cannot_be_written_is_not_left_behind(

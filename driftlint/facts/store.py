@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Collection, Sequence
 
 from driftlint.facts.model import FileFacts
+from driftlint.source import ParseError
 from driftlint.storage import (
     code_fingerprint,
     dump_data,
@@ -31,8 +32,8 @@ if TYPE_CHECKING:
 # Facts of files extracted since the pack was written, kept in its delta before a new pack.
 DELTA_LIMIT = 256
 
-# path -> (kind, digest, stored FileFacts, its suppressions)
-Entry = tuple[str, str, bytes, tuple[Any, ...]]
+# path -> (kind, digest, stored FileFacts, its suppressions, its parse error)
+Entry = tuple[str, str, bytes, tuple[Any, ...], Any]
 
 
 def extraction_key(settings: Sequence[Settings], active: Collection[Extractor]) -> str:
@@ -105,15 +106,16 @@ class FactStore:
         entry = self._entries().get(str(path))
         if not (
             isinstance(entry, tuple)
-            and len(entry) == 4
+            and len(entry) == 5
             and entry[:2] == (kind, digest)
             and isinstance(entry[2], bytes)
             and isinstance(entry[3], tuple)
+            and (entry[4] is None or isinstance(entry[4], ParseError))
         ):
             return None
         if lazy:
             self._used[str(path)] = entry
-            return LazyFileFacts(path, kind, digest, entry[3], entry[2])
+            return LazyFileFacts(path, kind, digest, entry[3], entry[4], entry[2])
         try:
             facts = load_data(entry[2])
         except Exception:  # noqa: BLE001 - an entry that no longer loads is a miss
@@ -146,8 +148,9 @@ class FactStore:
                     blob = dump_data(facts)
                 except Exception:  # noqa: BLE001 - an unpicklable extractor result: that file stays uncached
                     continue
-            # The suppressions beside the blob: every run reads them, few runs need the rest.
-            added[path] = (kind, digest, blob, facts.suppressions)
+            # The suppressions and the parse error beside the blob: every run reads them (the
+            # filters, the newer-Python notices), few runs need the rest.
+            added[path] = (kind, digest, blob, facts.suppressions, facts.parse_error)
         stored = self._entries()
         if self._pack_digest is not None and len(self._delta.keys() | added.keys()) <= DELTA_LIMIT:
             write_entry(self.directory, self.delta_name, (self.key, self._pack_digest, {**self._delta, **added}))
@@ -164,9 +167,19 @@ class LazyFileFacts(FileFacts):
     the rest loaded on first use. An edit that reruns only the schema rules then never loads the
     facts of a project's thousands of other modules (most of an edit's cost)."""
 
-    def __init__(self, path: Path, kind: str, digest: str, suppressions: tuple[Suppression, ...], blob: bytes):
+    def __init__(
+        self,
+        path: Path,
+        kind: str,
+        digest: str,
+        suppressions: tuple[Suppression, ...],
+        parse_error: ParseError | None,
+        blob: bytes,
+    ):
         # Not the dataclass __init__: the lazy fields are properties, read from `_loaded`.
-        self.__dict__.update(path=path, kind=kind, digest=digest, suppressions=suppressions, _blob=blob, _loaded=None)
+        self.__dict__.update(
+            path=path, kind=kind, digest=digest, suppressions=suppressions, parse_error=parse_error, _blob=blob, _loaded=None
+        )
 
     def load(self) -> FileFacts:
         loaded = self.__dict__["_loaded"]
@@ -179,6 +192,7 @@ class LazyFileFacts(FileFacts):
                 raise UnreadableCachedFacts(str(self.path))
             loaded.path = self.path
             loaded.digest = self.digest
+            loaded.parse_error = self.__dict__["parse_error"]
             self.__dict__["_loaded"] = loaded
         return loaded
 
@@ -209,6 +223,6 @@ def _lazy_field(name: str) -> property:
 
 
 for _field in fields(FileFacts):
-    if _field.name not in ("path", "kind", "digest", "suppressions"):
+    if _field.name not in ("path", "kind", "digest", "suppressions", "parse_error"):
         setattr(LazyFileFacts, _field.name, _lazy_field(_field.name))
 del _field
