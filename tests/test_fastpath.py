@@ -33,6 +33,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, trusted: None) -> Path
 
 def run_main(argv: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> tuple[int, str, str]:
     monkeypatch.setattr(sys, "argv", ["driftlint", *argv])
+    # main() ends a check with os._exit (no teardown), which would end pytest itself.
+    monkeypatch.setattr("driftlint.__main__._hard_exit", sys.exit)
     with pytest.raises(SystemExit) as exited:
         main()
     out, err = capsys.readouterr()
@@ -285,3 +287,31 @@ def test_a_special_file_in_place_of_the_snapshot_is_a_miss(
         stored.symlink_to("/dev/zero")
     assert snapshot.answer(["check"]) is None
     assert run_main(["check"], capsys, monkeypatch) == first
+
+
+@pytest.mark.parametrize(
+    ("argv", "teardown"),
+    [(["check", "--output-format", "concise"], False), (["check", "--no-cache", "--output-format", "concise"], False),
+     (["verify", "--help"], True)],
+    ids=["fast-path", "command-line", "verify"],
+)
+def test_a_check_ends_without_the_interpreters_teardown_and_with_all_its_output(
+    repo: Path, argv: list[str], teardown: bool
+):
+    """A check's project outlives it (the cycle collector is off), and the teardown's last
+    collection would walk all of it: the process ends once its output is flushed. verify, whose
+    embedded server is stopped at exit, ends as usual."""
+    marker = repo.parent / "teardown-ran"
+    program = (
+        "import atexit, sys\n"
+        f"atexit.register(lambda: open({str(marker)!r}, 'w').close())\n"
+        f"sys.argv = ['driftlint', *{argv!r}]\n"
+        "from driftlint.__main__ import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], cwd=repo, capture_output=True, text=True, timeout=120)
+    assert marker.exists() == teardown
+    if not teardown:
+        assert done.returncode == 1, done.stderr
+        assert "DL101" in done.stdout and done.stdout.endswith("\n")
+        assert "Found" in done.stderr
