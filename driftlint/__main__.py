@@ -59,6 +59,8 @@ def _exit_now(code: int) -> NoReturn:
     the history it indexes) outlive the command, and the teardown's final collection walks them
     all: a fifth of a check after a SQL edit of a 2,000-revision history. Nothing is left to do
     at that point: every cache entry is written and every child collected before the report."""
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # under cProfile or coverage, whose results are written at exit
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -315,3 +315,14 @@ def test_a_check_ends_without_the_interpreters_teardown_and_with_all_its_output(
         assert done.returncode == 1, done.stderr
         assert "DL101" in done.stdout and done.stdout.endswith("\n")
         assert "Found" in done.stderr
+
+
+def test_a_check_under_cprofile_still_writes_its_profile(repo: Path):
+    """The exit without teardown waits for a profiler (benchmarks/run.py --profile) or a tracer."""
+    stats = repo.parent / "check.pstats"
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-o", str(stats), "-m", "driftlint", "check", "--no-cache"],
+        cwd=repo, capture_output=True, text=True, timeout=120,
+    )
+    assert "DL101" in done.stdout, done.stderr  # (cProfile swallows the exit code)
+    assert stats.is_file() and stats.stat().st_size > 0
