@@ -218,6 +218,34 @@ def test_a_project_with_an_environment_or_celery_gets_no_such_warning(tmp_path: 
         assert "nothing was checked" not in invoke(tmp_path / folder, "check", "--no-cache").stderr
 
 
+def test_revisions_in_a_folder_that_only_code_makes_alembic_scan_are_said_to_be_unchecked(tmp_path: Path):
+    """Prefect's env.py sets version_locations to a folder per dialect: where Alembic looks is only
+    known at run time, DL106 stays quiet, and the revisions there are checked by nothing. stderr says
+    so (exit 0, not a finding); the same files without such code are DL106 findings instead."""
+    nested = {
+        **LINEAR,
+        "migrations/versions/postgresql/c1_more.py": 'revision = "c1"\ndown_revision = "b1"\n',
+        "migrations/versions/postgresql/d1_more.py": 'revision = "d1"\ndown_revision = "c1"\n',
+    }
+    write_tree(tmp_path / "plain", nested)
+    plain = invoke(tmp_path / "plain", "check", "--no-cache", "--output-format", "concise")
+    assert plain.exit_code == 1 and plain.stdout.count("DL106") == 2
+    assert "version_locations at run time" not in plain.stderr
+
+    env = "from alembic import context\n\ncontext.script.version_locations = [pick_folder()]\n"
+    write_tree(tmp_path / "in-code", {**nested, "migrations/env.py": env})
+    result = invoke(tmp_path / "in-code", "check", "--no-cache", "--output-format", "concise")
+    assert result.exit_code == 0, result.output
+    assert (
+        "driftlint: warning: migrations/env.py sets Alembic's version_locations at run time, so 2 revision files"
+        " outside the configured version locations were not checked (first: migrations/versions/postgresql/c1_more.py);"
+        " declare the environments in [[tool.driftlint.environments]] to check them"
+    ) in result.stderr
+
+    write_tree(tmp_path / "in-code-flat", {**LINEAR, "migrations/env.py": env})
+    assert "version_locations at run time" not in invoke(tmp_path / "in-code-flat", "check", "--no-cache").stderr
+
+
 def test_each_service_of_a_monorepo_is_checked_with_its_own_settings(tmp_path: Path):
     """As Ruff resolves a file's configuration: the closest settings file, whatever the argument
     order; from the root, each service's own settings still apply to its files."""

@@ -30,6 +30,7 @@ from driftlint.facts.model import FileFacts
 from driftlint.facts.store import FactStore, UnreadableCachedFacts, extraction_key
 from driftlint.inputs import Disk, InputRecorder
 from driftlint.pythons import newer_python_notices
+from driftlint.unscanned import code_set_location_notices
 from driftlint.rule import Rule
 from driftlint.storage import ensure_directory
 from driftlint.workers import Child, process_count
@@ -154,7 +155,7 @@ def _check(options: CheckOptions, disk: Disk, attempt: Attempt) -> CheckResult:
         watching: ContextManager[dict[tuple[str, str], Any]] = recorder.apart() if recorder is not None else nullcontext({})
         with watching as looked_at:
             by_rule = run_rules(rules, project, recorder, parallel, standing)
-            notices = tuple(newer_python_notices(project))
+            notices = (*newer_python_notices(project), *code_set_location_notices(project))
     except UnreadableCachedFacts:
         # A cached blob that passed the pack's checksum yet does not load (LazyFileFacts): start
         # over reading the cache up front, where such an entry is a miss, extracted again.
