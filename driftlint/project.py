@@ -64,6 +64,19 @@ class Project:
             if facts.kind == MODULE:
                 yield facts
 
+    def environment_settings(self, env: Environment) -> Settings:
+        """The settings an environment is checked with: its config file's closest ones."""
+        anchor = env.config_path or (env.script_location / "env.py" if env.script_location else None)
+        return self.settings_for(anchor) if anchor is not None else self.settings
+
+    def environment_label(self, analysis: EnvironmentAnalysis) -> str:
+        """How output names an environment: its config file (and section), or its declared name."""
+        env = analysis.environment
+        if env.config_path is None or env.declared:
+            return env.name
+        label = self.relpath(env.config_path)
+        return f"{label} [{env.section}]" if env.section and env.section != "alembic" else label
+
     def memo(self, key: str, compute: Any) -> Any:
         """Compute a project-wide index once per run (e.g. the Celery task index)."""
         if key not in self._memo:

@@ -80,6 +80,13 @@ class Rule(RuleInfo):
     def check(self, project: Project) -> Iterable[Diagnostic]:
         raise NotImplementedError
 
+    @classmethod
+    def notices(cls, project: Project) -> Iterable[str]:
+        """Lines for stderr about what the rule was told to do but cannot (not findings). Asked of
+        every selected rule on every run that builds the project, its findings reused or not: it
+        must be cheap and read only what the rule's `reads` covers."""
+        return ()
+
 
 class Gate(RuleInfo):
     """A live gate: `verify(ctx)` yields diagnostics from a real database; silent in `check`."""

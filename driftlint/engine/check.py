@@ -155,7 +155,11 @@ def _check(options: CheckOptions, disk: Disk, attempt: Attempt) -> CheckResult:
         watching: ContextManager[dict[tuple[str, str], Any]] = recorder.apart() if recorder is not None else nullcontext({})
         with watching as looked_at:
             by_rule = run_rules(rules, project, recorder, parallel, standing)
-            notices = (*newer_python_notices(project), *code_set_location_notices(project))
+            notices = (
+                *newer_python_notices(project),
+                *code_set_location_notices(project),
+                *dict.fromkeys(line for rule in rules for line in rule.notices(project)),
+            )
     except UnreadableCachedFacts:
         # A cached blob that passed the pack's checksum yet does not load (LazyFileFacts): start
         # over reading the cache up front, where such an entry is a miss, extracted again.

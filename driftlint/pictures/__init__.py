@@ -157,14 +157,6 @@ def pictures(project: Project, diagnostics: Sequence[Diagnostic]) -> list[Pictur
     return [picture(project, analysis, diagnostics) for analysis in project.environments]
 
 
-def environment_label(project: Project, analysis: EnvironmentAnalysis) -> str:
-    env = analysis.environment
-    if env.config_path is None or env.declared:
-        return env.name
-    label = project.relpath(env.config_path)
-    return f"{label} [{env.section}]" if env.section and env.section != "alembic" else label
-
-
 def picture(project: Project, analysis: EnvironmentAnalysis, diagnostics: Sequence[Diagnostic]) -> Picture:
     graph = analysis.graph
     nodes = graph.load_order()
@@ -199,7 +191,7 @@ def picture(project: Project, analysis: EnvironmentAnalysis, diagnostics: Sequen
                 findings=tuple(sorted(codes)),
             )
         )
-    return Picture(environment_label(project, analysis), tuple(result))
+    return Picture(project.environment_label(analysis), tuple(result))
 
 
 def _paths(project: Project, analysis: EnvironmentAnalysis) -> set[str]:

@@ -102,9 +102,7 @@ class EnvironmentHistory:
 
     def settings(self, project: Project) -> Settings:
         """The settings this environment is checked with: its config file's closest ones."""
-        env = self.environment
-        anchor = env.config_path or (env.script_location / "env.py" if env.script_location else None)
-        return project.settings_for(anchor) if anchor is not None else project.settings
+        return project.environment_settings(self.environment)
 
     def __init__(self, analysis: "EnvironmentAnalysis"):
         graph = analysis.graph

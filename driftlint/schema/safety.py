@@ -494,6 +494,29 @@ class SafetyRule(Rule):
     # The Operation kinds the rule looks at.
     kinds: ClassVar[tuple[str, ...]] = ()
 
+    @classmethod
+    def notices(cls, project: Project) -> list[str]:
+        """An environment whose `migration-safety-since` names none of its revisions, while another
+        environment with the same settings knows one (when none does, that is exit 2): its revisions
+        are each checked as a deployment of their own, which the user may not expect."""
+        if project.base_files is not None:
+            return []
+        found = []
+        by_settings: dict[int, list[tuple[str, bool]]] = {}
+        for analysis in project.environments:
+            settings = project.environment_settings(analysis.environment)
+            since = _since(settings)
+            if since:
+                order = list(analysis.graph.by_id)
+                knows = any(_resolve(order, wanted) is not None for wanted in since)
+                by_settings.setdefault(id(settings), []).append((project.environment_label(analysis), knows))
+                if not knows:
+                    source = project.relpath(settings.source) if settings.source else "the settings"
+                    found.append((id(settings), f"driftlint: warning: `{SINCE_OPTION}` ({source}) names no revision of"
+                                  f" the Alembic environment {project.environment_label(analysis)}: each of its revisions"
+                                  " is checked as a deployment of its own (name one of its revisions too)"))
+        return [line for key, line in found if any(knows for _label, knows in by_settings[key])]
+
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for deployment in deployments(project):
             for revision, operation in deployment.operations(self.kinds):

@@ -459,3 +459,32 @@ def test_each_environment_takes_migration_safety_since_from_its_own_settings(tmp
     write_tree(tmp_path, {**service("a"), **service("b")})
     found = [d for d in lint(tmp_path, select=("DL501",))]
     assert sorted(Path(d.path).stem for d in found) == ["a3", "b3"]
+
+
+def test_an_environment_whose_since_names_none_of_its_revisions_is_said_to_be_checked_revision_by_revision(
+    tmp_path: Path,
+):
+    """One settings file for two environments (ckan's core and its plugins' histories), a since that
+    names a revision of one: the other's revisions are each a deployment of their own, and stderr
+    says so. Naming one of its revisions too ends the notice; with DL5 off, nothing is said."""
+    def service(name: str) -> dict[str, str]:
+        tree = alembic_tree({
+            f"{name}1": revision(f"{name}1", None, ORDERS),
+            f"{name}2": revision(f"{name}2", f"{name}1", 'op.create_index("ix_a", "orders", ["id"])'),
+        })
+        return {f"{name}/{path}": text for path, text in tree.items()}
+
+    def settings(since: str) -> None:
+        write_tree(tmp_path, {"pyproject.toml": f'[tool.driftlint]\nmigration-safety-since = "{since}"\n'})
+
+    write_tree(tmp_path, {**service("a"), **service("b")})
+    settings("a1")
+    result = invoke(tmp_path, "check", "--no-cache")
+    assert (
+        "driftlint: warning: `migration-safety-since` (pyproject.toml) names no revision of the Alembic environment"
+        " b/alembic.ini: each of its revisions is checked as a deployment of its own (name one of its revisions too)\n"
+    ) in result.stderr
+    assert "a/alembic.ini" not in result.stderr
+    assert "names no revision" not in invoke(tmp_path, "check", "--no-cache", "--ignore", "DL5").stderr
+    settings("a1, b1")
+    assert "names no revision" not in invoke(tmp_path, "check", "--no-cache").stderr
