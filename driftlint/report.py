@@ -115,7 +115,7 @@ def remember(argv: Sequence[str] | None, result: Any, report: Report, code: int,
     out, err = report.text, "".join(f"{line}\n" for line in report.notices)
     if report.summary is not None:
         if report.summary_to_stderr:
-            err = report.summary + "\n"
+            err += report.summary + "\n"
         else:
             out += report.summary + "\n"
     from driftlint.snapshot import store

@@ -326,3 +326,23 @@ def test_a_check_under_cprofile_still_writes_its_profile(repo: Path):
     )
     assert "DL101" in done.stdout, done.stderr  # (cProfile swallows the exit code)
     assert stats.is_file() and stats.stat().st_size > 0
+
+
+def test_the_notices_on_stderr_are_replayed_by_every_tier(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+):
+    """A notice (here: revisions that only code makes Alembic scan) is part of what a check says:
+    the command line, the fast path and the stored snapshot print it alike, before the summary."""
+    write_tree(repo, {
+        "migrations/env.py": "from alembic import context\n\ncontext.script.version_locations = [pick()]\n",
+        "migrations/versions/pg/d1_more.py": 'revision = "d1"\ndown_revision = "b1"\n',
+    })
+    argv = ["check", "--output-format", "concise"]
+    first = run_main(argv, capsys, monkeypatch)
+    assert "version_locations at run time" in first[2] and first[2].index("version_locations") < first[2].index("Found")
+    stored = repo / ".driftlint_cache" / snapshot.FILE_NAME
+    assert stored.is_file()
+    assert run_main(argv, capsys, monkeypatch) == first  # the snapshot
+    stored.unlink()
+    monkeypatch.setitem(sys.modules, "driftlint.cli", None)
+    assert run_main(argv, capsys, monkeypatch) == first  # the fast path
