@@ -102,7 +102,6 @@ class Deployment:
                 self.deployed = frozenset(
                     r for r in order if r not in ran and not any(history.is_ancestor(r, anchor) for anchor in anchors)
                 )
-        self.knows_since = self.mode == SINCE
         self.checked = [r for r in order if self.mode == EACH or r in self.deployed]
         # The checked revisions' operations by kind (each rule looks at a few kinds), and what
         # table_state answered, by operation and table (several rules ask about one statement).
@@ -401,22 +400,46 @@ def deployments(project: Project) -> list[Deployment]:
 
 def _deployments(project: Project) -> list[Deployment]:
     histories = schema_history(project).environments
-    result = [Deployment(project, analysis, history) for analysis, history in zip(project.environments, histories)]
-    if project.base_files is None:
+    for uses in since_uses(project):
         # A `since` that no environment it applies to knows is a typo, not "check everything".
-        by_settings: dict[int, list[Deployment]] = {}
-        for deployment in result:
-            if deployment.since:
-                by_settings.setdefault(id(deployment.settings), []).append(deployment)
-        for group in by_settings.values():
-            if not any(d.knows_since for d in group):
-                settings = group[0].settings
-                raise ConfigError(
-                    f"{settings.source or Path('settings')}: `{SINCE_OPTION}` names "
-                    f"{', '.join(f'`{s}`' for s in group[0].since)}, which no Alembic environment's revisions are "
-                    "(a revision id, or the start of one)"
-                )
-    return result
+        if not any(use.knows for use in uses):
+            settings = uses[0].settings
+            raise ConfigError(
+                f"{settings.source or Path('settings')}: `{SINCE_OPTION}` names "
+                f"{', '.join(f'`{s}`' for s in uses[0].since)}, which no Alembic environment's revisions are "
+                "(a revision id, or the start of one)"
+            )
+    return [Deployment(project, analysis, history) for analysis, history in zip(project.environments, histories)]
+
+
+@dataclass(frozen=True)
+class SinceUse:
+    """One environment that a settings file's `migration-safety-since` applies to."""
+
+    settings: Settings
+    since: tuple[str, ...]
+    analysis: EnvironmentAnalysis
+    knows: bool  # the environment has a revision the setting names
+
+
+def since_uses(project: Project) -> list[list[SinceUse]]:
+    """Each settings file's `migration-safety-since`, with the environments it applies to; none
+    under `--base`, which wins. Read from the revision graphs alone (cheap), once per run."""
+    return project.memo("migration-safety-since", _since_uses)  # type: ignore[no-any-return]
+
+
+def _since_uses(project: Project) -> list[list[SinceUse]]:
+    if project.base_files is not None:
+        return []
+    by_settings: dict[int, list[SinceUse]] = {}
+    for analysis in project.environments:
+        settings = project.environment_settings(analysis.environment)
+        since = _since(settings)
+        if since:
+            order = list(analysis.graph.by_id)
+            knows = any(_resolve(order, wanted) is not None for wanted in since)
+            by_settings.setdefault(id(settings), []).append(SinceUse(settings, since, analysis, knows))
+    return list(by_settings.values())
 
 
 def _since(settings: Settings) -> tuple[str, ...]:
@@ -499,23 +522,19 @@ class SafetyRule(Rule):
         """An environment whose `migration-safety-since` names none of its revisions, while another
         environment with the same settings knows one (when none does, that is exit 2): its revisions
         are each checked as a deployment of their own, which the user may not expect."""
-        if project.base_files is not None:
-            return []
-        found = []
-        by_settings: dict[int, list[tuple[str, bool]]] = {}
-        for analysis in project.environments:
-            settings = project.environment_settings(analysis.environment)
-            since = _since(settings)
-            if since:
-                order = list(analysis.graph.by_id)
-                knows = any(_resolve(order, wanted) is not None for wanted in since)
-                by_settings.setdefault(id(settings), []).append((project.environment_label(analysis), knows))
-                if not knows:
-                    source = project.relpath(settings.source) if settings.source else "the settings"
-                    found.append((id(settings), f"driftlint: warning: `{SINCE_OPTION}` ({source}) names no revision of"
-                                  f" the Alembic environment {project.environment_label(analysis)}: each of its revisions"
-                                  " is checked as a deployment of its own (name one of its revisions too)"))
-        return [line for key, line in found if any(knows for _label, knows in by_settings[key])]
+        lines = []
+        for uses in since_uses(project):
+            if not any(use.knows for use in uses):
+                continue  # exit 2 (_deployments)
+            for use in uses:
+                if not use.knows:
+                    source = project.relpath(use.settings.source) if use.settings.source else "the settings"
+                    lines.append(
+                        f"driftlint: warning: `{SINCE_OPTION}` ({source}) names no revision of the Alembic environment"
+                        f" {project.environment_label(use.analysis)}: each of its revisions is checked as a deployment"
+                        " of its own (name one of its revisions too)"
+                    )
+        return lines
 
     def check(self, project: Project) -> Iterator[Diagnostic]:
         for deployment in deployments(project):
