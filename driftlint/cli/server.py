@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import gc
-import importlib.util
 import logging
 import sys
 
 import click
 
 from driftlint.cli.options import fail
+from driftlint.extras import missing_modules
 
 INSTALL_HINT = "pip install 'driftlint[server]'"
 
@@ -23,7 +23,7 @@ def server(verbose: bool) -> None:
     Exit codes: 0 after the client's shutdown and exit, or when the client is gone; 1 for an
     exit without shutdown; 2 when pygls is not installed.
     """
-    missing = [name for name in ("pygls", "lsprotocol") if not _importable(name)]
+    missing = missing_modules(("pygls", "lsprotocol"))
     if missing:
         raise fail(f"driftlint server needs {', '.join(missing)}, which the [server] extra installs: {INSTALL_HINT}")
     # driftlint.__main__ turns the cycle collector off for one short command; a server runs
@@ -37,11 +37,3 @@ def server(verbose: bool) -> None:
 
     sys.exit(serve())
 
-
-def _importable(name: str) -> bool:
-    if name in sys.modules:
-        return sys.modules[name] is not None
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
-import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Mapping
@@ -15,6 +13,7 @@ from driftlint.diagnostics import Diagnostic
 from driftlint.discovery import Environment, discover
 from driftlint.engine import CheckOptions, load_project_settings, run_check, selected_rules
 from driftlint.engine.filters import apply_per_file_ignores, apply_severity, apply_suppressions
+from driftlint.extras import missing_modules
 from driftlint.project import EnvironmentAnalysis, Project
 from driftlint.rule import Gate
 from driftlint.verify import alembic_env
@@ -125,19 +124,11 @@ def require_verify_extra(fresh: bool) -> None:
     """One line naming what is missing, before anything starts: `verify` needs psycopg, and
     `--fresh` also runs Alembic (with SQLAlchemy) in a subprocess of this Python."""
     wanted = ("psycopg", "sqlalchemy", "alembic") if fresh else ("psycopg",)
-    missing = [name for name in wanted if not _importable(name)]
+    missing = missing_modules(wanted)
     if missing:
         what = "driftlint verify --fresh" if fresh else "driftlint verify"
         raise VerifyError(f"{what} needs {', '.join(missing)}, which the [verify] extra installs: {INSTALL_HINT}")
 
-
-def _importable(name: str) -> bool:
-    if name in sys.modules:
-        return sys.modules[name] is not None
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
 
 
 def choose_environment(environments: list[Environment], request: VerifyRequest) -> Environment:
