@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from driftlint.inputs import UNRECORDED, Disk
+from driftlint.inputs import UNRECORDED, Disk, closest_above
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -178,21 +178,9 @@ def nearest_settings_file(folder: Path, disk: Disk, memo: dict[Path, Path | None
     """The settings file closest to `folder`, at it or above it, up to the top of its git work
     tree (as Ruff finds a file's configuration); `memo` remembers the answer per folder, so that
     the folders of a whole project cost one look each."""
-    walked: list[Path] = []
-    found: Path | None = None
-    current = folder
-    while True:
-        if current in memo:
-            found = memo[current]
-            break
-        walked.append(current)
-        found = _settings_file_in(current, disk)
-        if found is not None or disk.exists(current / ".git") or current.parent == current:
-            break
-        current = current.parent
-    for visited in walked:
-        memo[visited] = found
-    return found
+    return closest_above(
+        folder, lambda current: _settings_file_in(current, disk), lambda current: disk.exists(current / ".git"), memo
+    )
 
 
 def _settings_file_in(directory: Path, disk: Disk) -> Path | None:

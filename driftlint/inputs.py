@@ -21,7 +21,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from driftlint.signatures import NAMES, listed_names, reduced_signature, signature, unchanged
 
@@ -336,3 +336,32 @@ class Disk:
 
 # The file system unrecorded: for calls outside a check (tests, `fix` planning, verify).
 UNRECORDED = Disk()
+
+
+_Found = TypeVar("_Found")
+
+
+def closest_above(
+    folder: Path,
+    look: Callable[[Path], _Found | None],
+    last: Callable[[Path], bool],
+    memo: dict[Path, _Found | None],
+) -> _Found | None:
+    """What `look` finds in `folder` or in the closest folder above it, going up no further than a
+    folder `last` says ends the search (or the file system's root). `memo` keeps the answer of
+    every folder passed on the way, so that the folders of a whole project cost one look each."""
+    walked: list[Path] = []
+    found: _Found | None = None
+    current = folder
+    while True:
+        if current in memo:
+            found = memo[current]
+            break
+        walked.append(current)
+        found = look(current)
+        if found is not None or last(current) or current.parent == current:
+            break
+        current = current.parent
+    for visited in walked:
+        memo[visited] = found
+    return found

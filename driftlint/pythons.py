@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftlint.facts.model import MODULE, REVISION
-from driftlint.inputs import UNRECORDED, Disk
+from driftlint.inputs import UNRECORDED, Disk, closest_above
 
 if TYPE_CHECKING:
     from driftlint.facts.model import FileFacts
@@ -112,21 +112,9 @@ def newer_python_notices(project: Project) -> list[str]:
 
 def target_python(folder: Path, root: Path, cache: dict[Path, Target | None], disk: Disk = UNRECORDED) -> Target | None:
     """The nearest requires-python (pyproject.toml), Ruff target-version or .python-version from `folder` up to the root."""
-    chain: list[Path] = []
-    current = folder
-    found: Target | None = None
-    while True:
-        if current in cache:
-            found = cache[current]
-            break
-        chain.append(current)
-        found = _declared_in(current, disk)
-        if found is not None or current == root or current.parent == current or root not in current.parents:
-            break
-        current = current.parent
-    for visited in chain:
-        cache[visited] = found
-    return found
+    return closest_above(
+        folder, lambda current: _declared_in(current, disk), lambda current: current == root or root not in current.parents, cache
+    )
 
 
 def _declared_in(folder: Path, disk: Disk) -> Target | None:
