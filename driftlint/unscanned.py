@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from driftlint.facts import VERSION_LOCATIONS_IN_CODE
-from driftlint.facts.model import MODULE, UNSCANNED
+from driftlint.facts.model import UNSCANNED
+from driftlint.rules._alembic import version_locations_in_code
 
 if TYPE_CHECKING:
     from driftlint.project import Project
@@ -24,11 +24,7 @@ def code_set_location_notices(project: Project) -> list[str]:
     revisions = sorted(project.relpath(facts.path) for facts in outside if facts.looks_like_revision)
     if not revisions:
         return []
-    setters = sorted(
-        project.relpath(facts.path)
-        for facts in project.files.values()
-        if facts.kind == MODULE and facts.extra.get(VERSION_LOCATIONS_IN_CODE.key)
-    )
+    setters = sorted(project.relpath(path) for path in version_locations_in_code(project))
     if not setters:
         return []
     count = len(revisions)
