@@ -57,6 +57,26 @@ _DEEP = re.compile(
     r"|(?<!token)(?<!token_)refresh(?!_from_db|_token|token)"
     r"|(?<![bc])lock"
 )
+# `_DEEP.search` tries every alternative at every position of the text: on a large Django project
+# that cost more than the shallow reading itself. `is_deep` answers the same: each alternative can
+# only match where its literal occurs, which `in` and `str.find` locate at C speed.
+_DEEP_WORDS = ("celery", "schedul", "beat", "task", "materiali", "advisory", "tenant", "periodic", "crontab")
+_DEEP_IN_CONTEXT = (".conf", "refresh", "lock")
+
+
+def is_deep(lowered: str) -> bool:
+    """Whether `_DEEP` matches the (lowered) text of a module."""
+    for word in _DEEP_WORDS:
+        if word in lowered:
+            return True
+    match = _DEEP.match
+    for literal in _DEEP_IN_CONTEXT:
+        start = lowered.find(literal)
+        while start != -1:
+            if match(lowered, start) is not None:
+                return True
+            start = lowered.find(literal, start + 1)
+    return False
 # Calls on a task that evaluate it, which finalizes (and so configures) the current app.
 FINALIZING_METHODS = frozenset({"s", "si", "signature", "delay", "apply_async"})
 EVENT_METHODS = frozenset(
@@ -134,7 +154,7 @@ class _Scope:
 
 def extract(tree: ast.Module, source: "SourceFile", settings: "Settings | None") -> ModuleFacts:
     """The extractor registered as "celery": facts for one project module (settings do not matter)."""
-    deep = _DEEP.search((source.text or "").lower()) is not None
+    deep = is_deep((source.text or "").lower())
     try:
         return _Extractor(tree, deep=deep, source=source).run()
     except RecursionError:

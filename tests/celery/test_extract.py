@@ -308,6 +308,28 @@ def test_an_app_conf_a_refresh_helper_or_a_lock_makes_a_module_deep(text: str):
     assert facts_of(text).deep
 
 
+def test_the_deep_test_answers_what_the_vocabulary_pattern_answers():
+    """`is_deep` finds `_DEEP`'s literals with `str.find` instead of running the pattern at every
+    position; on texts built from the pattern's edge cases (lookbehinds, lookaheads, the word
+    boundary after `.conf`, overlaps, the ends of the text) both must agree."""
+    import random
+
+    from driftlint.celery.extract import _DEEP, is_deep
+
+    pieces = [
+        "django.conf", "djangoX.conf", ".conf", ".confx", ".conf_", ".conf.", ".conf\u00e9", "refresh", "token",
+        "token_", "refresh_from_db", "refresh_token", "refreshtoken", "tokenrefresh", "token_refresh", "lock", "block",
+        "clock", "blo", "ck", "bl", "ock", "c", "b", "l", "x", "_", " ", "\n", "\u00e9", "refres", "h", "tas", "k",
+        "beat", "schedul", "celery", "django", "conf", ".",
+    ]
+    rng = random.Random(20261207)
+    texts = ["", "lock", "block", ".conf", "django.conf", "refresh_from_db"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 8))) for _ in range(20000)]
+    disagree = [t for t in texts if is_deep(t) != (_DEEP.search(t) is not None)]
+    assert disagree == []
+    assert {is_deep(t) for t in texts} == {True, False}
+
+
 def test_facts_pickle():
     facts = facts_of(
         """
