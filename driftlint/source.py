@@ -316,10 +316,16 @@ def _continues_name(line: str, end: int) -> bool:
 def node_location(node: ast.AST) -> tuple[int, int, int, int]:
     """1-based (row, column, end_row, end_column) of an AST node from a SourceFile's tree: columns
     count characters, and end_column is one past the node's last character."""
-    row = getattr(node, "lineno", 1) or 1
-    column = (getattr(node, "col_offset", 0) or 0) + 1
-    end_row = getattr(node, "end_lineno", None) or row
-    end_column = (getattr(node, "end_col_offset", None) or (column - 1)) + 1
+    try:  # hot: every statement and expression has all four (attribute reads beat getattr calls)
+        row = node.lineno or 1  # type: ignore[attr-defined]
+        column = (node.col_offset or 0) + 1  # type: ignore[attr-defined]
+        end_row = node.end_lineno or row  # type: ignore[attr-defined]
+        end_column = (node.end_col_offset or (column - 1)) + 1  # type: ignore[attr-defined]
+    except AttributeError:
+        row = getattr(node, "lineno", 1) or 1
+        column = (getattr(node, "col_offset", 0) or 0) + 1
+        end_row = getattr(node, "end_lineno", None) or row
+        end_column = (getattr(node, "end_col_offset", None) or (column - 1)) + 1
     return row, column, end_row, end_column
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 import re
 import string
 import sys
@@ -152,9 +153,16 @@ class _Scope:
         self.resolving: set[str] = set()
 
 
-def extract(tree: ast.Module, source: "SourceFile", settings: "Settings | None") -> ModuleFacts:
-    """The extractor registered as "celery": facts for one project module (settings do not matter)."""
+def extract(tree: ast.Module, source: "SourceFile", settings: "Settings | None") -> Optional[ModuleFacts]:
+    """The extractor registered as "celery": facts for one project module (settings do not matter);
+    None for a module the task index would drop unread (see below)."""
     deep = is_deep((source.text or "").lower())
+    if not deep and not source.path.stem.isidentifier():
+        # No import can name `0001_initial.py` (Django's migrations: a third of a large Django
+        # project's modules), and without Celery's vocabulary it holds nothing the index reads
+        # under a synthetic name either: TaskIndex.build drops such a module, so skip its reading
+        # (and carrying its facts from the worker that read it).
+        return None
     try:
         return _Extractor(tree, deep=deep, source=source).run()
     except RecursionError:
@@ -219,7 +227,7 @@ class _Extractor:
         )
 
     def _prescan_module(self) -> None:
-        for node in _scope_nodes(self.tree.body):
+        for node in _scope_statements(self.tree.body):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 self.module_defs.add(node.name)
             elif isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -360,12 +368,18 @@ class _Extractor:
             class_qualname=scope.class_qualname if in_class else None,
             class_methods=scope.class_methods if in_class else frozenset(),
         )
-        # Without deep reading, local bindings only matter to the decorators, bases and class
-        # bodies of nested definitions.
-        if self.deep or _defines_inside(node.body):
-            self._prescan_function(node, inner)
         out = _FunctionCollector()
-        self._body(node.body, inner, out)
+        if self.deep:
+            self._prescan_function(node, inner)
+            self._body(node.body, inner, out)
+        else:
+            # Without deep reading, a body only yields its nested definitions and imports, and local
+            # bindings only matter to the decorators, bases and class bodies of those definitions.
+            defines, imports = _definitions_or_imports(node.body)
+            if defines:
+                self._prescan_function(node, inner)
+            if defines or imports:
+                self._body(node.body, inner, out)
         is_async = type(node) is ast.AsyncFunctionDef
         self.functions.append(
             FunctionFacts(
@@ -602,7 +616,7 @@ class _Extractor:
                     self._string(node, scope, out)  # type: ignore[arg-type]
                     in_string = True
                 children = self._walk_call(node, scope, out, function)  # type: ignore[arg-type]
-                stack.extend((child, child_ctx, in_string) for child, child_ctx in children)
+                stack.extend([(child, child_ctx, in_string) for child, child_ctx in children])
                 continue
             if kind is ast.Attribute:
                 if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
@@ -630,7 +644,7 @@ class _Extractor:
                 self._string(node, scope, out)  # type: ignore[arg-type]
                 in_string = True
             keep = ctx if kind in _KEEPS_CONTEXT else "none"
-            stack.extend((child, keep, in_string) for child in _sub_nodes(node))
+            stack.extend([(child, keep, in_string) for child in _sub_nodes(node)])
 
     def _walk_call(
         self, node: ast.Call, scope: _Scope, out: "_FunctionCollector", function: Optional[str]
@@ -720,8 +734,12 @@ class _Extractor:
             return
         value = self._resolve_name(name, scope, node_location(node))
         if ctx == "escape":
-            for ref in _global_refs(value):
-                self.escapes[ref] = None
+            if type(value) is Name:  # what _global_refs yields for a module-level name, without a walk
+                if value.id not in _BUILTINS:  # type: ignore[union-attr]
+                    self.escapes[value] = None
+            else:
+                for ref in _global_refs(value):
+                    self.escapes[ref] = None
         if scope.kind == "function" and isinstance(value, (FuncRef, Imported, Name)) and _project_callable(value, self):
             out.calls.append(CallSite(value, (), (), node_location(node), ref=True))
         if isinstance(value, Name) and name in self.module_strings:
@@ -1105,17 +1123,22 @@ def _function_of(scope: _Scope) -> Optional[str]:
     return None
 
 
-def _defines_inside(body: Sequence[ast.stmt]) -> bool:
-    """Whether a function body defines a function or class (definitions are statements, never expressions)."""
+def _definitions_or_imports(body: Sequence[ast.stmt]) -> tuple[bool, bool]:
+    """Whether a function body defines a function or class, and whether it imports (both are
+    statements, never expressions); once a definition is found, the imports are not looked for."""
+    imports = False
     stack = list(body)
     while stack:
         node = stack.pop()
         kind = type(node)
         if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
-            return True
+            return True, True
+        if kind is ast.Import or kind is ast.ImportFrom:
+            imports = True
+            continue
         for block in _child_blocks(node):
             stack.extend(block)
-    return False
+    return False, imports
 
 
 def _params(arguments: ast.arguments) -> tuple[str, ...]:
@@ -1134,15 +1157,27 @@ def _target_names(node: ast.expr) -> Iterator[str]:
             yield child.id
 
 
-def _scope_nodes(body: Sequence[ast.AST]) -> Iterator[ast.AST]:
-    """Nodes of a scope's body, not entering nested functions, classes or lambdas."""
-    stack: list[ast.AST] = list(reversed(body))
+def _scope_statements(body: Sequence[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of a scope's body and of its nested blocks, in source order (the order a
+    preorder walk of every node meets them), not entering nested functions or classes. Statements
+    never sit inside expressions, so expressions are not entered."""
+    stack: list[ast.stmt] = list(reversed(body))
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+        kind = type(node)
+        if kind in _SIMPLE_STATEMENTS or kind is ast.FunctionDef or kind is ast.AsyncFunctionDef or kind is ast.ClassDef:
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        nested: list[ast.stmt] = []
+        for name in node._fields:  # field order: `try` runs body, handlers, orelse, finalbody
+            value = getattr(node, name, None)
+            if type(value) is list and value:
+                if isinstance(value[0], ast.stmt):
+                    nested.extend(value)
+                elif isinstance(value[0], (ast.excepthandler, ast.match_case)):
+                    for part in value:
+                        nested.extend(part.body)
+        stack.extend(reversed(nested))
 
 
 # Statements with no nested block of statements.
@@ -1187,24 +1222,43 @@ _PRESCAN_ACTS_ON = frozenset(
 _BINDS_NOTHING = frozenset({ast.Name, ast.Constant})
 
 
+_AST = ast.AST
+
+
 def _sub_nodes(node: ast.AST) -> list[ast.AST]:
     """Child nodes in `ast.iter_child_nodes` order, without operator and context tokens."""
     fields = _NODE_FIELDS.get(type(node))
     if fields is None:
         fields = _NODE_FIELDS[type(node)] = tuple(name for name in node._fields if name not in _LEAF_FIELDS)
     found: list[ast.AST] = []
+    append = found.append
     for name in fields:
         value = getattr(node, name, None)
-        if isinstance(value, list):
-            found.extend(item for item in value if isinstance(item, ast.AST))
-        elif isinstance(value, ast.AST):
-            found.append(value)
+        if type(value) is list:
+            for item in value:
+                if isinstance(item, _AST):
+                    append(item)
+        elif isinstance(value, _AST):
+            append(value)
     return found
 
 
 def _children(node: ast.AST) -> list[ast.AST]:
     """Child nodes that can hold a binding (no names, literals or operator tokens)."""
-    return [child for child in _sub_nodes(node) if type(child) not in _BINDS_NOTHING]
+    fields = _NODE_FIELDS.get(type(node))
+    if fields is None:
+        return [child for child in _sub_nodes(node) if type(child) not in _BINDS_NOTHING]
+    found: list[ast.AST] = []
+    append = found.append
+    for name in fields:  # _sub_nodes, filtered as it goes
+        value = getattr(node, name, None)
+        if type(value) is list:
+            for item in value:
+                if isinstance(item, _AST) and type(item) not in _BINDS_NOTHING:
+                    append(item)
+        elif isinstance(value, _AST) and type(value) not in _BINDS_NOTHING:
+            append(value)
+    return found
 
 
 def _chain_names(node: ast.AST) -> Iterator[str]:
@@ -1255,6 +1309,8 @@ def _global_refs(value: Value) -> Iterator[Value]:
     stack = [value]
     while stack:
         current = stack.pop()
+        if type(current) in _NO_REFS:
+            continue  # no sub-values, and not a reference itself
         root: Value = current
         while isinstance(root, Attr):
             root = root.base
@@ -1268,7 +1324,13 @@ def _global_refs(value: Value) -> Iterator[Value]:
         stack.extend(children(current))
 
 
+# Values _global_refs skips without looking: leaves that are no reference, and values it does not enter.
+_NO_REFS = frozenset({Const, Opaque, Param, FuncRef, Element})
+
+
 def _choice(options: tuple[Value, ...], span: Span) -> Value:
+    if len(options) == 1:
+        return options[0]  # most names are bound once: no values to hash
     unique = tuple(dict.fromkeys(options))
     if len(unique) == 1:
         return unique[0]
@@ -1302,10 +1364,11 @@ def _last(node: ast.AST) -> Optional[str]:
     return None
 
 
-def _tokens(name: str) -> set[str]:
+@functools.lru_cache(maxsize=4096)
+def _tokens(name: str) -> frozenset[str]:
     """Words of an identifier: `try_acquire_refresh_lock` -> {try, acquire, refresh, lock}; `RedisLock` too."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
-    return {part.lower() for part in re.split(r"[_\W]+", spaced) if part}
+    return frozenset(part.lower() for part in re.split(r"[_\W]+", spaced) if part)
 
 
 def _is_quoting(node: ast.AST) -> bool:

@@ -266,7 +266,7 @@ class TaskIndex:
         for facts in sorted(project.modules(), key=lambda f: str(f.path)):
             extracted = facts.extra.get(EXTRACTOR_KEY)
             if not isinstance(extracted, ModuleFacts):
-                continue
+                continue  # not parsed, or a module the extractor knew this loop would drop (None)
             name = namer.name(facts.path)
             if name is None:
                 # Django migrations (`0001_initial.py`), scripts and config files are never task

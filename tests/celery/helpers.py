@@ -19,7 +19,9 @@ from ..conftest import write_tree
 def facts_of(code: str) -> ModuleFacts:
     source = SourceFile.from_bytes(Path("/project/mod.py"), textwrap.dedent(code).encode("utf-8"))
     assert source.tree is not None, source.error
-    return extract(source.tree, source, None)
+    facts = extract(source.tree, source, None)
+    assert facts is not None
+    return facts
 
 
 def check(root: Path, select: tuple[str, ...] = ("DL3", "DL4"), **options: object) -> tuple[list, Project]:

@@ -330,6 +330,39 @@ def test_the_deep_test_answers_what_the_vocabulary_pattern_answers():
     assert {is_deep(t) for t in texts} == {True, False}
 
 
+def test_a_module_no_import_can_name_is_read_only_when_it_uses_celery_words():
+    """`0001_initial.py` cannot be imported by name: without Celery's vocabulary the task index
+    drops it, so the extractor skips it (None); with it, the index reads it under a synthetic name."""
+    plain = "from django.db import migrations\n\nclass Migration(migrations.Migration):\n    operations = []\n"
+    celery_words = "from proj.tasks import refresh\n\nSCHEDULE = {'a': {'task': 'proj.tasks.refresh'}}\n"
+
+    def read(name: str, text: str):
+        source = SourceFile.from_bytes(Path("/project/app/migrations") / name, text.encode())
+        assert source.tree is not None
+        return extract(source.tree, source, None)
+
+    assert read("0001_initial.py", plain) is None
+    assert read("settings.dist.py", plain) is None
+    assert read("initial.py", plain) is not None and read("__init__.py", plain) is not None
+    deep = read("0001_initial.py", celery_words)
+    assert deep is not None and deep.deep
+
+
+def test_a_local_bound_to_a_builtin_does_not_escape_but_one_bound_to_a_module_name_does():
+    facts = facts_of(
+        """
+        from proj.schedules import JOBS
+
+        def task_runner(run):
+            error = Exception
+            jobs = JOBS
+            run(error, jobs)
+        """
+    )
+    assert facts.deep
+    assert [value.id for value in facts.escapes if isinstance(value, Name)] == ["JOBS"]
+
+
 def test_facts_pickle():
     facts = facts_of(
         """
