@@ -732,7 +732,9 @@ class _Extractor:
             if ctx == "escape" and name not in _BUILTINS:
                 self.escapes[Name(name, node_location(node))] = None
             return
-        value = self._resolve_name(name, scope, node_location(node))
+        # _resolve_name, without walking the scopes a second time: a name that is not local is
+        # the module-level name itself.
+        value = self._resolve_name(name, scope, node_location(node)) if local else Name(name, node_location(node))
         if ctx == "escape":
             if type(value) is Name:  # what _global_refs yields for a module-level name, without a walk
                 if value.id not in _BUILTINS:  # type: ignore[union-attr]
@@ -808,7 +810,8 @@ class _Extractor:
     def _string(self, node: ast.expr, scope: _Scope, out: "_FunctionCollector") -> None:
         """SQL and markers in one string-building expression (a literal, f-string, `+`, `%` or `.format`)."""
         refresh = False
-        for child in ast.walk(node):
+        # Most string expressions are one literal: ast.walk would yield just it, through a deque.
+        for child in (node,) if type(node) is ast.Constant else ast.walk(node):
             if isinstance(child, ast.Constant) and isinstance(child.value, str):
                 lowered = child.value.lower()
                 if "materiali" in lowered:

@@ -43,6 +43,7 @@ class ModuleNamer:
         self._top = disk.resolve(project_root).parent
         self._folders: dict[str, str] = {}
         self._packages: dict[Path, bool] = {}
+        self._chains: dict[Path, tuple[str, ...]] = {}
 
     def name(self, path: Path) -> Optional[ModuleName]:
         """The dotted name of a Python file, or None for a file that is not importable by name."""
@@ -61,17 +62,23 @@ class ModuleNamer:
             if not parts or not all(part.isidentifier() for part in parts):
                 return None
             return ModuleName(".".join(parts), is_package)
-        directory = path.parent
-        parts = [] if is_package else [path.stem]
-        chain: list[str] = []
-        while self._is_package(directory) and directory != self._top and directory.parent != directory:
-            chain.append(directory.name)
-            directory = directory.parent
-        parts = list(reversed(chain)) + parts
+        parts = [*self._chain(path.parent), *([] if is_package else [path.stem])]
         if not parts or not all(part.isidentifier() for part in parts):
             return None
         aliases = tuple(".".join(parts[index:]) for index in range(1, len(parts)) if parts[index:])
         return ModuleName(".".join(parts), is_package, aliases)
+
+    def _chain(self, directory: Path) -> tuple[str, ...]:
+        """The names of the packages `directory` sits in, outermost first, itself last (empty when
+        it is no package); one lookup per folder for all the modules in it."""
+        known = self._chains.get(directory)
+        if known is None:
+            if self._is_package(directory) and directory != self._top and directory.parent != directory:
+                known = (*self._chain(directory.parent), directory.name)
+            else:
+                known = ()
+            self._chains[directory] = known
+        return known
 
     def _is_package(self, directory: Path) -> bool:
         known = self._packages.get(directory)
