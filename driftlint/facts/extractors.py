@@ -47,12 +47,18 @@ class Extractor:
 
     def function(self) -> Callable[[ast.Module, SourceFile, Settings], Any]:
         assert self.target is not None, f"{self.key} is read with the file, not extracted"
-        module_name, _, function_name = self.target.partition(":")
-        return getattr(importlib.import_module(module_name), function_name)  # type: ignore[no-any-return]
+        found = _FUNCTIONS.get(self.target)
+        if found is None:  # asked once per file and extractor: import_module each time cost 0.1 s on 4,000 files
+            module_name, _, function_name = self.target.partition(":")
+            found = _FUNCTIONS[self.target] = getattr(importlib.import_module(module_name), function_name)
+        return found
 
     def __repr__(self) -> str:
         return f"Extractor({self.key})"
 
+
+# Extraction functions by target, imported on first use.
+_FUNCTIONS: dict[str, Callable[[ast.Module, SourceFile, Settings], Any]] = {}
 
 _MATERIALIZED = re.compile(rb"(?i)materiali")
 
