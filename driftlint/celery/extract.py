@@ -184,6 +184,8 @@ class _Extractor:
         self.functions: list[FunctionFacts] = []
         self.events: list[Event] = []
         self.escapes: dict[Value, None] = {}
+        # id(value) -> (value, its module-level references), for the values of locals.
+        self.escaping: dict[int, tuple[Value, tuple[Value, ...]]] = {}
         self.module_sql: list[SqlSite] = []
         self.django_settings: Optional[str] = None
         self.mentions: set[str] = set()
@@ -404,11 +406,15 @@ class _Extractor:
         """Local bindings of a function body (flow-insensitive), in one walk that skips nested scopes."""
         sources = scope.sources
         mutations = scope.mutations
+        # Inside expressions only `:=` and comprehensions bind (a lambda is skipped): a body whose
+        # text has neither `:=` nor `for` has nothing to find there, and the walk keeps to its
+        # statements, meeting the same binding nodes in the same order.
+        children = _children if self._may_bind_in_expressions(node) else _statement_children
         stack: list[ast.AST] = list(node.body)
         while stack:
             child = stack.pop()
             if type(child) not in _PRESCAN_ACTS_ON:
-                stack.extend(_children(child))
+                stack.extend(children(child))
                 continue
             if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 sources.setdefault(child.name, []).append(("def", _qualify(scope, child.name)))
@@ -472,9 +478,16 @@ class _Extractor:
                     and call.args
                 ):
                     mutations.setdefault(call.func.value.id, []).append(("update", call.args[0]))
-            stack.extend(_children(child))
+            stack.extend(children(child))
         for name in scope.globals_declared:
             sources.pop(name, None)
+
+    def _may_bind_in_expressions(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        """Whether the text of a function's body holds `:=` or `for` (so possibly a comprehension)."""
+        if self.source is None or not node.body:
+            return True
+        lines = self.source.lines[node.body[0].lineno - 1 : node.end_lineno]
+        return any("for" in line or ":=" in line for line in lines)
 
     def _local_target(self, target: ast.expr, value: ast.expr, scope: _Scope) -> None:
         if isinstance(target, ast.Name):
@@ -732,18 +745,24 @@ class _Extractor:
             if ctx == "escape" and name not in _BUILTINS:
                 self.escapes[Name(name, node_location(node))] = None
             return
+        span = node_location(node)
         # _resolve_name, without walking the scopes a second time: a name that is not local is
         # the module-level name itself.
-        value = self._resolve_name(name, scope, node_location(node)) if local else Name(name, node_location(node))
+        value = self._resolve_name(name, scope, span) if local else Name(name, span)
         if ctx == "escape":
             if type(value) is Name:  # what _global_refs yields for a module-level name, without a walk
                 if value.id not in _BUILTINS:  # type: ignore[union-attr]
                     self.escapes[value] = None
             else:
-                for ref in _global_refs(value):
+                # A local's value is computed once per scope, and handed to many calls: its
+                # references are found once (the value is kept with them, so its id stays its own).
+                known = self.escaping.get(id(value))
+                if known is None or known[0] is not value:
+                    known = self.escaping[id(value)] = (value, tuple(_global_refs(value)))
+                for ref in known[1]:
                     self.escapes[ref] = None
         if scope.kind == "function" and isinstance(value, (FuncRef, Imported, Name)) and _project_callable(value, self):
-            out.calls.append(CallSite(value, (), (), node_location(node), ref=True))
+            out.calls.append(CallSite(value, (), (), span, ref=True))
         if isinstance(value, Name) and name in self.module_strings:
             self._constant_sql(name, out)
 
@@ -1262,6 +1281,23 @@ def _children(node: ast.AST) -> list[ast.AST]:
         elif isinstance(value, _AST) and type(value) not in _BINDS_NOTHING:
             append(value)
     return found
+
+
+def _statement_children(node: ast.AST) -> list[ast.AST]:
+    """What `_children` gives that is a statement, an exception handler or a match case, in the
+    same order: the part of a body where bindings can be when its expressions bind nothing."""
+    fields = _NODE_FIELDS.get(type(node))
+    if fields is None:
+        fields = _NODE_FIELDS[type(node)] = tuple(name for name in node._fields if name not in _LEAF_FIELDS)
+    found: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if type(value) is list and value and isinstance(value[0], _STATEMENT_PARTS):
+            found.extend(value)
+    return found
+
+
+_STATEMENT_PARTS = (ast.stmt, ast.excepthandler, ast.match_case)
 
 
 def _chain_names(node: ast.AST) -> Iterator[str]:
