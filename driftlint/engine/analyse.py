@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence
 from driftlint.config import ConfigError
 from driftlint.engine.options import InternalError
 from driftlint.facts.extractors import CELERY
+from driftlint.facts.model import REVISION
 from driftlint.facts.store import UnreadableCachedFacts
 from driftlint.inputs import UNRECORDED, Disk
 from driftlint.project import EnvironmentAnalysis, Project
@@ -60,6 +61,13 @@ def build_project(
     return project
 
 
+# Below this many revision files, the rules left in the parent are too little work to pay for the
+# child: forking a process holding every file's facts, and the child's copying of the pages it
+# touches while it builds the task index, cost more than they would overlap (on Saleor, no
+# revisions and 4,338 modules, the rules took 1.45 s in a child against 0.90 s here).
+OFFLOAD_MIN_REVISIONS = 1000
+
+
 def in_child(rule: type[Rule]) -> bool:
     """Rules that run in a child process when a second CPU is there: those of the Celery task
     index, which costs about what all the other rules cost together."""
@@ -79,7 +87,7 @@ def run_rules(
     A child that fails costs only time: its rules run here, and a rule's own error is raised here."""
     found: Findings = {r.code: list(standing[r.code]) for r in rules if standing and r.code in standing}
     todo = [r for r in rules if r.code not in found]
-    offloaded = [r for r in todo if in_child(r)] if parallel else []
+    offloaded = [r for r in todo if in_child(r)] if parallel and _revision_count(project) >= OFFLOAD_MIN_REVISIONS else []
     child = Child.start(partial(_rules_in_child, offloaded, project, recorder)) if offloaded else None
     if child is None:
         offloaded = []
@@ -99,6 +107,10 @@ def run_rules(
         if child is not None:
             child.abandon()
     return found
+
+
+def _revision_count(project: Project) -> int:
+    return sum(1 for facts in project.files.values() if facts.kind == REVISION)
 
 
 def _rules_in_child(

@@ -63,6 +63,7 @@ def comparable(result: CheckResult) -> tuple[Any, ...]:
 def parallel_always(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(extraction, "PARALLEL_THRESHOLD", 1)
     monkeypatch.setattr("driftlint.engine.check.PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr("driftlint.engine.analyse.OFFLOAD_MIN_REVISIONS", 1)
 
 
 @pytest.mark.usefixtures("parallel_always")
@@ -246,3 +247,28 @@ def test_the_pack_written_by_a_child_serves_the_next_run(tmp_path: Path, monkeyp
     second = run_cached(root, cache, 2)
     assert log.read_text().split() == ["extra.py"]
     assert second.diagnostics == first.diagnostics
+
+
+def test_rules_stay_in_the_parent_when_it_would_have_little_else_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The Celery rules go to a child only beside a large revision history: with few revisions the
+    fork and the child's copying of the facts it touches cost more than the overlap saves."""
+    from driftlint.engine import analyse
+
+    monkeypatch.setattr(extraction, "PARALLEL_THRESHOLD", 1)
+    monkeypatch.setattr("driftlint.engine.check.PARALLEL_THRESHOLD", 1)
+    started: list[object] = []
+
+    class Recorded(analyse.Child):  # type: ignore[misc,valid-type]
+        @classmethod
+        def start(cls, work: Any) -> Any:
+            started.append(work)
+            return super().start(work)
+
+    monkeypatch.setattr(analyse, "Child", Recorded)
+    root = mixed_repo(tmp_path / "repo")
+    serial = run(root, 1)
+    assert run(root, 2).diagnostics == serial.diagnostics
+    assert started == []
+    monkeypatch.setattr(analyse, "OFFLOAD_MIN_REVISIONS", 1)
+    assert run(root, 2).diagnostics == serial.diagnostics
+    assert len(started) == 1
