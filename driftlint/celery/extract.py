@@ -1247,14 +1247,19 @@ _BINDS_NOTHING = frozenset({ast.Name, ast.Constant})
 _AST = ast.AST
 
 
+def _fields_of(kind: type[ast.AST]) -> tuple[str, ...]:
+    """The fields of a node type that may hold child nodes (memoised per type)."""
+    fields = _NODE_FIELDS.get(kind)
+    if fields is None:
+        fields = _NODE_FIELDS[kind] = tuple(name for name in kind._fields if name not in _LEAF_FIELDS)
+    return fields
+
+
 def _sub_nodes(node: ast.AST) -> list[ast.AST]:
     """Child nodes in `ast.iter_child_nodes` order, without operator and context tokens."""
-    fields = _NODE_FIELDS.get(type(node))
-    if fields is None:
-        fields = _NODE_FIELDS[type(node)] = tuple(name for name in node._fields if name not in _LEAF_FIELDS)
     found: list[ast.AST] = []
     append = found.append
-    for name in fields:
+    for name in _fields_of(type(node)):
         value = getattr(node, name, None)
         if type(value) is list:
             for item in value:
@@ -1267,30 +1272,14 @@ def _sub_nodes(node: ast.AST) -> list[ast.AST]:
 
 def _children(node: ast.AST) -> list[ast.AST]:
     """Child nodes that can hold a binding (no names, literals or operator tokens)."""
-    fields = _NODE_FIELDS.get(type(node))
-    if fields is None:
-        return [child for child in _sub_nodes(node) if type(child) not in _BINDS_NOTHING]
-    found: list[ast.AST] = []
-    append = found.append
-    for name in fields:  # _sub_nodes, filtered as it goes
-        value = getattr(node, name, None)
-        if type(value) is list:
-            for item in value:
-                if isinstance(item, _AST) and type(item) not in _BINDS_NOTHING:
-                    append(item)
-        elif isinstance(value, _AST) and type(value) not in _BINDS_NOTHING:
-            append(value)
-    return found
+    return [child for child in _sub_nodes(node) if type(child) not in _BINDS_NOTHING]
 
 
 def _statement_children(node: ast.AST) -> list[ast.AST]:
     """What `_children` gives that is a statement, an exception handler or a match case, in the
     same order: the part of a body where bindings can be when its expressions bind nothing."""
-    fields = _NODE_FIELDS.get(type(node))
-    if fields is None:
-        fields = _NODE_FIELDS[type(node)] = tuple(name for name in node._fields if name not in _LEAF_FIELDS)
     found: list[ast.AST] = []
-    for name in fields:
+    for name in _fields_of(type(node)):
         value = getattr(node, name, None)
         if type(value) is list and value and isinstance(value[0], _STATEMENT_PARTS):
             found.extend(value)
