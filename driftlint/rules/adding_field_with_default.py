@@ -43,10 +43,9 @@ class AddingFieldWithDefault(SafetyRule):
             why = f"before PostgreSQL {FAST_DEFAULTS_FROM} (`postgres-version = {deployment.version}`) every default is written into every row"
         else:
             return
-        if not self.existing(deployment, revision, operation):
+        table = self.existing_table(deployment, revision, operation)
+        if table is None:
             return
-        assert operation.table is not None
-        table = deployment.label(operation.table)
         yield self.finding(
             deployment, revision, operation,
             f"Adding column `{operation.column}` rewrites {table} under an ACCESS EXCLUSIVE lock, since {why}: "

@@ -20,10 +20,9 @@ class AddingForeignKeyConstraint(SafetyRule):
             return
         if operation.kind == ADD_COLUMN and FOREIGN_KEY not in operation.flags:
             return
-        if not self.existing(deployment, revision, operation):
+        table = self.existing_table(deployment, revision, operation)
+        if table is None:
             return
-        assert operation.table is not None
-        table = deployment.label(operation.table)
         target = deployment.label(operation.other) if operation.other is not None else "the referenced table"
         if operation.kind == ADD_COLUMN:
             what = f"Adding column `{operation.column}` with a foreign key"

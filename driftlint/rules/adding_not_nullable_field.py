@@ -19,12 +19,11 @@ class AddingNotNullableField(SafetyRule):
     kinds = (SET_NOT_NULL,)
 
     def judge(self, deployment: Deployment, revision: str, operation: Operation) -> Iterator[Diagnostic]:
-        if not self.existing(deployment, revision, operation):
+        table = self.existing_table(deployment, revision, operation)
+        if table is None:
             return
         if deployment.version >= CHECK_PROVES_NOT_NULL_FROM and _validated_check(deployment, revision, operation):
             return
-        assert operation.table is not None
-        table = deployment.label(operation.table)
         if deployment.version >= CHECK_PROVES_NOT_NULL_FROM:
             fix = (
                 f"Add `CHECK ({operation.column} IS NOT NULL) NOT VALID`, VALIDATE it in a later transaction, then SET "

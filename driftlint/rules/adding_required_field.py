@@ -20,10 +20,9 @@ class AddingRequiredField(SafetyRule):
         flags = operation.flags
         if NOT_NULL not in flags or flags & {HAS_DEFAULT, IDENTITY, GENERATED}:
             return
-        if not self.existing(deployment, revision, operation):
+        table = self.existing_table(deployment, revision, operation)
+        if table is None:
             return
-        assert operation.table is not None
-        table = deployment.label(operation.table)
         yield self.finding(
             deployment, revision, operation,
             f"Adding NOT NULL column `{operation.column}` without a default to {table} fails once {table} has rows "

@@ -26,10 +26,9 @@ class AddingSerialPrimaryKeyField(SafetyRule):
                 return
             rewrite = ""
             what = f"Adding primary key `{operation.name}`" if operation.name else "Adding a primary key"
-        if not self.existing(deployment, revision, operation):
+        table = self.existing_table(deployment, revision, operation)
+        if table is None:
             return
-        assert operation.table is not None
-        table = deployment.label(operation.table)
         yield self.finding(
             deployment, revision, operation,
             f"{what} to {table} builds its unique index{rewrite} under an ACCESS EXCLUSIVE lock: every read and "

@@ -16,10 +16,9 @@ class BanDropTable(SafetyRule):
     kinds = (DROP_TABLE,)
 
     def judge(self, deployment: Deployment, revision: str, operation: Operation) -> Iterator[Diagnostic]:
-        assert operation.table is not None
-        if not self.existing(deployment, revision, operation):
+        table = self.existing_table(deployment, revision, operation)
+        if table is None:
             return
-        table = deployment.label(operation.table)
         yield self.finding(
             deployment, revision, operation,
             f"Dropping table {table} breaks the code still running, which uses it until the new version is "

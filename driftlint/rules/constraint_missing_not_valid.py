@@ -23,10 +23,9 @@ class ConstraintMissingNotValid(SafetyRule):
             return
         if operation.detail != CHECK or NOT_VALID in operation.flags:
             return
-        if not self.existing(deployment, revision, operation):
+        table = self.existing_table(deployment, revision, operation)
+        if table is None:
             return
-        assert operation.table is not None
-        table = deployment.label(operation.table)
         name = f" `{operation.name}`" if operation.name else ""
         yield self.finding(
             deployment, revision, operation,

@@ -20,10 +20,9 @@ class DisallowedUniqueConstraint(SafetyRule):
             return
         if operation.kind == ADD_COLUMN and (UNIQUE not in operation.flags or PRIMARY_KEY in operation.flags):
             return
-        if not self.existing(deployment, revision, operation):
+        table = self.existing_table(deployment, revision, operation)
+        if table is None:
             return
-        assert operation.table is not None
-        table = deployment.label(operation.table)
         if operation.kind == ADD_COLUMN:
             what = f"Adding unique column `{operation.column}`"
         else:

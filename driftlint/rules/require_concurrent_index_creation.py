@@ -17,10 +17,11 @@ class RequireConcurrentIndexCreation(SafetyRule):
     kinds = (CREATE_INDEX,)
 
     def judge(self, deployment: Deployment, revision: str, operation: Operation) -> Iterator[Diagnostic]:
-        if concurrently(operation) or not self.existing(deployment, revision, operation):
+        if concurrently(operation):
             return
-        assert operation.table is not None
-        table = deployment.label(operation.table)
+        table = self.existing_table(deployment, revision, operation)
+        if table is None:
+            return
         index = f" `{operation.name}`" if operation.name else ""
         yield self.finding(
             deployment, revision, operation,

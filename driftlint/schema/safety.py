@@ -552,6 +552,12 @@ class SafetyRule(Rule):
             return True
         return deployment.table_state(table, revision, operation) is None
 
+    def existing_table(self, deployment: Deployment, revision: str, operation: Operation) -> str | None:
+        """How findings name the one table the statement locks, when it is `existing`; None when
+        it is new in this deployment or gone."""
+        assert operation.table is not None
+        return deployment.label(operation.table) if self.existing(deployment, revision, operation) else None
+
     def finding(
         self, deployment: Deployment, revision: str, operation: Operation, message: str, fix: str,
         related: Iterable[Related] = (), subject: Iterable[str] = (),
